@@ -1,0 +1,5 @@
+from shop.exceptions import ShopError
+
+
+class CatalogError(ShopError):
+    """A catalog rule was broken (too many options, duplicate variant, bad image)."""

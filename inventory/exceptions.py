@@ -1,0 +1,5 @@
+from shop.exceptions import ShopError
+
+
+class StockError(ShopError):
+    """A stock operation would break a rule (negative quantity, count below allocated)."""

@@ -1,0 +1,79 @@
+"""Every change to stock on hand goes through here and writes a ledger line."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+
+from catalog.models import Variant
+
+from . import locks
+from .exceptions import StockError
+from .models import StockLevel, StockMovement, Warehouse
+
+# Kinds that add to on_hand and kinds that take away, for the services below.
+INBOUND_KINDS = {
+    StockMovement.Kind.RECEIPT,
+    StockMovement.Kind.RETURN_RESTOCK,
+    StockMovement.Kind.TRANSFER_IN,
+}
+
+
+def _record_movement(*, level: StockLevel, kind: str, quantity: int, reason: str,
+                     reference: str, user: AbstractBaseUser | None) -> StockMovement:
+    StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + quantity)
+    level.refresh_from_db(fields=["on_hand", "allocated"])
+    return StockMovement.objects.create(
+        stock_level=level, kind=kind, quantity=quantity, on_hand_after=level.on_hand,
+        reason=reason[:255], reference=reference[:100],
+        user=user if user is not None and user.is_authenticated else None,
+    )
+
+
+def receive_stock(*, variant: Variant, warehouse: Warehouse, quantity: int,
+                  reference: str = "", reason: str = "Stock received",
+                  user: AbstractBaseUser | None = None,
+                  kind: str = StockMovement.Kind.RECEIPT) -> StockMovement:
+    """Add ``quantity`` units to on hand (a receipt, a restock, a transfer in).
+
+    Preconditions: quantity is a whole number above zero; the warehouse is active.
+    Guarantees: on_hand and the ledger move together in one transaction.
+    """
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+        raise StockError("Quantity received must be a whole number above zero.")
+    if kind not in INBOUND_KINDS:
+        raise StockError(f"{kind} is not a way stock comes in.")
+    if not warehouse.is_active:
+        raise StockError(f"Warehouse {warehouse.code} is not active.")
+    with transaction.atomic():
+        level = locks.stock_level_for_update(variant_id=variant.pk, warehouse_id=warehouse.pk)
+        return _record_movement(level=level, kind=kind, quantity=quantity, reason=reason,
+                                reference=reference, user=user)
+
+
+def adjust_stock_count(*, variant: Variant, warehouse: Warehouse, counted: int,
+                       reason: str, reference: str = "",
+                       user: AbstractBaseUser | None = None) -> StockMovement | None:
+    """Set on hand to what a person counted; the difference goes into the ledger.
+
+    Refused when the count is negative or below what is already allocated to orders
+    (those units must exist: recount, or cancel the orders first). Returns None when the
+    count matches on hand, since nothing changed.
+    """
+    if not isinstance(counted, int) or isinstance(counted, bool) or counted < 0:
+        raise StockError("A count must be a whole number, zero or more.")
+    if not reason.strip():
+        raise StockError("Say why the count changed (e.g. cycle count, damaged).")
+    with transaction.atomic():
+        level = locks.stock_level_for_update(variant_id=variant.pk, warehouse_id=warehouse.pk)
+        if counted < level.allocated:
+            raise StockError(
+                f"{variant.sku} at {warehouse.code}: {level.allocated} units are allocated to "
+                f"orders, so the count cannot be {counted}."
+            )
+        delta = counted - level.on_hand
+        if delta == 0:
+            return None
+        return _record_movement(level=level, kind=StockMovement.Kind.COUNT_ADJUSTMENT,
+                                quantity=delta, reason=reason, reference=reference, user=user)

@@ -1,0 +1,1 @@
+"""Payments models arrive with their issue; the app exists so the layout and layers are in place."""

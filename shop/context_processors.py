@@ -1,0 +1,12 @@
+from django.conf import settings
+
+from .selectors import request_category_tree
+
+
+def storefront(request):
+    """What every storefront page needs: shop name, category navigation, currency."""
+    return {
+        "shop_name": settings.SHOP_NAME,
+        "shop_currency": settings.SHOP_CURRENCY,
+        "category_tree": lambda: request_category_tree(request),
+    }

@@ -1,0 +1,31 @@
+"""Storefront reads that combine the catalog with inventory (the apps below shop)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from catalog import selectors as catalog_selectors
+from catalog.models import Product, Variant
+from inventory import selectors as inventory_selectors
+
+
+def request_category_tree(request: HttpRequest) -> catalog_selectors.CategoryTree:
+    """The category tree, loaded at most once per request (views and navigation share it)."""
+    tree = getattr(request, "_category_tree", None)
+    if tree is None:
+        tree = catalog_selectors.category_tree()
+        request._category_tree = tree
+    return tree
+
+
+def storefront_products():
+    """Published products with card prices, stock flag and card images."""
+    return catalog_selectors.with_card_images(
+        inventory_selectors.with_product_in_stock(catalog_selectors.published_products())
+    )
+
+
+def product_page(slug: str) -> Product | None:
+    return catalog_selectors.product_for_page(
+        slug=slug, variants=inventory_selectors.with_variant_availability(Variant.objects.all())
+    )

@@ -1,0 +1,28 @@
+from decimal import Decimal
+
+from django import template
+from django.conf import settings
+
+from shop.money import Money
+
+register = template.Library()
+
+
+@register.filter
+def money(amount: Decimal | None, currency: str | None = None) -> str:
+    """Format an amount with its currency, rounded once, here, by the money helper."""
+    if amount is None or amount == "":
+        return ""
+    return str(Money(Decimal(amount), currency or settings.SHOP_CURRENCY))
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes) -> str:
+    """The current query string with some parameters replaced (None removes one)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return params.urlencode()

@@ -1,0 +1,36 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from . import views
+
+storefront_patterns = (
+    [
+        path("", views.home, name="home"),
+        path("c/<slug:slug>/", views.category_detail, name="category"),
+        path("p/<slug:slug>/", views.product_detail, name="product"),
+        path("search/", views.search, name="search"),
+    ],
+    "storefront",
+)
+
+urlpatterns = [
+    path("", include(storefront_patterns)),
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("api/", include("shop.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("healthz", views.health, name="health"),
+]
+
+if settings.SERVE_MEDIA:
+    media_prefix = settings.MEDIA_URL.lstrip("/")
+    urlpatterns += [
+        re_path(rf"^{media_prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    ]
+
+handler404 = "shop.views.page_not_found"
+handler500 = "shop.views.server_error"

@@ -1,0 +1,155 @@
+"""Storefront pages. Thin: parse the request, call selectors, render."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from catalog import selectors as catalog_selectors
+from catalog.models import Product
+from inventory.selectors import describe_availability
+
+from . import selectors
+from .forms import ProductFilterForm, SearchForm
+from .money import Money
+
+
+def _page(request: HttpRequest, items, per_page: int):
+    """A page of ``items``; a page number that is not a page is a 404, not a 500."""
+    paginator = Paginator(items, per_page)
+    try:
+        return paginator.page(request.GET.get("page") or 1)
+    except (EmptyPage, PageNotAnInteger) as error:
+        raise Http404("There is no such page of results.") from error
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    products = selectors.storefront_products()
+    featured = list(products.filter(is_featured=True).order_by("title")[:8])
+    newest = list(products.order_by("-created_at", "-pk")[:8])
+    return render(request, "storefront/home.html", {"featured": featured, "newest": newest})
+
+
+@require_GET
+def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    tree = selectors.request_category_tree(request)
+    category = tree.by_slug.get(slug)
+    if category is None:
+        raise Http404("No such category.")
+    in_category = selectors.storefront_products().filter(category_id__in=tree.subtree_ids(category))
+    facets = catalog_selectors.option_facets(in_category)
+    form = ProductFilterForm(request.GET, option_names=[facet.name for facet in facets])
+    form.is_valid()
+    filters = form.filters()
+    listing = catalog_selectors.filter_products(in_category, filters)
+    if filters.in_stock_only:
+        listing = listing.filter(in_stock=True)
+    low, high = catalog_selectors.price_bounds(in_category)
+    page = _page(request, listing, settings.SHOP_PRODUCTS_PER_PAGE)
+    context = {
+        "category": category,
+        "breadcrumbs": tree.breadcrumbs(category),
+        "subcategories": tree.children_of(category),
+        "page": page,
+        "form": form,
+        "facets": facets,
+        "selected_options": filters.options,
+        "price_low": low,
+        "price_high": high,
+    }
+    return render(request, "storefront/category.html", context, status=400 if form.errors else 200)
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    context = {"search_form": form, "query": query, "page": None}
+    if query:
+        results = catalog_selectors.search_products(selectors.storefront_products(), query)
+        context["page"] = _page(request, results, settings.SHOP_PRODUCTS_PER_PAGE)
+    return render(request, "storefront/search.html", context, status=400 if form.errors else 200)
+
+
+def _chosen_variant(request: HttpRequest, product: Product):
+    """The variant asked for by ``?variant=ID`` or by option values, else the first in stock."""
+    variants = product.active_variants
+    wanted = request.GET.get("variant", "")
+    for variant in variants:
+        if str(variant.pk) == wanted:
+            return variant
+    by_options = {
+        key: value for key, value in request.GET.items() if key.startswith("option")
+    }
+    if by_options:
+        for variant in variants:
+            values = {f"option{value.option.position}": value.value
+                      for value in variant.option_values.all()}
+            if all(values.get(key) == value for key, value in by_options.items()):
+                return variant
+    return next((variant for variant in variants if variant.available > 0), variants[0])
+
+
+@require_GET
+def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    product = selectors.product_page(slug)
+    if product is None or not product.active_variants:
+        raise Http404("No such product.")
+    tree = selectors.request_category_tree(request)
+    chosen = _chosen_variant(request, product)
+    options: dict[int, dict] = {}
+    variant_data = []
+    for variant in product.active_variants:
+        values = {}
+        for value in variant.option_values.all():
+            option = options.setdefault(
+                value.option.position,
+                {"name": value.option.name, "position": value.option.position, "values": []},
+            )
+            if value.value not in option["values"]:
+                option["values"].append(value.value)
+            values[f"option{value.option.position}"] = value.value
+        state, label = describe_availability(variant.available)
+        variant.availability_state, variant.availability_label = state, label
+        variant.selected_values = values
+        variant_data.append({
+            "id": variant.pk,
+            "sku": variant.sku,
+            "title": variant.title,
+            "options": values,
+            "price": str(Money(variant.price, variant.currency)),
+            "compareAt": str(Money(variant.compare_at_price, variant.currency))
+            if variant.is_on_sale else "",
+            "availability": state,
+            "availabilityLabel": label,
+        })
+    context = {
+        "product": product,
+        "category": product.category,
+        "breadcrumbs": tree.breadcrumbs(product.category)
+        if product.category_id in tree.by_id else [],
+        "variant": chosen,
+        "options": [options[position] for position in sorted(options)],
+        "variant_data": variant_data,
+    }
+    return render(request, "storefront/product.html", context)
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    """For load balancers and compose: the process serves and the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "404.html", {"message": "We couldn't find that page."}, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", status=500)

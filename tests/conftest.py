@@ -1,0 +1,31 @@
+import io
+import os
+
+import pytest
+from django.db import connection
+from PIL import Image
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres`` need PostgreSQL: skip with a reason outside CI, fail in CI.
+
+    (shop.settings.test already refuses to start in CI without PostgreSQL.)
+    """
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL; CI always has it)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def png_bytes():
+    def make(width: int = 640, height: int = 480, color: str = "#3b82f6") -> bytes:
+        buffer = io.BytesIO()
+        Image.new("RGB", (width, height), color).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    return make
