@@ -128,6 +128,8 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "availability": state,
             "availabilityLabel": label,
         })
+    for option in options.values():
+        option["selected"] = chosen.selected_values.get(f"option{option['position']}")
     context = {
         "product": product,
         "category": product.category,

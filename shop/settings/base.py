@@ -102,7 +102,10 @@ else:
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Email ----------------------------------------------------------------------------------
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+if env("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Storefront <shop@example.com>")
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -168,4 +171,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # One line per task run is noise in the console; failures still log at WARNING/ERROR.
+    "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }

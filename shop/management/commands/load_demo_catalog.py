@@ -1,0 +1,15 @@
+from django.core.management.base import BaseCommand
+
+from shop.demo_catalog import load_demo_catalog
+
+
+class Command(BaseCommand):
+    help = "Load the demo catalog (categories, products, stock, images). Safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-images", action="store_true",
+                            help="Skip drawing product photos (faster).")
+
+    def handle(self, *args, **options):
+        report = load_demo_catalog(images=not options["no_images"])
+        self.stdout.write(self.style.SUCCESS(f"Demo catalog ready: {report}."))

@@ -1,0 +1,63 @@
+// Product page: the variant picker updates price, availability and SKU without a reload,
+// and the gallery thumbnails swap the main photo. Without JavaScript the picker is a
+// GET form the server answers with the chosen variant.
+(function () {
+  "use strict";
+  var dataNode = document.getElementById("variant-data");
+  var picker = document.getElementById("variant-picker");
+  if (dataNode && picker) {
+    var variants = JSON.parse(dataNode.textContent);
+    var price = document.getElementById("variant-price");
+    var compareAt = document.getElementById("variant-compare-at");
+    var availability = document.getElementById("variant-availability");
+    var sku = document.getElementById("variant-sku");
+    var variantInput = document.getElementById("variant-id");
+    var selects = picker.querySelectorAll("select[data-position]");
+
+    var chosenOptions = function () {
+      var chosen = {};
+      selects.forEach(function (select) { chosen["option" + select.dataset.position] = select.value; });
+      return chosen;
+    };
+    var matches = function (variant, chosen) {
+      return Object.keys(chosen).every(function (key) { return variant.options[key] === chosen[key]; });
+    };
+    var show = function (variant) {
+      if (!variant) {
+        price.textContent = "Unavailable";
+        compareAt.hidden = true;
+        availability.className = "availability availability-out_of_stock";
+        availability.textContent = "This combination is not available";
+        return;
+      }
+      price.textContent = variant.price;
+      compareAt.textContent = variant.compareAt;
+      compareAt.hidden = !variant.compareAt;
+      availability.className = "availability availability-" + variant.availability;
+      availability.textContent = variant.availabilityLabel;
+      sku.textContent = variant.sku;
+      variantInput.value = variant.id;
+      var url = new URL(window.location.href);
+      url.search = "";
+      url.searchParams.set("variant", variant.id);
+      window.history.replaceState(null, "", url);
+    };
+    picker.addEventListener("change", function () {
+      var chosen = chosenOptions();
+      show(variants.find(function (variant) { return matches(variant, chosen); }));
+    });
+    picker.addEventListener("submit", function (event) { event.preventDefault(); });
+  }
+
+  var main = document.getElementById("gallery-main-image");
+  document.querySelectorAll(".gallery-thumb").forEach(function (button) {
+    button.addEventListener("click", function () {
+      main.src = button.dataset.large;
+      main.alt = button.dataset.alt;
+      document.querySelectorAll(".gallery-thumb").forEach(function (other) {
+        other.removeAttribute("aria-current");
+      });
+      button.setAttribute("aria-current", "true");
+    });
+  });
+})();
