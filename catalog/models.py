@@ -182,9 +182,11 @@ class Variant(models.Model):
     class Meta:
         ordering = ["product", "position", "pk"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(price__gte=0), name="variant_price_not_negative"),
+            models.CheckConstraint(condition=models.Q(price__gte=0),
+                                   name="variant_price_not_negative"),
             models.CheckConstraint(
-                condition=models.Q(compare_at_price__isnull=True) | models.Q(compare_at_price__gte=0),
+                condition=models.Q(compare_at_price__isnull=True)
+                | models.Q(compare_at_price__gte=0),
                 name="variant_compare_at_not_negative",
             ),
         ]

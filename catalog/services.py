@@ -47,7 +47,8 @@ def save_category(*, category: Category) -> Category:
             raise CatalogError("A category cannot be moved under itself or its own subcategory.")
     old_path = ""
     if category.pk:
-        old_path = Category.objects.filter(pk=category.pk).values_list("path", flat=True).first() or ""
+        stored = Category.objects.filter(pk=category.pk).values_list("path", flat=True)
+        old_path = stored.first() or ""
     if not category.slug:
         category.slug = unique_slug(Category, category.name)
     category.save()
@@ -216,7 +217,9 @@ def _validated_image(content: bytes) -> Image.Image:
             raise CatalogError("The image is too large (more than 40 megapixels).")
         image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise CatalogError("The file is not an image we can read (JPEG, PNG, GIF or WebP).") from error
+        raise CatalogError(
+            "The file is not an image we can read (JPEG, PNG, GIF or WebP)."
+        ) from error
     return Image.open(io.BytesIO(content))
 
 

@@ -5,7 +5,9 @@ from .models import StockLevel
 
 
 def stock_levels_for_update(level_ids):
-    return StockLevel.objects.filter(pk__in=level_ids).order_by("pk").select_for_update(of=("self",))
+    return (
+        StockLevel.objects.filter(pk__in=level_ids).order_by("pk").select_for_update(of=("self",))
+    )
 
 
 def stock_level_for_update(*, variant_id: int, warehouse_id: int) -> StockLevel:

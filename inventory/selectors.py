@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
@@ -92,8 +93,6 @@ def stock_ledger_mismatches() -> list[LedgerMismatch]:
 
 def describe_availability(available: int | None) -> tuple[str, str]:
     """("in_stock" | "low_stock" | "out_of_stock", the words a shopper reads)."""
-    from django.conf import settings
-
     available = max(available or 0, 0)
     if available == 0:
         return "out_of_stock", "Out of stock"

@@ -35,9 +35,10 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and not _postgres_reach
     DATABASES["default"]
 ):
     if IN_CI:
-        raise RuntimeError(f"CI needs PostgreSQL at {env('DATABASE_URL')}, and it is not reachable.")
+        raise RuntimeError(f"CI needs PostgreSQL at {env('DATABASE_URL')}; it is not reachable.")
     print(
-        "\n*** PostgreSQL is not reachable: running on SQLite; PostgreSQL-only tests will skip. ***\n",
+        "\n*** PostgreSQL is not reachable: running on SQLite; "
+        "PostgreSQL-only tests will skip. ***\n",
         file=sys.stderr,
     )
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}

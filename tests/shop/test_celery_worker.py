@@ -69,7 +69,8 @@ def worker(redis_url, tmp_path):
 @pytest.fixture
 def send_tasks_to(redis_url, worker):
     """Make this process a Celery client of Redis (instead of eager) for the test."""
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "task_default_queue")}
+    keys = ("broker_url", "task_always_eager", "task_default_queue")
+    saved = {key: app.conf[key] for key in keys}
     app.conf.update(broker_url=redis_url, task_always_eager=False, task_default_queue=worker)
     app._pool = None
     yield

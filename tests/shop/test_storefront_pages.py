@@ -52,7 +52,8 @@ def test_category_page_includes_subcategory_products_with_breadcrumbs(client, ou
 
 
 def test_category_filters_by_price_range(client, outdoor):
-    response = client.get(outdoor["hiking"].get_absolute_url(), {"price_min": "70", "price_max": "95"})
+    response = client.get(outdoor["hiking"].get_absolute_url(),
+                          {"price_min": "70", "price_max": "95"})
 
     assert [p.title for p in response.context["page"].object_list] == ["Daypack"]
 
