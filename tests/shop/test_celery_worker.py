@@ -72,9 +72,16 @@ def send_tasks_to(redis_url, worker):
     keys = ("broker_url", "task_always_eager", "task_default_queue")
     saved = {key: app.conf[key] for key in keys}
     app.conf.update(broker_url=redis_url, task_always_eager=False, task_default_queue=worker)
-    app._pool = None
+    _forget_connections()
     yield
     app.conf.update(saved)
+    _forget_connections()
+
+
+def _forget_connections():
+    """Celery builds its queues, router and producer pool once, from the config it had then
+    (eager, in-memory). Drop them so the next send uses the config set above."""
+    app.__dict__.pop("amqp", None)
     app._pool = None
 
 
