@@ -1,9 +1,14 @@
-"""The REST API's shared pieces: one exception handler that maps domain errors to 4xx."""
+"""The read-only REST API: the catalog with availability, and search.
+
+``views`` holds one view per operation, ``serializers`` their output and query
+shapes. The one exception handler below maps domain errors to 4xx answers; settings
+name it as ``shop.api.exception_handler``.
+"""
 
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .exceptions import ShopError
+from shop.exceptions import ShopError
 
 
 def exception_handler(exc, context):
