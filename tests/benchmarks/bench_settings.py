@@ -1,0 +1,25 @@
+"""Settings for `make bench`: production settings, served on 127.0.0.1 over plain HTTP.
+
+Production needs SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL; the harness sets DATABASE_URL
+to the bench database and the first two get harmless defaults here. On top of production:
+no HTTPS redirect (the bench speaks plain HTTP to 127.0.0.1), a bench-only URLconf that adds
+the bare-Django baseline view, and STATIC_ROOT in the harness's temporary directory (the
+manifest storage needs `collectstatic`, which the harness runs first).
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-used-anywhere-else-0123456789")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+
+from shop.settings.production import *  # noqa: E402,F403
+from shop.settings.production import LOGGING, env  # noqa: E402
+
+DEBUG = False
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]  # the bench only ever talks to 127.0.0.1
+ROOT_URLCONF = "tests.benchmarks.bench_urls"
+STATIC_ROOT = env("BENCH_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))  # noqa: F405
+# Warnings (404s, slow queries) still reach gunicorn's error log; nothing per request.
+LOGGING = {**LOGGING, "root": {**LOGGING["root"], "level": env("LOG_LEVEL", default="WARNING")}}
