@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class CatalogConfig(AppConfig):
     name = "catalog"
+
+    def ready(self) -> None:
+        from . import receivers
+
+        receivers.connect()

@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from PIL import Image, UnidentifiedImageError
 
 from .exceptions import CatalogError
+from .listing_cache import catalog_changed
 from .models import (
     MAX_OPTIONS_PER_PRODUCT,
     Category,
@@ -64,6 +65,7 @@ def save_category(*, category: Category) -> Category:
             path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
             depth=F("depth") + depth_shift,
         )
+        catalog_changed()
     return category
 
 
@@ -117,11 +119,14 @@ def refresh_search_vectors(*, product_ids: Iterable[int] | None = None) -> int:
 @transaction.atomic
 def set_products_published(*, product_ids: Iterable[int], published: bool) -> int:
     """Publish or unpublish products in bulk; returns how many changed."""
-    return (
+    changed = (
         Product.objects.filter(pk__in=list(product_ids))
         .exclude(is_published=published)
         .update(is_published=published)
     )
+    if changed:
+        catalog_changed()
+    return changed
 
 
 def _ensure_option_values(product: Product, options: Mapping[str, str]) -> list[OptionValue]:

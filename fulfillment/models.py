@@ -1,1 +1,1 @@
-"""Fulfillment models arrive with their issue; the app exists so the layout and layers are in place."""
+"""Fulfillment models arrive with their issue; the app exists so the layers are in place."""

@@ -1,1 +1,1 @@
-"""Orders models arrive with their issue; the app exists so the layout and layers are in place."""
+"""Orders models arrive with their issue; the app exists so the layers are in place."""

@@ -1,1 +1,1 @@
-"""Payments models arrive with their issue; the app exists so the layout and layers are in place."""
+"""Payments models arrive with their issue; the app exists so the layers are in place."""

@@ -1,1 +1,1 @@
-"""Returns models arrive with their issue; the app exists so the layout and layers are in place."""
+"""Returns models arrive with their issue; the app exists so the layers are in place."""

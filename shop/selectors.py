@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from catalog import listing_cache
 from catalog import selectors as catalog_selectors
-from catalog.models import Product, Variant
+from catalog.models import Category, Product, Variant
 from inventory import selectors as inventory_selectors
 
 
@@ -16,6 +17,18 @@ def request_category_tree(request: HttpRequest) -> catalog_selectors.CategoryTre
         tree = catalog_selectors.category_tree()
         request._category_tree = tree
     return tree
+
+
+def category_facets(category: Category, products) -> list[catalog_selectors.Facet]:
+    """Option facets of a category; cached until the catalog changes."""
+    return listing_cache.cached(f"facets:{category.pk}",
+                                lambda: catalog_selectors.option_facets(products))
+
+
+def category_price_bounds(category: Category, products):
+    """Lowest and highest price in a category; cached until the catalog changes."""
+    return listing_cache.cached(f"price-bounds:{category.pk}",
+                                lambda: catalog_selectors.price_bounds(products))
 
 
 def storefront_products():

@@ -42,14 +42,14 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if category is None:
         raise Http404("No such category.")
     in_category = selectors.storefront_products().filter(category_id__in=tree.subtree_ids(category))
-    facets = catalog_selectors.option_facets(in_category)
+    facets = selectors.category_facets(category, in_category)
     form = ProductFilterForm(request.GET, option_names=[facet.name for facet in facets])
     form.is_valid()
     filters = form.filters()
     listing = catalog_selectors.filter_products(in_category, filters)
     if filters.in_stock_only:
         listing = listing.filter(in_stock=True)
-    low, high = catalog_selectors.price_bounds(in_category)
+    low, high = selectors.category_price_bounds(category, in_category)
     page = _page(request, listing, settings.SHOP_PRODUCTS_PER_PAGE)
     context = {
         "category": category,

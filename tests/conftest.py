@@ -21,6 +21,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache (cached catalog reads are keyed by primary keys,
+    which SQLite reuses after a rolled-back test)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def png_bytes():
     def make(width: int = 640, height: int = 480, color: str = "#3b82f6") -> bytes:

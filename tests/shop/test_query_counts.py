@@ -74,3 +74,17 @@ def test_page_query_counts_do_not_grow_with_the_catalog(small_and_large_counts):
     assert small == large
     for page, count in large.items():
         assert count <= MAX_QUERIES, f"{page} uses {count} queries"
+
+
+def test_facets_and_price_bounds_are_cached_until_the_catalog_changes(client, png_bytes):
+    first = build_catalog(3, png_bytes)
+    cold = count_queries(client, "/c/kitchen/")
+    warm = count_queries(client, "/c/kitchen/")
+    assert warm == cold - 2
+
+    make_variant(first, price="999.00", options={"Size": "XL", "Color": "Red"}, stock=1)
+
+    response = client.get("/c/kitchen/")
+    assert response.context["price_high"] == Decimal("999.00")
+    facets = {facet.name: dict(facet.values) for facet in response.context["facets"]}
+    assert facets["Color"]["Red"] == 1

@@ -1,0 +1,16 @@
+"""Signal receivers of the catalog app, connected in ``CatalogConfig.ready``."""
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from .listing_cache import on_catalog_saved_or_deleted
+from .models import Category, OptionValue, Product, ProductOption, Variant
+
+
+def connect() -> None:
+    for model in (Category, Product, ProductOption, OptionValue, Variant):
+        post_save.connect(on_catalog_saved_or_deleted, sender=model,
+                          dispatch_uid=f"catalog-version-save-{model.__name__}")
+        post_delete.connect(on_catalog_saved_or_deleted, sender=model,
+                            dispatch_uid=f"catalog-version-delete-{model.__name__}")
+    m2m_changed.connect(on_catalog_saved_or_deleted, sender=Variant.option_values.through,
+                        dispatch_uid="catalog-version-variant-options")
