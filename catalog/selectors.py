@@ -109,6 +109,8 @@ def published_products() -> QuerySet[Product]:
     return (
         Product.objects.filter(is_published=True)
         .filter(Exists(active_variants))
+        # Listings never show these; the product page loads its product separately.
+        .defer("description", "description_text", "search_vector")
         .annotate(
             price_from=_cheapest_active_price(),
             compare_at_from=_highest_compare_at_price(),

@@ -26,7 +26,12 @@ def variant_available_expression() -> Coalesce:
 
 
 def product_in_stock_expression() -> Exists:
-    """True when any active variant of a product (``OuterRef('pk')``) can be sold."""
+    """True when any active variant of a product (``OuterRef('pk')``) can be sold.
+
+    For filtering ("in stock only"). To show the flag on a page of products use
+    ``in_stock_product_ids``: as a column of a listing, PostgreSQL plans this for every
+    candidate row, not just the page, and hashes every stock level in the shop.
+    """
     return Exists(
         StockLevel.objects.filter(
             _SELLABLE,
@@ -41,8 +46,16 @@ def with_variant_availability(variants: QuerySet) -> QuerySet:
     return variants.annotate(available=variant_available_expression())
 
 
-def with_product_in_stock(products: QuerySet) -> QuerySet:
-    return products.annotate(in_stock=product_in_stock_expression())
+def in_stock_product_ids(*, product_ids: Iterable[int]) -> set[int]:
+    """Which of these products have an active variant that can be sold (one query)."""
+    return set(
+        StockLevel.objects.filter(
+            _SELLABLE,
+            variant__product_id__in=list(product_ids),
+            variant__is_active=True,
+            on_hand__gt=F("allocated"),
+        ).order_by().values_list("variant__product_id", flat=True).distinct()
+    )
 
 
 def available_to_sell(*, variant_ids: Iterable[int]) -> dict[int, int]:

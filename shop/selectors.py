@@ -32,10 +32,23 @@ def category_price_bounds(category: Category, products):
 
 
 def storefront_products():
-    """Published products with card prices, stock flag and card images."""
-    return catalog_selectors.with_card_images(
-        inventory_selectors.with_product_in_stock(catalog_selectors.published_products())
-    )
+    """Published products with card prices and card images. Their ``in_stock`` flag is set
+    per page by ``mark_in_stock``, once the page is known."""
+    return catalog_selectors.with_card_images(catalog_selectors.published_products())
+
+
+def only_in_stock(products):
+    """Keep the products that have an active variant that can be sold."""
+    return products.filter(inventory_selectors.product_in_stock_expression())
+
+
+def mark_in_stock(products) -> list[Product]:
+    """Evaluate ``products`` (a page) and set ``in_stock`` on each, in one query."""
+    products = list(products)
+    in_stock = inventory_selectors.in_stock_product_ids(product_ids=[p.pk for p in products])
+    for product in products:
+        product.in_stock = product.pk in in_stock
+    return products
 
 
 def product_page(slug: str) -> Product | None:

@@ -32,6 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
     products = selectors.storefront_products()
     featured = list(products.filter(is_featured=True).order_by("title")[:8])
     newest = list(products.order_by("-created_at", "-pk")[:8])
+    selectors.mark_in_stock(featured + newest)
     return render(request, "storefront/home.html", {"featured": featured, "newest": newest})
 
 
@@ -48,9 +49,10 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     filters = form.filters()
     listing = catalog_selectors.filter_products(in_category, filters)
     if filters.in_stock_only:
-        listing = listing.filter(in_stock=True)
+        listing = selectors.only_in_stock(listing)
     low, high = selectors.category_price_bounds(category, in_category)
     page = _page(request, listing, settings.SHOP_PRODUCTS_PER_PAGE)
+    page.object_list = selectors.mark_in_stock(page.object_list)
     context = {
         "category": category,
         "breadcrumbs": tree.breadcrumbs(category),
@@ -72,7 +74,9 @@ def search(request: HttpRequest) -> HttpResponse:
     context = {"search_form": form, "query": query, "page": None}
     if query:
         results = catalog_selectors.search_products(selectors.storefront_products(), query)
-        context["page"] = _page(request, results, settings.SHOP_PRODUCTS_PER_PAGE)
+        page = _page(request, results, settings.SHOP_PRODUCTS_PER_PAGE)
+        page.object_list = selectors.mark_in_stock(page.object_list)
+        context["page"] = page
     return render(request, "storefront/search.html", context, status=400 if form.errors else 200)
 
 

@@ -60,6 +60,14 @@ class PublicReadOnly:
     permission_classes = [AllowAny]
 
 
+class ProductPages:
+    """List views of products: the page's ``in_stock`` flags come in one query."""
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return None if page is None else shop_selectors.mark_in_stock(page)
+
+
 class CatalogPagination(PageNumberPagination):
     """Pages of ``PAGE_SIZE`` products; a client may ask for up to 100 with ``page_size``."""
 
@@ -96,7 +104,7 @@ def filtered_products(request: Request, products: QuerySet[Product]) -> QuerySet
     filters = serializer.filters()
     listing = catalog_selectors.filter_products(products, filters)
     if filters.in_stock_only:
-        listing = listing.filter(in_stock=True)
+        listing = shop_selectors.only_in_stock(listing)
     return listing
 
 
@@ -127,7 +135,7 @@ class CategoryListApi(PublicReadOnly, APIView):
         return Response(serializer.data)
 
 
-class ProductListApi(PublicReadOnly, ListAPIView):
+class ProductListApi(PublicReadOnly, ProductPages, ListAPIView):
     serializer_class = ProductCardSerializer
     pagination_class = CatalogPagination
 
@@ -145,7 +153,7 @@ class ProductListApi(PublicReadOnly, ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class CategoryProductListApi(PublicReadOnly, ListAPIView):
+class CategoryProductListApi(PublicReadOnly, ProductPages, ListAPIView):
     serializer_class = ProductCardSerializer
     pagination_class = CatalogPagination
 
@@ -193,7 +201,7 @@ class ProductDetailApi(PublicReadOnly, RetrieveAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class SearchApi(PublicReadOnly, ListAPIView):
+class SearchApi(PublicReadOnly, ProductPages, ListAPIView):
     serializer_class = ProductCardSerializer
     pagination_class = CatalogPagination
 
