@@ -138,23 +138,30 @@ class StockLevelAdmin(admin.ModelAdmin):
         )
         return HttpResponseRedirect(reverse("admin:inventory_stocklevel_changelist"))
 
+    @staticmethod
+    def _receive(request, form, *, variant, warehouse):
+        """Receive what the form says; a refusal goes onto the form and returns None."""
+        try:
+            return services.receive_stock(
+                variant=variant,
+                warehouse=warehouse,
+                quantity=form.cleaned_data["quantity"],
+                reference=form.cleaned_data["reference"],
+                reason=form.cleaned_data["reason"] or "Stock received",
+                user=request.user,
+            )
+        except StockError as error:
+            form.add_error(None, error.message)
+            return None
+
     def receive_new_view(self, request):
         if not self.has_change_permission(request):
             raise PermissionDenied
         form = ReceiveNewStockForm(posted(request))
         if form.is_bound and form.is_valid():
-            try:
-                movement = services.receive_stock(
-                    variant=form.cleaned_data["sku"],
-                    warehouse=form.cleaned_data["warehouse"],
-                    quantity=form.cleaned_data["quantity"],
-                    reference=form.cleaned_data["reference"],
-                    reason=form.cleaned_data["reason"] or "Stock received",
-                    user=request.user,
-                )
-            except StockError as error:
-                form.add_error(None, error.message)
-            else:
+            movement = self._receive(request, form, variant=form.cleaned_data["sku"],
+                                     warehouse=form.cleaned_data["warehouse"])
+            if movement is not None:
                 return self._done(request, movement)
         return self._render(request, form=form, title="Receive stock", submit_label="Receive")
 
@@ -162,18 +169,9 @@ class StockLevelAdmin(admin.ModelAdmin):
         level = self._level_or_404(request, object_id)
         form = ReceiveStockForm(posted(request))
         if form.is_bound and form.is_valid():
-            try:
-                movement = services.receive_stock(
-                    variant=level.variant,
-                    warehouse=level.warehouse,
-                    quantity=form.cleaned_data["quantity"],
-                    reference=form.cleaned_data["reference"],
-                    reason=form.cleaned_data["reason"] or "Stock received",
-                    user=request.user,
-                )
-            except StockError as error:
-                form.add_error(None, error.message)
-            else:
+            movement = self._receive(request, form, variant=level.variant,
+                                     warehouse=level.warehouse)
+            if movement is not None:
                 return self._done(request, movement)
         return self._render(
             request, form=form, level=level, title=f"Receive stock: {level}",
