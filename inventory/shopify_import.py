@@ -175,6 +175,9 @@ class ShopifyProductImport:
         done = 0
         for row in rows:
             handle = slugify(row.get("Handle"))
+            if any("\x00" in (value or "") for value in row.values.values()):
+                self.report.errors.append((row.line, "The row contains a null character."))
+                continue
             if not handle:
                 self.report.errors.append((row.line, "Handle is empty."))
                 continue

@@ -32,6 +32,10 @@ class ProductFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if any("\x00" in value for key in self.data if key.startswith("opt.")
+               for value in self.data.getlist(key)):
+            # PostgreSQL cannot compare a string holding NUL; say so rather than fail.
+            raise forms.ValidationError("Option values cannot contain null characters.")
         low, high = cleaned.get("price_min"), cleaned.get("price_max")
         if low is not None and high is not None and low > high:
             self.add_error("price_max", "The maximum price must not be below the minimum.")
@@ -50,6 +54,8 @@ class ProductFilterForm(forms.Form):
     def filters(self) -> ProductFilters:
         """The filters to apply: the valid fields (an invalid one is shown and ignored)."""
         cleaned = getattr(self, "cleaned_data", {})
+        if self.non_field_errors():
+            return ProductFilters(sort=cleaned.get("sort") or "featured")
         return ProductFilters(
             price_min=cleaned.get("price_min") if "price_min" not in self.errors else None,
             price_max=cleaned.get("price_max") if "price_max" not in self.errors else None,

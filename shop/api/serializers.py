@@ -138,6 +138,8 @@ class ProductFilterSerializer(serializers.Serializer):
                                f"Options you can filter on: {offered}."]
             elif len(values) > MAX_OPTION_VALUES:
                 errors[key] = [f"Choose at most {MAX_OPTION_VALUES} values of one option."]
+            elif any("\x00" in value for value in values):
+                errors[key] = ["Option values cannot contain null characters."]
             elif any(len(value) > MAX_OPTION_VALUE_LENGTH for value in values):
                 errors[key] = [f"An option value has at most {MAX_OPTION_VALUE_LENGTH} "
                                "characters."]

@@ -474,3 +474,17 @@ def test_query_counts_stay_the_same_as_the_catalog_grows(
         assert response.status_code == 200
     for name, count in small.items():
         assert count <= MAX_QUERIES, f"{name} runs {count} queries"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/products/", "/api/categories/{slug}/products/"])
+def test_an_option_value_with_a_null_character_is_a_400(client, url):
+    from tests.factories import CategoryFactory, ProductFactory, make_variant
+
+    category = CategoryFactory()
+    make_variant(ProductFactory(category=category), options={"Size": "M"}, stock=1)
+
+    response = client.get(url.format(slug=category.slug), {"opt.Size": "M\x00"})
+
+    assert response.status_code == 400
+    assert response.json() == {"opt.Size": ["Option values cannot contain null characters."]}

@@ -195,6 +195,8 @@ def test_bad_rows_are_reported_with_line_numbers_and_good_rows_still_import(
          "Variant Price": "41.00", "Variant Grams": "12.5"},                    # line 9
         {"Handle": "shade", "Title": "Shade", "Variant SKU": "SHADE-1",
          "Variant Price": "12.00", "Variant Inventory Qty": "1"},               # line 10
+        {"Handle": "lamp", "Option1 Value": "Grey\x00", "Variant SKU": "LAMP-GREY",
+         "Variant Price": "40.00"},                                             # line 11
     ]
 
     out, err = run_import(write_csv(tmp_path / "bad.csv", rows))
@@ -208,8 +210,9 @@ def test_bad_rows_are_reported_with_line_numbers_and_good_rows_still_import(
         "line 7: Handle is empty.",
         "line 8: ghost: no row with a Title for this handle.",
         "line 9: lamp: Variant Grams '12.5' is not a whole number.",
+        "line 11: The row contains a null character.",
     ]
-    assert "Skipped: 7 of 9 rows." in out
+    assert "Skipped: 8 of 10 rows." in out
     assert set(Variant.objects.filter(product__slug="lamp").values_list("sku", flat=True)) == {
         "LAMP-BLACK"}
     assert Variant.objects.filter(sku="SHADE-1").exists()

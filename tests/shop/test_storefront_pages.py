@@ -217,3 +217,11 @@ def test_search_with_nothing_to_search_asks_for_words(client):
 
 def test_pages_are_get_only(client, outdoor):
     assert client.post(outdoor["pack"].get_absolute_url()).status_code == 405
+
+
+@pytest.mark.parametrize("value", ["\x00", "M\x00"])
+def test_an_option_value_with_a_null_character_is_a_400_not_a_500(client, outdoor, value):
+    response = client.get(outdoor["hiking"].get_absolute_url(), {"opt.Size": value})
+
+    assert response.status_code == 400
+    assert "Option values cannot contain null characters." in response.content.decode()
