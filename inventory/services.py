@@ -77,3 +77,27 @@ def adjust_stock_count(*, variant: Variant, warehouse: Warehouse, counted: int,
             return None
         return _record_movement(level=level, kind=StockMovement.Kind.COUNT_ADJUSTMENT,
                                 quantity=delta, reason=reason, reference=reference, user=user)
+
+
+def allocate_units(*, stock_level_id: int, quantity: int) -> bool:
+    """Promise ``quantity`` units of a stock level to an order, only if they are free.
+
+    One conditional UPDATE (``allocated = allocated + q WHERE on_hand - allocated >= q``),
+    so two buyers can never both take the last unit, on PostgreSQL or SQLite. Returns
+    whether the units were taken. Call inside the caller's transaction.
+    """
+    if quantity <= 0:
+        raise StockError("Allocate a quantity above zero.")
+    return bool(
+        StockLevel.objects.filter(pk=stock_level_id, on_hand__gte=F("allocated") + quantity)
+        .update(allocated=F("allocated") + quantity)
+    )
+
+
+def release_units(*, stock_level_id: int, quantity: int) -> None:
+    """Give back ``quantity`` allocated units (an order canceled or its lines changed)."""
+    updated = StockLevel.objects.filter(pk=stock_level_id, allocated__gte=quantity).update(
+        allocated=F("allocated") - quantity
+    )
+    if not updated:
+        raise StockError(f"Stock level {stock_level_id} has fewer than {quantity} units allocated.")

@@ -78,3 +78,44 @@ def make_variant(product: Product, *, price: str = "10.00", sku: str | None = No
             quantity=stock, reference="test",
         )
     return variant
+
+
+# --- Orders ---------------------------------------------------------------------------------
+
+ADDRESS = {
+    "first_name": "Ada", "last_name": "Lovelace", "line1": "12 Analytical Row",
+    "city": "Portland", "region": "OR", "postal_code": "97201", "country": "US",
+    "phone": "+1 503 555 0100",
+}
+
+
+def make_shipping(*, country: str = "US", price: str = "5.00", name: str = "Standard",
+                  free_above: str | None = None, **kwargs):
+    """A zone for ``country`` with one flat-rate method (through the admin's models: shipping
+    configuration has no workflow behind it)."""
+    from orders.models import ShippingMethod, ShippingZone
+
+    zone, _ = ShippingZone.objects.get_or_create(name=f"Zone {country}",
+                                                 defaults={"countries": country})
+    return ShippingMethod.objects.create(
+        zone=zone, name=name, price=Decimal(price),
+        free_above=Decimal(free_above) if free_above else None, **kwargs)
+
+
+def ready_cart(*, variants: dict, email: str = "ada@example.com", user=None,
+               address: dict | None = None, method=None, voucher: str | None = None):
+    """A cart with ``{variant: quantity}``, contact, address and shipping chosen: every
+    checkout step done, through the services."""
+    from orders import services as order_services
+
+    cart = order_services.get_or_create_cart(user=user)
+    for variant, quantity in variants.items():
+        order_services.add_to_cart(cart=cart, variant_id=variant.pk, quantity=quantity)
+    order_services.set_checkout_email(cart=cart, email=email)
+    order_services.set_shipping_address(cart=cart, address=address or ADDRESS)
+    method = method or make_shipping()
+    order_services.set_shipping_method(cart=cart, method_id=method.pk)
+    if voucher:
+        order_services.apply_voucher(cart=cart, code=voucher)
+    cart.refresh_from_db()
+    return cart

@@ -90,7 +90,11 @@ CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "cancel-unpaid-orders": {"task": "orders.tasks.cancel_expired_unpaid_orders",
+                             "schedule": 60.0},
+    "sweep-order-notifications": {"task": "orders.tasks.sweep_order_work", "schedule": 300.0},
+}
 
 if REDIS_URL:
     CACHES = {
@@ -161,10 +165,32 @@ SPECTACULAR_SETTINGS = {
 # --- The shop -------------------------------------------------------------------------------
 SHOP_NAME = env("SHOP_NAME", default="Northwind Supply")
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="USD")
+# Where the shop is: shipping estimates use it until the shopper gives an address.
+SHOP_COUNTRY = env("SHOP_COUNTRY", default="US")
 # Availability at or below this shows "only N left".
 SHOP_LOW_STOCK_THRESHOLD = env.int("SHOP_LOW_STOCK_THRESHOLD", default=5)
 SHOP_PRODUCTS_PER_PAGE = env.int("SHOP_PRODUCTS_PER_PAGE", default=24)
 ADMIN_URL = env("ADMIN_URL", default="admin/")
+# Prices in the catalog include tax (VAT style) or have tax added at checkout (US style).
+SHOP_PRICES_INCLUDE_TAX = env.bool("SHOP_PRICES_INCLUDE_TAX", default=False)
+SHOP_TAX_SHIPPING = env.bool("SHOP_TAX_SHIPPING", default=True)
+# An order still unpaid after this many minutes is canceled and its stock released.
+SHOP_UNPAID_ORDER_TIMEOUT_MINUTES = env.int("SHOP_UNPAID_ORDER_TIMEOUT_MINUTES", default=30)
+SHOP_MAX_LINE_QUANTITY = env.int("SHOP_MAX_LINE_QUANTITY", default=99)
+# Fraud screening: orders scoring at or above this are held for review before fulfilment.
+SHOP_RISK_HOLD_SCORE = env.int("SHOP_RISK_HOLD_SCORE", default=60)
+# Days a guest's signed order link stays valid.
+SHOP_ORDER_LINK_MAX_AGE_DAYS = env.int("SHOP_ORDER_LINK_MAX_AGE_DAYS", default=90)
+
+# --- Payments -------------------------------------------------------------------------------
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+# Only for tests and stripe-mock style servers; empty means Stripe's own API.
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+# "automatic" captures at payment; "manual" authorizes and captures at shipment.
+STRIPE_CAPTURE_METHOD = env("STRIPE_CAPTURE_METHOD", default="automatic")
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="stripe" if STRIPE_SECRET_KEY else "offline")
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,23 @@
+"""Locking querysets for carts and orders (``select_for_update``; rows locked by key)."""
+
+from shop.exceptions import NotFound
+
+from .models import Cart, Order, Voucher
+
+
+def cart_for_update(cart_id: int) -> Cart:
+    try:
+        return Cart.objects.select_for_update(of=("self",)).get(pk=cart_id)
+    except Cart.DoesNotExist:
+        raise NotFound("That cart no longer exists.") from None
+
+
+def order_for_update(order_id: int) -> Order:
+    try:
+        return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
+    except Order.DoesNotExist:
+        raise NotFound("No such order.") from None
+
+
+def voucher_for_update(voucher_id: int) -> Voucher:
+    return Voucher.objects.select_for_update(of=("self",)).get(pk=voucher_id)

@@ -1,0 +1,34 @@
+"""Every write to carts, checkouts and orders. Views, API, admin, tasks call these."""
+
+from .cart import add_to_cart, get_or_create_cart, merge_carts, remove_from_cart, set_cart_quantity
+from .checkout import (
+    apply_voucher,
+    remove_voucher,
+    set_billing_address,
+    set_checkout_email,
+    set_shipping_address,
+    set_shipping_method,
+)
+from .events import record_event
+from .lifecycle import (
+    cancel_expired_unpaid_order,
+    cancel_order,
+    expired_unpaid_order_ids,
+    extend_payment_deadline,
+    hold_for_review,
+    record_order_event,
+    record_order_payment,
+    record_risk,
+    release_hold,
+    release_order_stock,
+)
+from .placing import allocate_lines, place_order
+
+__all__ = [
+    "add_to_cart", "get_or_create_cart", "merge_carts", "remove_from_cart", "set_cart_quantity",
+    "apply_voucher", "remove_voucher", "set_billing_address", "set_checkout_email",
+    "set_shipping_address", "set_shipping_method", "record_event", "cancel_expired_unpaid_order",
+    "cancel_order", "expired_unpaid_order_ids", "extend_payment_deadline", "hold_for_review",
+    "record_order_event", "record_order_payment", "record_risk", "release_hold",
+    "release_order_stock", "allocate_lines", "place_order",
+]

@@ -1,0 +1,167 @@
+"""Order state changes after placement: payment status, fraud hold, cancel, expiry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+
+from inventory import services as inventory_services
+from shop.exceptions import InvalidTransition
+
+from .. import locks
+from ..models import Allocation, Order, OrderEvent
+from ..signals import order_canceled, order_paid
+from .events import record_event
+
+SECURED = {Order.PaymentStatus.AUTHORIZED, Order.PaymentStatus.PAID}
+
+
+def record_order_payment(*, order_id: int, payment_status: str, event_type: str,
+                         message: str, data: dict | None = None, actor=None) -> Order:
+    """Move the order's payment status (called by ``payments.services``).
+
+    Moving to the same status records the event only. The first time a payment is
+    secured (authorized or paid) the unpaid-order deadline is cleared and ``order_paid``
+    is sent after commit.
+    """
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        was_secured = order.payment_status in SECURED
+        if order.payment_status != payment_status:
+            order.ensure_payment_status(payment_status)
+            order.payment_status = payment_status
+        if payment_status in SECURED:
+            order.payment_due_by = None
+            order.paid_at = order.paid_at or timezone.now()
+        order.save(update_fields=["payment_status", "payment_due_by", "paid_at", "updated_at"])
+        record_event(order, event_type, message, actor=actor, data=data)
+        if payment_status in SECURED and not was_secured:
+            transaction.on_commit(partial(order_paid.send, sender=Order, order_id=order.pk))
+        return order
+
+
+def record_order_event(*, order_id: int, event_type: str, message: str,
+                       data: dict | None = None, actor=None) -> None:
+    """A timeline entry with no state change (a failed payment attempt, a dispute)."""
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        record_event(order, event_type, message, actor=actor, data=data)
+
+
+def extend_payment_deadline(*, order_id: int, until: datetime) -> None:
+    """Keep an unpaid order's stock while a payment is in progress."""
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        if order.payment_due_by is not None and order.payment_due_by < until:
+            order.payment_due_by = until
+            order.save(update_fields=["payment_due_by", "updated_at"])
+
+
+def hold_for_review(*, order_id: int, score: int, reasons: list[str]) -> Order:
+    """Fraud screening found the order risky: hold it so it is not fulfilled."""
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        order.risk_score, order.risk_reasons = score, reasons
+        if order.risk == Order.Risk.NORMAL and order.status == Order.Status.OPEN:
+            order.risk = Order.Risk.HELD
+            record_event(order, OrderEvent.Type.HELD,
+                         f"Held for review (risk score {score}): {'; '.join(reasons)}.",
+                         data={"score": score, "reasons": reasons})
+        order.save(update_fields=["risk", "risk_score", "risk_reasons", "updated_at"])
+        return order
+
+
+def record_risk(*, order_id: int, score: int, reasons: list[str]) -> None:
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        order.risk_score, order.risk_reasons = score, reasons
+        order.save(update_fields=["risk_score", "risk_reasons", "updated_at"])
+
+
+def release_hold(*, order_id: int, actor=None) -> Order:
+    """Staff reviewed a held order and let it go on to fulfilment."""
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        if order.risk != Order.Risk.HELD:
+            raise InvalidTransition(f"Order {order.number} is not held for review.")
+        if order.status != Order.Status.OPEN:
+            raise InvalidTransition(f"Order {order.number} is {order.status}.")
+        order.risk = Order.Risk.RELEASED
+        order.save(update_fields=["risk", "updated_at"])
+        record_event(order, OrderEvent.Type.RELEASED, "Released after fraud review.", actor=actor)
+        if order.payment_status in SECURED:
+            # Fulfilment waits for a paid order that is not held; tell it again.
+            transaction.on_commit(partial(order_paid.send, sender=Order, order_id=order.pk))
+        return order
+
+
+def cancel_order(*, order_id: int, reason: str = "", actor=None) -> Order:
+    """Cancel an open, unshipped order and release its stock in the same transaction.
+
+    Preconditions: the order is open, nothing has been fulfilled, and any payment has
+    already been voided or refunded (``payments.services.cancel_and_settle`` does that
+    first; this refuses while money is held, so it is never silently kept).
+    Guarantees: allocations deleted and stock levels' ``allocated`` lowered to match;
+    a "canceled" event; ``order_canceled`` sent after commit.
+    """
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        order.ensure_status(Order.Status.CANCELED)
+        if order.fulfillment_status != Order.FulfillmentStatus.UNFULFILLED:
+            raise InvalidTransition(f"Order {order.number} has shipped items; cancel the "
+                                    "remaining shipments or create a return instead.")
+        if order.payment_status in SECURED:
+            raise InvalidTransition(f"Order {order.number} is {order.payment_status}; void or "
+                                    "refund the payment first.")
+        order.status = Order.Status.CANCELED
+        order.canceled_at = timezone.now()
+        order.payment_due_by = None
+        order.save(update_fields=["status", "canceled_at", "payment_due_by", "updated_at"])
+        released = release_order_stock(order)
+        record_event(order, OrderEvent.Type.CANCELED, reason or "Order canceled.", actor=actor,
+                     data={"released_units": released})
+        transaction.on_commit(partial(order_canceled.send, sender=Order, order_id=order.pk))
+        return order
+
+
+def release_order_stock(order: Order) -> int:
+    """Give back every unit allocated to the order (inside the caller's transaction, with
+    the order locked). Returns the number of units released; 0 when there were none, so
+    running it twice moves stock once."""
+    allocations = list(Allocation.objects.filter(order_line__order=order)
+                       .order_by("stock_level_id"))
+    for allocation in allocations:
+        inventory_services.release_units(stock_level_id=allocation.stock_level_id,
+                                         quantity=allocation.quantity)
+    Allocation.objects.filter(pk__in=[a.pk for a in allocations]).delete()
+    released = sum(a.quantity for a in allocations)
+    if released:
+        record_event(order, OrderEvent.Type.STOCK_RELEASED,
+                     f"{released} unit(s) released to stock.")
+    return released
+
+
+def expired_unpaid_order_ids(*, now: datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    return list(Order.objects.filter(
+        status=Order.Status.OPEN, payment_status=Order.PaymentStatus.UNPAID,
+        payment_due_by__lt=now,
+    ).order_by("pk").values_list("pk", flat=True)[:500])
+
+
+def cancel_expired_unpaid_order(*, order_id: int, now: datetime | None = None) -> bool:
+    """Cancel one unpaid order past its deadline; False when it was paid or extended
+    meanwhile (checked under the lock)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        if not (order.status == Order.Status.OPEN
+                and order.payment_status == Order.PaymentStatus.UNPAID
+                and order.payment_due_by is not None and order.payment_due_by < now):
+            return False
+        cancel_order(order_id=order.pk, reason="Canceled: not paid in time. Its stock was "
+                                               "released.")
+        return True

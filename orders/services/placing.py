@@ -1,0 +1,222 @@
+"""Placing an order: one transaction that re-prices the cart, allocates stock, writes the
+order as a snapshot and counts the voucher use."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from inventory import services as inventory_services
+from inventory.models import StockLevel
+
+from .. import locks
+from ..exceptions import CheckoutIncomplete, OutOfStock, VoucherInvalid
+from ..models import Address, Allocation, Cart, Order, OrderEvent, OrderLine, Voucher, VoucherUse
+from ..selectors import build_checkout, voucher_problem
+from ..signals import order_placed
+from .events import record_event
+
+STEP_MESSAGES = {
+    "cart": "Your cart is empty.",
+    "email": "Enter your email address.",
+    "address": "Enter a shipping address.",
+    "shipping": "Choose a shipping method.",
+    "billing": "Enter a billing address.",
+}
+
+
+def place_order(*, cart: Cart, user=None, customer_ip: str | None = None) -> Order:
+    """Turn a completed checkout into an order.
+
+    Preconditions: every checkout step is done; every line can be bought.
+    Guarantees, all in one transaction (on any error nothing is written):
+    - totals are computed here from catalog prices; nothing the client sent is used;
+    - stock is allocated with the conditional update, from one warehouse when one can
+      supply the whole order, else per line, splitting a line only when no single
+      warehouse has it all; stock rows are locked in primary-key order (no deadlocks);
+    - the voucher use is counted under the voucher's lock (total and per-customer limits);
+    - the order, its lines (a snapshot of SKU, names, options, prices, tax), its
+      allocations and a "placed" event are written;
+    - placing the same cart again returns the same order (one order per checkout token).
+    ``order_placed`` is sent after commit.
+    """
+    with transaction.atomic():
+        cart = locks.cart_for_update(cart.pk)
+        existing = Order.objects.filter(checkout_token=cart.token).first()
+        if existing is not None:
+            return existing
+        if cart.status != Cart.Status.OPEN:
+            raise CheckoutIncomplete("This cart has already been checked out.", code="cart_closed")
+        view = build_checkout(cart)
+        missing = view.missing_steps()
+        if missing:
+            raise CheckoutIncomplete(STEP_MESSAGES[missing[0]], code=f"{missing[0]}_missing")
+        unsellable = [f"{item.variant}" for item in view.items
+                      if not (item.variant.is_active and item.product.is_published)]
+        if unsellable:
+            raise CheckoutIncomplete(f"No longer sold: {', '.join(unsellable)}. Remove it from "
+                                     "your cart to continue.", code="variant_unavailable")
+        if view.voucher_problem:
+            raise VoucherInvalid(view.voucher_problem)
+        totals, shipping = view.totals, view.shipping
+        order = _write_order(cart=cart, view=view, user=user, customer_ip=customer_ip)
+        lines = _write_lines(order, view)
+        _allocate(order, lines, pickup_warehouse_id=order.pickup_warehouse_id)
+        if cart.voucher_id:
+            _count_voucher_use(cart.voucher_id, order)
+        record_event(order, OrderEvent.Type.PLACED,
+                     f"Order placed: {len(lines)} line(s), total {order.money('total')}.",
+                     actor=user,
+                     data={"total": str(totals.total), "shipping": shipping.method.name})
+        cart.status = Cart.Status.ORDERED
+        cart.save(update_fields=["status", "updated_at"])
+        transaction.on_commit(partial(order_placed.send, sender=Order, order_id=order.pk))
+        return order
+
+
+def _copy_address(address: Address | None) -> Address | None:
+    return Address.objects.create(**address.as_dict()) if address is not None else None
+
+
+def _write_order(*, cart: Cart, view, user, customer_ip) -> Order:
+    totals, shipping = view.totals, view.shipping
+    shipping_address = _copy_address(cart.shipping_address)
+    billing_address = (shipping_address if cart.billing_same_as_shipping
+                       else _copy_address(cart.billing_address))
+    now = timezone.now()
+    order = Order.objects.create(
+        number=f"tmp-{cart.token.hex[:16]}",
+        checkout_token=cart.token,
+        user=user if user is not None and user.is_authenticated else cart.user,
+        email=cart.email,
+        currency=totals.currency,
+        prices_include_tax=totals.prices_include_tax,
+        subtotal=totals.subtotal, discount_amount=totals.discount,
+        shipping_amount=totals.shipping, tax_amount=totals.tax, total=totals.total,
+        shipping_address=shipping_address, billing_address=billing_address,
+        shipping_method=shipping.method, shipping_method_name=shipping.method.name,
+        pickup_warehouse=shipping.method.pickup_warehouse if shipping.method.is_pickup else None,
+        delivery_earliest=shipping.delivery_earliest, delivery_latest=shipping.delivery_latest,
+        voucher_id=cart.voucher_id if totals.discount or cart.voucher_id else None,
+        voucher_code=cart.voucher.code if cart.voucher_id else "",
+        customer_note=cart.customer_note, customer_ip=customer_ip,
+        payment_due_by=now + timedelta(minutes=settings.SHOP_UNPAID_ORDER_TIMEOUT_MINUTES),
+    )
+    # Human-friendly and sequential; links use the unguessable token instead.
+    order.number = str(100000 + order.pk)
+    Order.objects.filter(pk=order.pk).update(number=order.number)
+    return order
+
+
+def _write_lines(order: Order, view) -> list[OrderLine]:
+    priced = {line.key: line for line in view.totals.lines}
+    lines = []
+    for item in view.items:
+        price = priced[item.variant.pk]
+        lines.append(OrderLine(
+            order=order, variant=item.variant, product_name=item.product.title,
+            variant_name=item.variant.title, sku=item.variant.sku, quantity=item.quantity,
+            unit_price=price.unit_price, discount_amount=price.discount, tax_rate=price.tax_rate,
+            tax_amount=price.tax, total=price.total, weight_grams=item.variant.weight_grams,
+        ))
+    return OrderLine.objects.bulk_create(lines)
+
+
+def _allocate(order: Order, lines: list[OrderLine], *, pickup_warehouse_id: int | None) -> None:
+    allocate_lines(lines, pickup_warehouse_id=pickup_warehouse_id)
+
+
+def allocate_lines(lines: list[OrderLine], *, pickup_warehouse_id: int | None = None) -> None:
+    """Allocate stock for order lines (call inside a transaction).
+
+    Locks every stock level of the lines' variants in primary-key order, plans from the
+    locked numbers, and takes the units with the conditional update. Raises OutOfStock
+    naming every line that can't be covered.
+    """
+    wanted: dict[int, int] = defaultdict(int)
+    for line in lines:
+        wanted[line.variant_id] += line.quantity
+    levels = StockLevel.objects.filter(variant_id__in=sorted(wanted), warehouse__is_active=True)
+    if pickup_warehouse_id:
+        levels = levels.filter(warehouse_id=pickup_warehouse_id)
+    levels = list(levels.select_related("warehouse").order_by("pk").select_for_update(of=("self",)))
+    free = {level.pk: level.on_hand - level.allocated for level in levels}
+    by_variant: dict[int, list[StockLevel]] = defaultdict(list)
+    for level in sorted(levels, key=lambda lv: (lv.warehouse.priority, lv.warehouse.code)):
+        by_variant[level.variant_id].append(level)
+
+    short = [line for line in lines
+             if sum(free[lv.pk] for lv in by_variant[line.variant_id]) < wanted[line.variant_id]]
+    if short:
+        raise OutOfStock("Not enough stock: " + "; ".join(
+            _shortage(line, sum(max(free[lv.pk], 0) for lv in by_variant[line.variant_id]))
+            for line in short) + ".")
+
+    # One warehouse for everything when one can: fewer parcels.
+    warehouse_ids = {lv.warehouse_id for lv in levels}
+    whole = [wid for wid in warehouse_ids if all(
+        any(lv.warehouse_id == wid and free[lv.pk] >= wanted[vid] for lv in by_variant[vid])
+        for vid in wanted)]
+    preferred = min(whole, key=lambda wid: next(
+        (lv.warehouse.priority, lv.warehouse.code) for lv in levels if lv.warehouse_id == wid),
+        default=None)
+
+    plan: dict[tuple[int, int], int] = defaultdict(int)  # (line index, level pk) -> units
+    for index, line in enumerate(lines):
+        candidates = by_variant[line.variant_id]
+        remaining = line.quantity
+        single = [lv for lv in candidates if free[lv.pk] >= remaining]
+        if preferred is not None:
+            single = [lv for lv in single if lv.warehouse_id == preferred] or single
+        if single:
+            candidates = single[:1]
+        for level in candidates:
+            take = min(free[level.pk], remaining)
+            if take <= 0:
+                continue
+            plan[(index, level.pk)] += take
+            free[level.pk] -= take
+            remaining -= take
+            if remaining == 0:
+                break
+
+    per_level: dict[int, int] = defaultdict(int)
+    for (_, level_pk), quantity in plan.items():
+        per_level[level_pk] += quantity
+    for level_pk in sorted(per_level):
+        if not inventory_services.allocate_units(stock_level_id=level_pk,
+                                                 quantity=per_level[level_pk]):
+            # Unreachable while the rows are locked; the check constraint is the last guard.
+            raise OutOfStock("Stock changed while your order was being placed. Try again.")
+    Allocation.objects.bulk_create([
+        Allocation(order_line=lines[index], stock_level_id=level_pk, quantity=quantity)
+        for (index, level_pk), quantity in plan.items()
+    ])
+
+
+def _shortage(line: OrderLine, available: int) -> str:
+    name = line.description
+    if available <= 0:
+        return f"{name} is sold out"
+    return f"only {available} of {name} left (you asked for {line.quantity})"
+
+
+def _count_voucher_use(voucher_id: int, order: Order) -> None:
+    voucher = locks.voucher_for_update(voucher_id)
+    problem = voucher_problem(voucher, subtotal=order.subtotal, currency=order.currency,
+                              email=order.email)
+    if problem:
+        raise VoucherInvalid(problem)
+    VoucherUse.objects.create(voucher=voucher, order=order, email=order.email.lower())
+    updated = Voucher.objects.filter(
+        Q(usage_limit__isnull=True) | Q(used_count__lt=F("usage_limit")), pk=voucher.pk,
+    ).update(used_count=F("used_count") + 1)
+    if not updated:
+        raise VoucherInvalid(f"The code {voucher.code} has been fully used.")
+

@@ -1,0 +1,10 @@
+"""Order signals, sent after commit by ``orders.services`` with ``order_id``.
+
+Receivers (here and in higher apps) enqueue Celery tasks; they do no work inline.
+"""
+
+from django.dispatch import Signal
+
+order_placed = Signal()  # order_id
+order_paid = Signal()  # order_id: payment authorized or captured, first time
+order_canceled = Signal()  # order_id
