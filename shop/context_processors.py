@@ -1,5 +1,6 @@
 from django.conf import settings
 
+from .cart import cart_quantity
 from .selectors import request_category_tree
 
 
@@ -9,4 +10,5 @@ def storefront(request):
         "shop_name": settings.SHOP_NAME,
         "shop_currency": settings.SHOP_CURRENCY,
         "category_tree": lambda: request_category_tree(request),
+        "cart_quantity": lambda: cart_quantity(request),
     }

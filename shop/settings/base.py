@@ -179,6 +179,8 @@ SHOP_UNPAID_ORDER_TIMEOUT_MINUTES = env.int("SHOP_UNPAID_ORDER_TIMEOUT_MINUTES",
 SHOP_MAX_LINE_QUANTITY = env.int("SHOP_MAX_LINE_QUANTITY", default=99)
 # Fraud screening: orders scoring at or above this are held for review before fulfilment.
 SHOP_RISK_HOLD_SCORE = env.int("SHOP_RISK_HOLD_SCORE", default=60)
+# Where the shop is served; links in emails start with it.
+SHOP_BASE_URL = env("SHOP_BASE_URL", default="http://127.0.0.1:8000")
 # Days a guest's signed order link stays valid.
 SHOP_ORDER_LINK_MAX_AGE_DAYS = env.int("SHOP_ORDER_LINK_MAX_AGE_DAYS", default=90)
 
