@@ -374,11 +374,12 @@ def set_refunded_total(*, payment: Payment, refunded_total: Decimal, reason: str
     """The gateway reports a refunded total (a Stripe ``charge.refunded``); add what we had
     not recorded. Refunds made through us are already counted, so a repeated report adds
     nothing."""
-    payment = locks.payment_for_update(payment.pk)
-    missing = min(refunded_total, payment.captured_amount) - payment.refunded_amount
-    if missing > 0 and payment.state in {State.CAPTURED, State.PARTIALLY_REFUNDED}:
-        _add_refund(payment, missing, reason=reason or "refunded at the gateway")
-    return payment
+    with transaction.atomic():
+        payment = locks.payment_for_update(payment.pk)
+        missing = min(refunded_total, payment.captured_amount) - payment.refunded_amount
+        if missing > 0 and payment.state in {State.CAPTURED, State.PARTIALLY_REFUNDED}:
+            _add_refund(payment, missing, reason=reason or "refunded at the gateway")
+        return payment
 
 
 def _screen(payment: Payment) -> None:

@@ -188,12 +188,16 @@ class LoadReport:
     variants: int = 0
     images: int = 0
     stock_movements: int = 0
+    shipping_methods: int = 0
+    tax_rates: int = 0
+    vouchers: int = 0
 
     def __str__(self) -> str:
         return (
             f"{self.categories} categories, {self.warehouses} warehouses, {self.products} "
             f"products, {self.variants} variants, {self.images} images, "
-            f"{self.stock_movements} stock receipts added"
+            f"{self.stock_movements} stock receipts, {self.shipping_methods} shipping methods, "
+            f"{self.tax_rates} tax rates, {self.vouchers} vouchers added"
         )
 
 
@@ -208,7 +212,77 @@ def load_demo_catalog(*, images: bool = True) -> LoadReport:
         for index, (title, price, words) in enumerate(spec.products):
             _product(spec, categories[spec.slug], index, title, Decimal(price), words,
                      warehouses, report, images=images)
+    _checkout_setup(warehouses, report)
     return report
+
+
+# Shipping: flat and express in the US and Canada, weight tiers for Europe, free standard
+# shipping above $75, pickup at the east coast store; US state sales tax and EU VAT.
+SHIPPING_ZONES = [
+    ("United States", "US", False, [
+        {"name": "Standard", "kind": "flat", "price": "6.95", "free_above": "75.00",
+         "min_delivery_days": 3, "max_delivery_days": 5, "position": 1},
+        {"name": "Express", "kind": "flat", "price": "19.00",
+         "min_delivery_days": 1, "max_delivery_days": 2, "position": 2},
+        {"name": "Store pickup (Newark)", "kind": "pickup", "price": "0.00",
+         "min_delivery_days": 0, "max_delivery_days": 1, "position": 3, "pickup": "east"},
+    ]),
+    ("Canada", "CA", False, [
+        {"name": "Standard to Canada", "kind": "flat", "price": "14.00",
+         "min_delivery_days": 5, "max_delivery_days": 9, "position": 1},
+    ]),
+    ("Europe", "AT,BE,DE,DK,ES,FI,FR,GB,IE,IT,NL,PL,PT,SE", False, [
+        {"name": "International tracked", "kind": "weight", "price": "0.00",
+         "min_delivery_days": 6, "max_delivery_days": 12, "position": 1,
+         "tiers": [(1000, "18.00"), (5000, "32.00"), (20000, "59.00")]},
+    ]),
+]
+TAX_RATES = [
+    ("US", "CA", "Sales tax", "7.250"), ("US", "NY", "Sales tax", "4.000"),
+    ("US", "WA", "Sales tax", "6.500"), ("US", "NJ", "Sales tax", "6.625"),
+    ("CA", "", "GST", "5.000"), ("GB", "", "VAT", "20.000"), ("DE", "", "VAT", "19.000"),
+    ("FR", "", "VAT", "20.000"), ("NL", "", "VAT", "21.000"), ("IE", "", "VAT", "23.000"),
+]
+VOUCHERS = [
+    {"code": "WELCOME10", "kind": "percentage", "value": "10", "per_customer_limit": 1},
+    {"code": "FREESHIP", "kind": "free_shipping", "value": "0", "min_subtotal": "40.00"},
+    {"code": "TAKE15", "kind": "fixed", "value": "15.00", "min_subtotal": "100.00",
+     "usage_limit": 500},
+]
+
+
+def _checkout_setup(warehouses: list[Warehouse], report: LoadReport) -> None:
+    from orders.models import ShippingMethod, ShippingWeightTier, ShippingZone, TaxRate, Voucher
+
+    by_code = {warehouse.code: warehouse for warehouse in warehouses}
+    for name, countries, rest_of_world, methods in SHIPPING_ZONES:
+        zone, _ = ShippingZone.objects.get_or_create(
+            name=name, defaults={"countries": countries, "rest_of_world": rest_of_world})
+        for spec in methods:
+            spec = dict(spec)
+            tiers = spec.pop("tiers", [])
+            pickup = spec.pop("pickup", None)
+            for key in ("price", "free_above"):
+                if key in spec:
+                    spec[key] = Decimal(spec[key])
+            method, created = ShippingMethod.objects.get_or_create(
+                zone=zone, name=spec.pop("name"),
+                defaults={**spec, "pickup_warehouse": by_code.get(pickup)})
+            report.shipping_methods += created
+            for up_to, price in tiers:
+                ShippingWeightTier.objects.get_or_create(
+                    method=method, up_to_grams=up_to, defaults={"price": Decimal(price)})
+    for country, region, label, rate in TAX_RATES:
+        _, created = TaxRate.objects.get_or_create(
+            country=country, region=region, defaults={"name": label, "rate": Decimal(rate)})
+        report.tax_rates += created
+    for spec in VOUCHERS:
+        spec = dict(spec)
+        for key in ("value", "min_subtotal"):
+            if key in spec:
+                spec[key] = Decimal(spec[key])
+        _, created = Voucher.objects.get_or_create(code=spec.pop("code"), defaults=spec)
+        report.vouchers += created
 
 
 def _warehouse(spec: dict, report: LoadReport) -> Warehouse:

@@ -20,7 +20,7 @@ urlpatterns = [
     path("", include(storefront_patterns)),
     path("", include("shop.checkout.urls")),
     path("", include("shop.accounts.urls")),
-    path("payments/", include("shop.payment_urls")),
+    path("payments/", include("payments.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/", include("shop.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
