@@ -8,8 +8,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .gateways.base import WebhookSignatureError
-from .gateways.stripe import StripeGateway
+from .gateways import get_gateway
 from .webhooks import handle_stripe_event
 
 logger = logging.getLogger(__name__)
@@ -24,8 +23,10 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     if len(payload) > MAX_PAYLOAD_BYTES:
         return JsonResponse({"detail": "Payload too large."}, status=413)
     signature = request.headers.get("Stripe-Signature", "")
+    from .gateways.base import WebhookSignatureError
+
     try:
-        event = StripeGateway().construct_event(payload, signature)
+        event = get_gateway("stripe").construct_event(payload, signature)
     except WebhookSignatureError as error:
         logger.warning("Refused a Stripe webhook: %s", error)
         return JsonResponse({"detail": "Invalid signature or payload."}, status=400)

@@ -18,7 +18,6 @@ from orders import services as order_services
 from orders.models import OrderEvent
 
 from . import services
-from .gateways.stripe import from_minor_units
 from .models import Payment, StripeEvent
 
 logger = logging.getLogger(__name__)
@@ -60,6 +59,8 @@ def _payment_for(intent_id: str) -> Payment | None:
 
 
 def _apply(event_type: str, obj: dict) -> str:
+    from .gateways.stripe import from_minor_units
+
     if event_type.startswith("payment_intent."):
         payment = _payment_for(str(obj.get("id", "")))
     else:
