@@ -82,7 +82,8 @@ def test_declined_card_leaves_order_unpaid_and_stock_allocated(variant):
 
 
 def test_order_split_across_warehouses_only_when_needed():
-    east, west = WarehouseFactory(code="east", priority=1), WarehouseFactory(code="west", priority=2)
+    east = WarehouseFactory(code="east", priority=1)
+    west = WarehouseFactory(code="west", priority=2)
     product = ProductFactory()
     a = make_variant(product, stock=2, warehouse=east)
     from inventory.services import receive_stock

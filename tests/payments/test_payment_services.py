@@ -148,8 +148,9 @@ def test_cancel_refused_while_payment_is_held():
 def test_risky_orders_are_held_with_reasons(settings):
     settings.SHOP_RISK_HOLD_SCORE = 50
     variant = make_variant(ProductFactory(), price="40.00", stock=50)
-    for n in range(3):
-        order_services.place_order(cart=ready_cart(variants={variant: 1}, email="fraud@example.com"))
+    for _ in range(3):
+        order_services.place_order(cart=ready_cart(variants={variant: 1},
+                                                   email="fraud@example.com"))
     cart = ready_cart(variants={variant: 1}, email="fraud@example.com")
     order_services.set_billing_address(cart=cart, same_as_shipping=False,
                                        address={**ADDRESS, "country": "GB",
