@@ -30,6 +30,9 @@ from .models import GatewayCall, Payment
 logger = logging.getLogger(__name__)
 
 State = Payment.State
+# A call still in flight after this long is taken as lost (the process died mid-call); a
+# new attempt may start. Its own idempotency key keeps the lost one from charging twice.
+IN_FLIGHT_BLOCKS_FOR = timedelta(minutes=2)
 
 # What the order's payment status becomes when a payment reaches a state.
 ORDER_STATUS_FOR = {
@@ -74,7 +77,9 @@ def start_payment(*, order: Order, payment_data: dict | None = None,
                                          amount=order.total).exclude(client_secret="").first()
             if live is not None:  # the same PaymentIntent serves every attempt
                 return live
-        elif order.payments.filter(calls__outcome=GatewayCall.Outcome.IN_FLIGHT).exists():
+        elif order.payments.filter(
+                calls__outcome=GatewayCall.Outcome.IN_FLIGHT,
+                calls__created_at__gte=timezone.now() - IN_FLIGHT_BLOCKS_FOR).exists():
             raise PaymentError("A payment for this order is already being processed.",
                                code="payment_in_progress")
         order.payments.filter(gateway=gateway, state__in=Payment.LIVE_STATES).update(

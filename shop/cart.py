@@ -28,7 +28,8 @@ def current_cart(request, *, create: bool = False) -> Cart | None:
                                        status=Cart.Status.OPEN).first()
     if cart is None and create:
         cart = order_services.get_or_create_cart(user=user)
-    if cart is not None and not user.is_authenticated:
+    if cart is not None and not user.is_authenticated and \
+            request.session.get(SESSION_KEY) != cart.pk:
         request.session[SESSION_KEY] = cart.pk
     request._cart = cart
     return cart

@@ -1,6 +1,24 @@
-# Replaced by the cart and checkout pages.
-from django.http import HttpResponse
 from django.urls import path
 
+from . import views
+
 app_name = "checkout"
-urlpatterns = [path("cart/", lambda request: HttpResponse("cart"), name="cart")]
+urlpatterns = [
+    path("cart/", views.cart_page, name="cart"),
+    path("cart/add/", views.add, name="add"),
+    path("cart/update/", views.update, name="update"),
+    path("cart/remove/", views.remove, name="remove"),
+    path("checkout/", views.start, name="start"),
+    path("checkout/contact/", views.contact, name="contact"),
+    path("checkout/address/", views.address, name="address"),
+    path("checkout/shipping/", views.shipping, name="shipping"),
+    path("checkout/billing/", views.billing, name="billing"),
+    path("checkout/review/", views.review, name="review"),
+    path("checkout/voucher/", views.voucher, name="voucher"),
+    path("checkout/place/", views.place, name="place"),
+    path("order/<uuid:token>/pay/", views.pay, name="pay"),
+    path("order/<uuid:token>/authenticate/<uuid:payment_token>/", views.authenticate,
+         name="authenticate"),
+    path("order/<uuid:token>/stripe-return/", views.stripe_return, name="stripe_return"),
+    path("order/<uuid:token>/thanks/", views.confirmation, name="confirmation"),
+]

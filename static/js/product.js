@@ -12,6 +12,14 @@
     var availability = document.getElementById("variant-availability");
     var sku = document.getElementById("variant-sku");
     var variantInput = document.getElementById("variant-id");
+    var cartVariant = document.getElementById("cart-variant-id");
+    var addButton = document.getElementById("add-to-cart");
+    var setBuyable = function (buyable) {
+      if (addButton) {
+        addButton.disabled = !buyable;
+        addButton.textContent = buyable ? "Add to cart" : "Sold out";
+      }
+    };
     var selects = picker.querySelectorAll("select[data-position]");
 
     var chosenOptions = function () {
@@ -28,6 +36,7 @@
         compareAt.hidden = true;
         availability.className = "availability availability-out_of_stock";
         availability.textContent = "This combination is not available";
+        setBuyable(false);
         return;
       }
       price.textContent = variant.price;
@@ -37,6 +46,8 @@
       availability.textContent = variant.availabilityLabel;
       sku.textContent = variant.sku;
       variantInput.value = variant.id;
+      if (cartVariant) { cartVariant.value = variant.id; }
+      setBuyable(variant.availability !== "out_of_stock");
       var url = new URL(window.location.href);
       url.search = "";
       url.searchParams.set("variant", variant.id);

@@ -1,0 +1,416 @@
+"""Cart, checkout steps, pay and confirmation pages. Thin: parse the form, call the orders
+and payments services, show what they say. A refused request re-renders its page with the
+reason and a 4xx status; nothing is written."""
+
+from __future__ import annotations
+
+import uuid
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from orders import services as order_services
+from orders.exceptions import AddressInvalid
+from orders.forms import AddressForm
+from orders.models import Address, Cart, Order
+from orders.selectors import build_checkout, order_detail_queryset
+from payments import services as payment_services
+from payments.exceptions import PaymentDeclined
+from payments.models import Payment
+from shop.exceptions import ShopError
+
+from ..cart import current_cart, forget_cart
+from .forms import BillingChoiceForm, CardForm, EmailStepForm, VoucherForm
+
+STEPS = [("contact", "Contact"), ("address", "Address"), ("shipping", "Shipping"),
+         ("billing", "Billing"), ("review", "Review"), ("pay", "Pay")]
+STEP_FOR_MISSING = {"email": "contact", "address": "address", "shipping": "shipping",
+                    "billing": "billing"}
+PLACED_ORDERS = "placed_orders"
+
+
+# --- Cart -----------------------------------------------------------------------------------
+
+def _render_cart(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
+    cart = current_cart(request)
+    view = build_checkout(cart) if cart is not None else None
+    return render(request, "checkout/cart.html", {"checkout": view, "error": error},
+                  status=status)
+
+
+@require_GET
+def cart_page(request: HttpRequest) -> HttpResponse:
+    return _render_cart(request)
+
+
+@require_POST
+def add(request: HttpRequest) -> HttpResponse:
+    cart = current_cart(request, create=True)
+    try:
+        line = order_services.add_to_cart(cart=cart, variant_id=request.POST.get("variant"),
+                                          quantity=request.POST.get("quantity", "1"))
+    except ShopError as error:
+        return _render_cart(request, error=error.message, status=error.status_code)
+    quantity = request.POST.get("quantity", "1").strip()
+    messages.success(request, f"Added {quantity} × {line.variant} to your cart.")
+    return redirect("checkout:cart")
+
+
+@require_POST
+def update(request: HttpRequest) -> HttpResponse:
+    cart = current_cart(request)
+    if cart is None:
+        return _render_cart(request, error="Your cart is empty.", status=400)
+    try:
+        line = order_services.set_cart_quantity(cart=cart, variant_id=request.POST.get("variant"),
+                                                quantity=request.POST.get("quantity"))
+    except ShopError as error:
+        return _render_cart(request, error=error.message, status=error.status_code)
+    messages.success(request, f"Updated {line.variant}." if line else "Removed the item.")
+    return redirect("checkout:cart")
+
+
+@require_POST
+def remove(request: HttpRequest) -> HttpResponse:
+    cart = current_cart(request)
+    if cart is None:
+        return _render_cart(request, error="Your cart is empty.", status=400)
+    try:
+        order_services.remove_from_cart(cart=cart, variant_id=request.POST.get("variant"))
+    except ShopError as error:
+        return _render_cart(request, error=error.message, status=error.status_code)
+    messages.success(request, "Removed the item from your cart.")
+    return redirect("checkout:cart")
+
+
+# --- Checkout steps -------------------------------------------------------------------------
+
+def checkout_step(name: str):
+    """Load the shopper's cart for a step; an empty cart goes back to the cart page and a
+    step whose earlier steps are missing goes to the first missing one."""
+    order_of = [step for step, _ in STEPS]
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            cart = current_cart(request)
+            if cart is None or not cart.lines.exists():
+                messages.info(request, "Your cart is empty.")
+                return redirect("checkout:cart")
+            checkout = build_checkout(cart)
+            missing = [STEP_FOR_MISSING[m] for m in checkout.missing_steps()
+                       if m in STEP_FOR_MISSING]
+            earlier_missing = [m for m in missing if order_of.index(m) < order_of.index(name)]
+            if earlier_missing and request.method == "GET":
+                return redirect(f"checkout:{earlier_missing[0]}")
+            return view(request, cart, checkout, *args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def _step_context(checkout, step: str, **extra) -> dict:
+    return {"checkout": checkout, "steps": STEPS, "current_step": step, **extra}
+
+
+@require_GET
+def start(request: HttpRequest) -> HttpResponse:
+    cart = current_cart(request)
+    if cart is None or not cart.lines.exists():
+        return redirect("checkout:cart")
+    missing = [STEP_FOR_MISSING[m] for m in build_checkout(cart).missing_steps()
+               if m in STEP_FOR_MISSING]
+    return redirect(f"checkout:{missing[0] if missing else 'review'}")
+
+
+@require_http_methods(["GET", "POST"])
+@checkout_step("contact")
+def contact(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
+    initial = {"email": cart.email or (request.user.email if request.user.is_authenticated
+                                       else "")}
+    form = EmailStepForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                order_services.set_checkout_email(cart=cart, email=form.cleaned_data["email"])
+                return redirect("checkout:address")
+            except ShopError as error:
+                form.add_error("email", error.message)
+        return render(request, "checkout/contact.html", _step_context(checkout, "contact",
+                      form=form), status=400)
+    return render(request, "checkout/contact.html", _step_context(checkout, "contact", form=form))
+
+
+def _saved_addresses(request: HttpRequest) -> list[Address]:
+    if not request.user.is_authenticated:
+        return []
+    return list(Address.objects.filter(user=request.user, saved=True)[:10])
+
+
+def _bind_address_errors(form: AddressForm, error: AddressInvalid) -> None:
+    for field, field_messages in error.errors.items():
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
+
+
+@require_http_methods(["GET", "POST"])
+@checkout_step("address")
+def address(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
+    saved = _saved_addresses(request)
+    current = cart.shipping_address
+    initial = current.as_dict() if current else {"country": settings.SHOP_COUNTRY}
+    form = AddressForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        chosen = request.POST.get("saved_address", "")
+        data = request.POST
+        if chosen and chosen != "new":
+            match = next((a for a in saved if str(a.pk) == chosen), None)
+            if match is None:
+                form = AddressForm(initial=initial)
+                form.add_error(None, "Choose one of your saved addresses.")
+                return render(request, "checkout/address.html", _step_context(
+                    checkout, "address", form=form, saved=saved), status=400)
+            data = match.as_dict()
+        try:
+            order_services.set_shipping_address(
+                cart=cart, address=data,
+                save_to_book=bool(request.POST.get("save_address")) and not chosen.isdigit())
+            return redirect("checkout:shipping")
+        except AddressInvalid as error:
+            form.is_valid()
+            if not form.errors:
+                _bind_address_errors(form, error)
+            return render(request, "checkout/address.html", _step_context(
+                checkout, "address", form=form, saved=saved), status=400)
+        except ShopError as error:
+            form.add_error(None, error.message)
+            return render(request, "checkout/address.html", _step_context(
+                checkout, "address", form=form, saved=saved), status=error.status_code)
+    return render(request, "checkout/address.html", _step_context(
+        checkout, "address", form=form, saved=saved))
+
+
+@require_http_methods(["GET", "POST"])
+@checkout_step("shipping")
+def shipping(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            order_services.set_shipping_method(cart=cart, method_id=request.POST.get("method"))
+            return redirect("checkout:billing")
+        except ShopError as error:
+            return render(request, "checkout/shipping.html", _step_context(
+                checkout, "shipping", error=error.message), status=error.status_code)
+    return render(request, "checkout/shipping.html", _step_context(checkout, "shipping"))
+
+
+@require_http_methods(["GET", "POST"])
+@checkout_step("billing")
+def billing(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
+    current = cart.billing_address
+    choice = BillingChoiceForm(request.POST or None,
+                               initial={"same_as_shipping": cart.billing_same_as_shipping})
+    form = AddressForm(request.POST or None, prefix="billing",
+                       initial=current.as_dict() if current else {
+                           "country": cart.shipping_address.country
+                           if cart.shipping_address else settings.SHOP_COUNTRY})
+    if request.method == "POST":
+        choice.is_valid()
+        same = choice.cleaned_data.get("same_as_shipping", False)
+        data = {name: request.POST.get(f"billing-{name}", "") for name in Address.FIELDS}
+        try:
+            order_services.set_billing_address(cart=cart, same_as_shipping=same,
+                                               address=None if same else data)
+            return redirect("checkout:review")
+        except AddressInvalid as error:
+            form.is_valid()
+            if not form.errors:
+                _bind_address_errors(form, error)
+            return render(request, "checkout/billing.html", _step_context(
+                checkout, "billing", form=form, choice=choice), status=400)
+    return render(request, "checkout/billing.html", _step_context(
+        checkout, "billing", form=form, choice=choice))
+
+
+@require_GET
+@checkout_step("review")
+def review(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
+    return render(request, "checkout/review.html", _step_context(
+        checkout, "review", voucher_form=VoucherForm()))
+
+
+@require_POST
+@checkout_step("review")
+def voucher(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
+    if request.POST.get("action") == "remove":
+        order_services.remove_voucher(cart=cart)
+        messages.success(request, "Voucher removed.")
+        return redirect("checkout:review")
+    form = VoucherForm(request.POST)
+    if form.is_valid():
+        try:
+            applied = order_services.apply_voucher(cart=cart, code=form.cleaned_data["code"])
+            messages.success(request, f"Voucher {applied.code} applied: {applied.describe()}.")
+            return redirect("checkout:review")
+        except ShopError as error:
+            form.add_error("code", error.message)
+    return render(request, "checkout/review.html", _step_context(
+        build_checkout(cart), "review", voucher_form=form), status=400)
+
+
+@require_POST
+def place(request: HttpRequest) -> HttpResponse:
+    """Place the order for the cart named by the posted checkout token. A second submit of
+    the same token (double click, back button) lands on the same order."""
+    token = request.POST.get("checkout_token", "")
+    existing = Order.objects.filter(checkout_token=token).first() if _is_uuid(token) else None
+    if existing is not None and _may_see(request, existing):
+        return redirect("checkout:pay", token=existing.token)
+    cart = current_cart(request)
+    if cart is None or str(cart.token) != token:
+        messages.error(request, "Your cart changed in another window; please review it again.")
+        return redirect("checkout:cart")
+    try:
+        order = order_services.place_order(cart=cart, user=request.user,
+                                           customer_ip=_client_ip(request))
+    except ShopError as error:
+        checkout = build_checkout(cart)
+        return render(request, "checkout/review.html", _step_context(
+            checkout, "review", voucher_form=VoucherForm(), error=error.message),
+            status=error.status_code)
+    placed = request.session.get(PLACED_ORDERS, [])
+    request.session[PLACED_ORDERS] = [*placed[-19:], order.pk]
+    forget_cart(request)
+    return redirect("checkout:pay", token=order.token)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(str(value))
+        return True
+    except ValueError:
+        return False
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+# --- Pay and confirmation -------------------------------------------------------------------
+
+def _may_see(request: HttpRequest, order: Order) -> bool:
+    if request.user.is_authenticated and order.user_id == request.user.pk:
+        return True
+    return order.pk in request.session.get(PLACED_ORDERS, [])
+
+
+def _order_for_browser(request: HttpRequest, token) -> Order:
+    """The order if this browser placed it or its customer is logged in; else 404 (the
+    same answer as a token that doesn't exist, so nothing is learned)."""
+    order = order_detail_queryset().prefetch_related("payments").filter(token=token).first()
+    if order is None or not _may_see(request, order):
+        raise Http404("No such order.")
+    return order
+
+
+def _pay_context(order: Order, **extra) -> dict:
+    return {"order": order, "steps": STEPS, "current_step": "pay",
+            "gateway": settings.PAYMENT_GATEWAY, **extra}
+
+
+@require_http_methods(["GET", "POST"])
+def pay(request: HttpRequest, token) -> HttpResponse:
+    order = _order_for_browser(request, token)
+    if order.payment_status != Order.PaymentStatus.UNPAID:
+        return redirect("checkout:confirmation", token=order.token)
+    if order.status != Order.Status.OPEN:
+        return render(request, "checkout/pay_closed.html", {"order": order}, status=409)
+    if settings.PAYMENT_GATEWAY == "stripe":
+        return _stripe_pay(request, order)
+    form = CardForm(request.POST or None)
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "checkout/pay.html", _pay_context(order, form=form), status=400)
+        try:
+            payment = payment_services.start_payment(order=order,
+                                                     payment_data=form.payment_data())
+        except PaymentDeclined as error:
+            return render(request, "checkout/pay.html", _pay_context(
+                order, form=CardForm(initial={"name": form.cleaned_data["name"]}),
+                declined=error.message), status=error.status_code)
+        except ShopError as error:
+            return render(request, "checkout/pay.html", _pay_context(
+                order, form=form, error=error.message), status=error.status_code)
+        if payment.state == Payment.State.REQUIRES_ACTION:
+            return redirect("checkout:authenticate", token=order.token,
+                            payment_token=payment.token)
+        return redirect("checkout:confirmation", token=order.token)
+    return render(request, "checkout/pay.html", _pay_context(order, form=form))
+
+
+def _stripe_pay(request: HttpRequest, order: Order) -> HttpResponse:
+    try:
+        payment = payment_services.start_payment(order=order)
+    except ShopError as error:
+        return render(request, "checkout/pay.html", _pay_context(order, error=error.message),
+                      status=error.status_code)
+    return_url = request.build_absolute_uri(reverse("checkout:stripe_return",
+                                                    args=[order.token]))
+    return render(request, "checkout/pay.html", _pay_context(
+        order, payment=payment, stripe_publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
+        stripe_return_url=return_url, error=payment.error))
+
+
+@require_GET
+def stripe_return(request: HttpRequest, token) -> HttpResponse:
+    order = _order_for_browser(request, token)
+    payment = order.payments.filter(gateway=Payment.Gateway.STRIPE).order_by("-pk").first()
+    if payment is None:
+        return redirect("checkout:pay", token=order.token)
+    try:
+        payment = payment_services.sync_payment(payment=payment)
+    except ShopError as error:
+        messages.error(request, error.message)
+        return redirect("checkout:pay", token=order.token)
+    if payment.state in {Payment.State.CAPTURED, Payment.State.AUTHORIZED}:
+        return redirect("checkout:confirmation", token=order.token)
+    if payment.error:
+        messages.error(request, payment.error)
+    return redirect("checkout:pay", token=order.token)
+
+
+@require_http_methods(["GET", "POST"])
+def authenticate(request: HttpRequest, token, payment_token) -> HttpResponse:
+    order = _order_for_browser(request, token)
+    payment = next((p for p in order.payments.all() if p.token == payment_token), None)
+    if payment is None:
+        raise Http404("No such payment.")
+    if payment.state != Payment.State.REQUIRES_ACTION:
+        return redirect("checkout:pay", token=order.token)
+    if request.method == "POST":
+        approved = request.POST.get("decision") == "complete"
+        try:
+            payment_services.confirm_authentication(payment=payment, authenticated=approved)
+        except PaymentDeclined as error:
+            return render(request, "checkout/pay.html", _pay_context(
+                order, form=CardForm(), declined=error.message), status=error.status_code)
+        except ShopError as error:
+            messages.error(request, error.message)
+            return redirect("checkout:pay", token=order.token)
+        return redirect("checkout:confirmation", token=order.token)
+    return render(request, "checkout/authenticate.html", {"order": order, "payment": payment})
+
+
+@require_GET
+def confirmation(request: HttpRequest, token) -> HttpResponse:
+    order = _order_for_browser(request, token)
+    if order.payment_status == Order.PaymentStatus.UNPAID:
+        return redirect("checkout:pay", token=order.token)
+    payment = next((p for p in order.payments.all()
+                    if p.state in {Payment.State.CAPTURED, Payment.State.AUTHORIZED,
+                                   Payment.State.PARTIALLY_REFUNDED}), None)
+    return render(request, "checkout/confirmation.html", {"order": order, "payment": payment})
+
