@@ -1,5 +1,6 @@
 """Every write to carts, checkouts and orders. Views, API, admin, tasks call these."""
 
+from .addresses import delete_address, save_address
 from .cart import add_to_cart, get_or_create_cart, merge_carts, remove_from_cart, set_cart_quantity
 from .checkout import (
     apply_voucher,
@@ -25,6 +26,7 @@ from .lifecycle import (
 from .placing import allocate_lines, place_order
 
 __all__ = [
+    "delete_address", "save_address",
     "add_to_cart", "get_or_create_cart", "merge_carts", "remove_from_cart", "set_cart_quantity",
     "apply_voucher", "remove_voucher", "set_billing_address", "set_checkout_email",
     "set_shipping_address", "set_shipping_method", "record_event", "cancel_expired_unpaid_order",

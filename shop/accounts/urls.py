@@ -1,12 +1,25 @@
-# Replaced by the account pages.
-from django.http import HttpResponse
 from django.urls import path
+
+from . import views
 
 app_name = "account"
 urlpatterns = [
-    path("account/login/", lambda request: HttpResponse("login"), name="login"),
-    path("account/", lambda request: HttpResponse("account"), name="dashboard"),
-    path("account/orders/<str:number>/", lambda request, number: HttpResponse(""), name="order"),
-    path("orders/view/<str:signature>/", lambda request, signature: HttpResponse(""),
-         name="guest_order"),
+    path("account/", views.dashboard, name="dashboard"),
+    path("account/login/", views.login, name="login"),
+    path("account/logout/", views.logout, name="logout"),
+    path("account/register/", views.register, name="register"),
+    path("account/password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("account/password-reset/sent/", views.PasswordResetDoneView.as_view(),
+         name="password_reset_done"),
+    path("account/password-reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("account/password-reset/done/", views.PasswordResetCompleteView.as_view(),
+         name="password_reset_complete"),
+    path("account/orders/", views.orders, name="orders"),
+    path("account/orders/<str:number>/", views.order_detail, name="order"),
+    path("account/addresses/", views.addresses, name="addresses"),
+    path("account/addresses/new/", views.address_form, name="address_add"),
+    path("account/addresses/<int:pk>/edit/", views.address_form, name="address_edit"),
+    path("account/addresses/<int:pk>/delete/", views.address_delete, name="address_delete"),
+    path("orders/view/<str:signature>/", views.guest_order, name="guest_order"),
 ]

@@ -113,6 +113,8 @@ else:
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Storefront <shop@example.com>")
 
 # --- Auth -----------------------------------------------------------------------------------
+LOGIN_URL = "account:login"
+LOGIN_REDIRECT_URL = "account:dashboard"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -1,0 +1,68 @@
+"""Account forms: sign up and log in with an email address."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import authenticate, get_user_model, password_validation
+
+
+class RegisterForm(forms.Form):
+    first_name = forms.CharField(label="First name", max_length=100,
+                                 widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
+    last_name = forms.CharField(label="Last name", max_length=100,
+                                widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    email = forms.EmailField(label="Email", max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password1 = forms.CharField(label="Password", strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                help_text="At least 8 characters, not all numbers, not common.")
+    password2 = forms.CharField(label="Password again", strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        User = get_user_model()
+        if User.objects.filter(username__iexact=email).exists() or \
+                User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("An account with this email already exists. Log in, "
+                                        "or reset your password.")
+        return email
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords don't match.")
+        elif first:
+            user = get_user_model()(username=data.get("email", ""), email=data.get("email", ""),
+                                    first_name=data.get("first_name", ""),
+                                    last_name=data.get("last_name", ""))
+            try:
+                password_validation.validate_password(first, user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+class EmailLoginForm(forms.Form):
+    email = forms.EmailField(label="Email", max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email",
+                                                            "autofocus": True}))
+    password = forms.CharField(label="Password", strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete":
+                                                                 "current-password"}))
+
+    def __init__(self, request, *args, **kwargs):
+        self.request = request
+        self.user = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        email, password = data.get("email"), data.get("password")
+        if email and password:
+            self.user = authenticate(self.request, username=email.strip().lower(),
+                                     password=password)
+            if self.user is None or not self.user.is_active:
+                raise forms.ValidationError("That email and password don't match an account.")
+        return data

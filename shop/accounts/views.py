@@ -1,0 +1,194 @@
+"""Customer accounts: sign up, log in and out, password reset, address book, order history
+and order pages, and the guest's signed order link."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from orders import services as order_services
+from orders.exceptions import AddressInvalid
+from orders.forms import AddressForm
+from orders.links import order_token_from_signature
+from orders.models import Address, Cart, Order
+from orders.selectors import customer_orders, order_detail_queryset
+from payments.models import Payment
+from shop.exceptions import NotFound
+
+from ..cart import guest_cart_id
+from .forms import EmailLoginForm, RegisterForm
+from .services import register_customer
+
+ORDERS_PER_PAGE = 20
+
+
+def _next_url(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+def _log_in(request: HttpRequest, user) -> None:
+    """Log in and bring the guest's cart along (merged into the customer's own cart)."""
+    cart_id = guest_cart_id(request)
+    guest = Cart.objects.filter(pk=cart_id, user__isnull=True).first() if cart_id else None
+    auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    order_services.merge_carts(guest_cart=guest, user=user)
+
+
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    form = EmailLoginForm(request, request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            _log_in(request, form.user)
+            return redirect(_next_url(request, reverse("account:dashboard")))
+        return render(request, "account/login.html", {"form": form, "next": _next_url(request, "")},
+                      status=400)
+    return render(request, "account/login.html", {"form": form, "next": _next_url(request, "")})
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    auth_logout(request)
+    messages.info(request, "You are logged out.")
+    return redirect("storefront:home")
+
+
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            user = register_customer(email=data["email"], password=data["password1"],
+                                     first_name=data["first_name"], last_name=data["last_name"])
+            _log_in(request, user)
+            messages.success(request, "Welcome! Your account is ready.")
+            return redirect(_next_url(request, reverse("account:dashboard")))
+        return render(request, "account/register.html",
+                      {"form": form, "next": _next_url(request, "")}, status=400)
+    return render(request, "account/register.html", {"form": form, "next": _next_url(request, "")})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "account/password_reset.html"
+    email_template_name = "account/email/password_reset.txt"
+    subject_template_name = "account/email/password_reset_subject.txt"
+    success_url = reverse_lazy("account:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "account/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "account/password_reset_confirm.html"
+    success_url = reverse_lazy("account:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "account/password_reset_complete.html"
+
+
+@require_GET
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    recent = list(customer_orders(request.user)[:5])
+    addresses = list(Address.objects.filter(user=request.user, saved=True)[:3])
+    return render(request, "account/dashboard.html", {"recent_orders": recent,
+                                                      "addresses": addresses})
+
+
+@require_GET
+@login_required
+def orders(request: HttpRequest) -> HttpResponse:
+    paginator = Paginator(customer_orders(request.user), ORDERS_PER_PAGE)
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except (EmptyPage, PageNotAnInteger) as error:
+        raise Http404("There is no such page of orders.") from error
+    return render(request, "account/orders.html", {"page": page})
+
+
+def _order_page_queryset():
+    return order_detail_queryset().prefetch_related(Prefetch(
+        "payments", queryset=Payment.objects.order_by("-created_at", "-pk")))
+
+
+def _paid_with(order: Order) -> Payment | None:
+    return next((p for p in order.payments.all() if p.captured_amount or p.state in {
+        Payment.State.AUTHORIZED, Payment.State.CAPTURED}), None)
+
+
+@require_GET
+@login_required
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    order = _order_page_queryset().filter(user=request.user, number=number).first()
+    if order is None:
+        raise Http404("No such order in your account.")
+    return render(request, "account/order_detail.html", {"order": order,
+                                                         "payment": _paid_with(order)})
+
+
+@require_GET
+def guest_order(request: HttpRequest, signature: str) -> HttpResponse:
+    token = order_token_from_signature(signature)
+    order = _order_page_queryset().filter(token=token).first() if token else None
+    if order is None:
+        return render(request, "account/guest_link_invalid.html", status=404)
+    return render(request, "account/order_detail.html", {"order": order, "guest": True,
+                                                         "payment": _paid_with(order)})
+
+
+@require_GET
+@login_required
+def addresses(request: HttpRequest) -> HttpResponse:
+    book = Address.objects.filter(user=request.user, saved=True).order_by("-created_at")
+    return render(request, "account/addresses.html", {"addresses": book})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def address_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    existing = None
+    if pk is not None:
+        existing = Address.objects.filter(user=request.user, saved=True, pk=pk).first()
+        if existing is None:
+            raise Http404("No such address in your address book.")
+    form = AddressForm(request.POST or None,
+                       initial=existing.as_dict() if existing else {"country": "US"})
+    if request.method == "POST":
+        try:
+            order_services.save_address(user=request.user, data=request.POST,
+                                        address_id=existing.pk if existing else None)
+        except AddressInvalid:
+            form.is_valid()
+            return render(request, "account/address_form.html",
+                          {"form": form, "address": existing}, status=400)
+        messages.success(request, "Address saved.")
+        return redirect("account:addresses")
+    return render(request, "account/address_form.html", {"form": form, "address": existing})
+
+
+@require_POST
+@login_required
+def address_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        order_services.delete_address(user=request.user, address_id=pk)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    messages.success(request, "Address removed.")
+    return redirect("account:addresses")
