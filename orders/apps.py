@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class OrdersConfig(AppConfig):
     name = "orders"
+
+    def ready(self) -> None:
+        from . import receivers
+
+        receivers.connect()

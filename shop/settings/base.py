@@ -93,7 +93,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     "cancel-unpaid-orders": {"task": "orders.tasks.cancel_expired_unpaid_orders",
                              "schedule": 60.0},
-    "sweep-order-notifications": {"task": "orders.tasks.sweep_order_work", "schedule": 300.0},
+    "sweep-order-work": {"task": "orders.tasks.sweep_order_work", "schedule": 300.0},
+    "sweep-payment-work": {"task": "payments.tasks.sweep_payment_work", "schedule": 300.0},
 }
 
 if REDIS_URL:

@@ -1,0 +1,33 @@
+"""Order signals to tasks. Receivers only enqueue; when the broker is down they log and
+the periodic sweep (``orders.tasks.sweep_order_work``) catches up."""
+
+from __future__ import annotations
+
+import logging
+
+from kombu.exceptions import OperationalError
+
+from . import signals, tasks
+
+logger = logging.getLogger(__name__)
+BROKER_ERRORS = (OperationalError, ConnectionError, OSError)
+
+
+def enqueue(task, *args) -> None:
+    try:
+        task.delay(*args)
+    except BROKER_ERRORS as error:
+        logger.warning("Could not queue %s%s (%s); the sweep will retry", task.name, args, error)
+
+
+def on_order_placed(sender, order_id: int, **kwargs) -> None:
+    enqueue(tasks.send_order_confirmation, order_id)
+
+
+def on_order_canceled(sender, order_id: int, **kwargs) -> None:
+    enqueue(tasks.send_order_cancellation, order_id)
+
+
+def connect() -> None:
+    signals.order_placed.connect(on_order_placed, dispatch_uid="orders.confirmation")
+    signals.order_canceled.connect(on_order_canceled, dispatch_uid="orders.cancellation")

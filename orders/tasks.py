@@ -1,0 +1,73 @@
+"""Order background work. Thin: load by id, call one service; idempotent; after commit."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from smtplib import SMTPException
+
+from celery import shared_task
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from . import locks, services
+from .models import Allocation, Order, OrderNotification
+from .notifications import send_order_email
+
+logger = logging.getLogger(__name__)
+EMAIL_RETRY = {"acks_late": True, "autoretry_for": (SMTPException, OSError),
+               "retry_backoff": True, "max_retries": 5}
+SWEEP_AFTER = timedelta(minutes=5)
+
+
+@shared_task(**EMAIL_RETRY)
+def send_order_confirmation(order_id: int) -> bool:
+    return send_order_email(order_id=order_id, kind=OrderNotification.Kind.CONFIRMATION)
+
+
+@shared_task(**EMAIL_RETRY)
+def send_order_cancellation(order_id: int) -> bool:
+    return send_order_email(order_id=order_id, kind=OrderNotification.Kind.CANCELLATION)
+
+
+@shared_task(acks_late=True)
+def cancel_expired_unpaid_orders() -> int:
+    """Beat, every minute: cancel orders not paid by their deadline, releasing stock."""
+    canceled = sum(services.cancel_expired_unpaid_order(order_id=order_id)
+                   for order_id in services.expired_unpaid_order_ids())
+    if canceled:
+        logger.info("Canceled %d unpaid order(s) past their payment deadline", canceled)
+    return canceled
+
+
+def _without(kind: str):
+    return ~Exists(OrderNotification.objects.filter(order=OuterRef("pk"), kind=kind,
+                                                    sent_at__isnull=False))
+
+
+@shared_task(acks_late=True)
+def sweep_order_work() -> dict[str, int]:
+    """Beat, every five minutes: redo what a lost task (broker down, worker killed) left
+    undone. Each step is idempotent, so finding work that is merely slow is harmless."""
+    cutoff = timezone.now() - SWEEP_AFTER
+    recent = timezone.now() - timedelta(days=7)
+    confirmations = list(Order.objects.filter(placed_at__lt=cutoff, placed_at__gte=recent)
+                         .filter(_without(OrderNotification.Kind.CONFIRMATION))
+                         .values_list("pk", flat=True)[:200])
+    for order_id in confirmations:
+        send_order_confirmation.delay(order_id)
+    cancellations = list(Order.objects.filter(status=Order.Status.CANCELED,
+                                              canceled_at__lt=cutoff, canceled_at__gte=recent)
+                         .filter(_without(OrderNotification.Kind.CANCELLATION))
+                         .values_list("pk", flat=True)[:200])
+    for order_id in cancellations:
+        send_order_cancellation.delay(order_id)
+    held = list(Order.objects.filter(status=Order.Status.CANCELED).filter(
+        Exists(Allocation.objects.filter(order_line__order=OuterRef("pk"))))
+        .values_list("pk", flat=True)[:200])
+    for order_id in held:
+        with transaction.atomic():
+            services.release_order_stock(locks.order_for_update(order_id))
+    return {"confirmations": len(confirmations), "cancellations": len(cancellations),
+            "released": len(held)}

@@ -1,0 +1,21 @@
+"""Order signals that payments act on, through tasks."""
+
+from __future__ import annotations
+
+from orders import signals
+from orders.receivers import enqueue
+
+from . import tasks
+
+
+def on_order_paid(sender, order_id: int, **kwargs) -> None:
+    enqueue(tasks.send_payment_receipt, order_id)
+
+
+def on_order_canceled(sender, order_id: int, **kwargs) -> None:
+    enqueue(tasks.void_open_payments, order_id)
+
+
+def connect() -> None:
+    signals.order_paid.connect(on_order_paid, dispatch_uid="payments.receipt")
+    signals.order_canceled.connect(on_order_canceled, dispatch_uid="payments.void")

@@ -1,0 +1,68 @@
+"""Payment background work: the receipt email and voiding payments of canceled orders."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from smtplib import SMTPException
+
+from celery import shared_task
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from orders.models import Order, OrderNotification
+from orders.notifications import send_order_email
+from shop.exceptions import ShopError
+from shop.money import Money
+
+from . import services
+from .exceptions import GatewayUnavailable
+from .models import Payment
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, autoretry_for=(SMTPException, OSError), retry_backoff=True,
+             max_retries=5)
+def send_payment_receipt(order_id: int) -> bool:
+    payment = (Payment.objects.filter(order_id=order_id, state__in=[
+        Payment.State.CAPTURED, Payment.State.AUTHORIZED, Payment.State.PARTIALLY_REFUNDED,
+        Payment.State.REFUNDED]).order_by("created_at").first())
+    if payment is None:
+        return False
+    amount = payment.captured_amount or payment.amount
+    return send_order_email(order_id=order_id, kind=OrderNotification.Kind.RECEIPT,
+                            context_extra={"card_label": payment.card_label,
+                                           "amount_paid": str(Money(amount, payment.currency)),
+                                           "authorized_only": payment.state == "authorized"})
+
+
+@shared_task(acks_late=True, autoretry_for=(GatewayUnavailable,), retry_backoff=True,
+             max_retries=8)
+def void_open_payments(order_id: int) -> int:
+    """A canceled order's payments that were never captured are voided (idempotent)."""
+    voided = 0
+    for payment in Payment.objects.filter(order_id=order_id, state__in=[
+            Payment.State.PENDING, Payment.State.REQUIRES_ACTION, Payment.State.AUTHORIZED]):
+        try:
+            services.void_payment(payment=payment)
+            voided += 1
+        except GatewayUnavailable:
+            raise
+        except ShopError as error:  # already moved on (captured meanwhile, or voided)
+            logger.info("Payment %s not voided: %s", payment.pk, error.message)
+    return voided
+
+
+@shared_task(acks_late=True)
+def sweep_payment_work() -> int:
+    """Beat: receipts that a lost task never sent."""
+    cutoff = timezone.now() - timedelta(minutes=5)
+    order_ids = list(Order.objects.filter(
+        paid_at__lt=cutoff, paid_at__gte=timezone.now() - timedelta(days=7),
+    ).filter(~Exists(OrderNotification.objects.filter(
+        order=OuterRef("pk"), kind=OrderNotification.Kind.RECEIPT, sent_at__isnull=False)))
+        .values_list("pk", flat=True)[:200])
+    for order_id in order_ids:
+        send_payment_receipt.delay(order_id)
+    return len(order_ids)
