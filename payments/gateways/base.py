@@ -17,6 +17,10 @@ class GatewayError(Exception):
     """The gateway could not be reached or answered with a server error: worth retrying."""
 
 
+class WebhookSignatureError(Exception):
+    """A webhook whose signature, timestamp or payload does not check out."""
+
+
 @dataclass(frozen=True)
 class GatewayResult:
     """What a gateway answered.

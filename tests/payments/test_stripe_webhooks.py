@@ -1,0 +1,172 @@
+"""Stripe end to end against the fake API: a PaymentIntent per order, webhooks verified and
+processed once, in any order, never moving a payment backwards."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from orders import services as order_services
+from orders.models import Order, OrderEvent
+from payments import services
+from payments.models import Payment, StripeEvent
+from tests.factories import ProductFactory, make_variant, ready_cart
+
+from .stripe_fake import make_event, sign_payload
+
+pytestmark = pytest.mark.django_db
+URL = "/payments/stripe/webhook/"
+
+
+@pytest.fixture
+def order(stripe_fake):
+    variant = make_variant(ProductFactory(), price="30.00", stock=5)
+    return order_services.place_order(cart=ready_cart(variants={variant: 1}))  # 35.00
+
+
+@pytest.fixture
+def payment(order):
+    return services.start_payment(order=order)
+
+
+def deliver(client, event, secret="whsec_test"):
+    body = json.dumps(event).encode()
+    return client.post(URL, body, content_type="application/json",
+                       HTTP_STRIPE_SIGNATURE=sign_payload(body, secret))
+
+
+def test_start_payment_creates_one_intent_and_reuses_it(stripe_fake, order):
+    payment = services.start_payment(order=order)
+    assert payment.state == Payment.State.PENDING
+    assert payment.client_secret.startswith(payment.gateway_reference)
+    assert stripe_fake.intent(payment.gateway_reference)["amount"] == 3500
+    again = services.start_payment(order=order)
+    assert again.pk == payment.pk and len(stripe_fake.intents) == 1
+
+
+def test_succeeded_webhook_captures_and_pays_the_order(client, stripe_fake, payment):
+    intent = stripe_fake.succeed(payment.gateway_reference)
+    response = deliver(client, make_event("payment_intent.succeeded", intent))
+    assert response.status_code == 200
+    payment.refresh_from_db()
+    assert payment.state == Payment.State.CAPTURED
+    assert payment.captured_amount == Decimal("35.00")
+    assert Order.objects.get().payment_status == Order.PaymentStatus.PAID
+
+
+def test_the_same_webhook_five_times_and_out_of_order_captures_once(client, stripe_fake,
+                                                                    payment):
+    action = stripe_fake.require_action(payment.gateway_reference)
+    requires_action = make_event("payment_intent.requires_action", action)
+    failed = make_event("payment_intent.payment_failed",
+                        stripe_fake.fail(payment.gateway_reference))
+    succeeded = make_event("payment_intent.succeeded",
+                           stripe_fake.succeed(payment.gateway_reference))
+    sequence = [succeeded, requires_action, succeeded, failed, succeeded, succeeded,
+                requires_action, succeeded]
+    for event in sequence:
+        assert deliver(client, event).status_code == 200
+    payment.refresh_from_db()
+    assert payment.state == Payment.State.CAPTURED
+    order = Order.objects.get()
+    assert order.payment_status == Order.PaymentStatus.PAID
+    assert order.events.filter(type=OrderEvent.Type.PAYMENT_CAPTURED).count() == 1
+    assert StripeEvent.objects.count() == 3  # distinct event ids
+
+
+def test_refunds_reported_by_stripe_are_reconciled(client, stripe_fake, payment):
+    intent = stripe_fake.succeed(payment.gateway_reference)
+    deliver(client, make_event("payment_intent.succeeded", intent))
+    partial = make_event("charge.refunded",
+                         stripe_fake.refund_outside(payment.gateway_reference, 1000))
+    deliver(client, partial)
+    deliver(client, partial)
+    payment.refresh_from_db()
+    assert (payment.state, payment.refunded_amount) == (Payment.State.PARTIALLY_REFUNDED,
+                                                        Decimal("10.00"))
+    assert Order.objects.get().payment_status == Order.PaymentStatus.PARTIALLY_REFUNDED
+    full = make_event("charge.refunded", stripe_fake.refund_outside(payment.gateway_reference,
+                                                                    2500))
+    deliver(client, full)
+    payment.refresh_from_db()
+    assert (payment.state, payment.refunded_amount) == (Payment.State.REFUNDED,
+                                                        Decimal("35.00"))
+    assert Order.objects.get().payment_status == Order.PaymentStatus.REFUNDED
+
+
+def test_a_refund_that_overtakes_the_success_event(client, stripe_fake, payment):
+    intent = stripe_fake.succeed(payment.gateway_reference)
+    refunded = make_event("charge.refunded",
+                          stripe_fake.refund_outside(payment.gateway_reference, 3500))
+    deliver(client, refunded)
+    deliver(client, make_event("payment_intent.succeeded", intent))
+    payment.refresh_from_db()
+    assert payment.state == Payment.State.REFUNDED
+    assert payment.captured_amount == payment.refunded_amount == Decimal("35.00")
+
+
+def test_canceled_intent_and_dispute(client, stripe_fake, order, payment):
+    canceled = make_event("payment_intent.canceled", {**stripe_fake.intent(
+        payment.gateway_reference), "status": "canceled"})
+    deliver(client, canceled)
+    payment.refresh_from_db()
+    assert payment.state == Payment.State.CANCELED
+    other = make_variant(ProductFactory(), price="30.00", stock=5)
+    second = order_services.place_order(cart=ready_cart(variants={other: 1}, email="d@x.com"))
+    paid = services.start_payment(order=second)
+    deliver(client, make_event("payment_intent.succeeded",
+                               stripe_fake.succeed(paid.gateway_reference)))
+    dispute = {"id": "dp_1", "object": "dispute", "reason": "fraudulent",
+               "payment_intent": paid.gateway_reference, "amount": 3500}
+    deliver(client, make_event("charge.dispute.created", dispute))
+    second.refresh_from_db()
+    assert second.risk == Order.Risk.HELD
+    assert second.events.filter(type=OrderEvent.Type.DISPUTE_OPENED).exists()
+
+
+def test_bad_signature_is_refused_and_changes_nothing(client, stripe_fake, payment):
+    event = make_event("payment_intent.succeeded", stripe_fake.succeed(payment.gateway_reference))
+    assert deliver(client, event, secret="whsec_forged").status_code == 400
+    body = json.dumps(event).encode()
+    assert client.post(URL, body, content_type="application/json").status_code == 400
+    assert client.post(URL, b"{not json", content_type="application/json",
+                       HTTP_STRIPE_SIGNATURE=sign_payload(b"{not json", "whsec_test")
+                       ).status_code == 400
+    assert client.get(URL).status_code == 405
+    assert not StripeEvent.objects.exists()
+    payment.refresh_from_db()
+    assert payment.state == Payment.State.PENDING
+
+
+def test_unknown_events_and_intents_are_acknowledged_and_ignored(client, stripe_fake):
+    assert deliver(client, make_event("customer.created", {"id": "cus_1"})).status_code == 200
+    response = deliver(client, make_event("payment_intent.succeeded",
+                                          {"id": "pi_unknown", "amount_received": 100}))
+    assert response.status_code == 200 and "ignored" in response.json()["result"]
+
+
+def test_return_url_sync_and_refund_through_the_shop(client, stripe_fake, payment):
+    stripe_fake.succeed(payment.gateway_reference)
+    synced = services.sync_payment(payment=payment)
+    assert synced.state == Payment.State.CAPTURED
+    call = services.refund_payment(payment=synced, amount=Decimal("5.00"), reason="damaged")
+    assert call.success and call.gateway_reference.startswith("re_")
+    synced.refresh_from_db()
+    assert synced.refunded_amount == Decimal("5.00")
+    # Stripe's own charge.refunded for the refund the shop made adds nothing.
+    deliver(client, make_event("charge.refunded", stripe_fake.charge_for(
+        payment.gateway_reference)))
+    synced.refresh_from_db()
+    assert synced.refunded_amount == Decimal("5.00")
+
+
+def test_stripe_outage_on_pay_page_is_a_clear_503(client, stripe_fake, order):
+    session = client.session
+    session["placed_orders"] = [order.pk]
+    session.save()
+    stripe_fake.fail_next(1, status=500)
+    response = client.get(reverse("checkout:pay", args=[order.token]))
+    assert response.status_code == 503
+    assert b"not answering" in response.content
+    assert client.get(reverse("checkout:pay", args=[order.token])).status_code == 200
