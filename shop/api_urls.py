@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .api import views
+from .api import checkout, orders, views
 
 app_name = "api"
 
@@ -13,4 +13,24 @@ urlpatterns = [
     path("products/", views.ProductListApi.as_view(), name="product-list"),
     path("products/<slug:slug>/", views.ProductDetailApi.as_view(), name="product-detail"),
     path("search/", views.SearchApi.as_view(), name="search"),
+    path("carts/", checkout.CartCreateApi.as_view(), name="cart-create"),
+    path("carts/<uuid:token>/", checkout.CartDetailApi.as_view(), name="cart-detail"),
+    path("carts/<uuid:token>/lines/", checkout.CartLinesApi.as_view(), name="cart-lines"),
+    path("carts/<uuid:token>/lines/<int:variant_id>/", checkout.CartLineApi.as_view(),
+         name="cart-line"),
+    path("carts/<uuid:token>/email/", checkout.CartEmailApi.as_view(), name="cart-email"),
+    path("carts/<uuid:token>/shipping-address/", checkout.CartShippingAddressApi.as_view(),
+         name="cart-shipping-address"),
+    path("carts/<uuid:token>/billing-address/", checkout.CartBillingAddressApi.as_view(),
+         name="cart-billing-address"),
+    path("carts/<uuid:token>/shipping-method/", checkout.CartShippingMethodApi.as_view(),
+         name="cart-shipping-method"),
+    path("carts/<uuid:token>/voucher/", checkout.CartVoucherApi.as_view(), name="cart-voucher"),
+    path("carts/<uuid:token>/order/", checkout.CartOrderApi.as_view(), name="cart-order"),
+    path("orders/", orders.OrderListApi.as_view(), name="order-list"),
+    path("orders/<uuid:token>/", orders.OrderDetailApi.as_view(), name="order-detail"),
+    path("orders/<uuid:order_token>/payments/", checkout.OrderPaymentApi.as_view(),
+         name="order-payments"),
+    path("orders/<uuid:order_token>/payments/<uuid:payment_token>/authenticate/",
+         checkout.PaymentAuthenticateApi.as_view(), name="payment-authenticate"),
 ]

@@ -1,4 +1,5 @@
-"""The read-only REST API: the catalog with availability, and search.
+"""The REST API: the catalog with availability and search (read-only), and the cart,
+checkout, payment and order endpoints for headless front ends.
 
 ``views`` holds one view per operation, ``serializers`` their output and query
 shapes. The one exception handler below maps domain errors to 4xx answers; settings
@@ -13,5 +14,8 @@ from shop.exceptions import ShopError
 
 def exception_handler(exc, context):
     if isinstance(exc, ShopError):
-        return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+        body = {"detail": exc.message, "code": exc.code}
+        if getattr(exc, "errors", None):
+            body["errors"] = exc.errors
+        return Response(body, status=exc.status_code)
     return drf_exception_handler(exc, context)

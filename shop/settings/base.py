@@ -157,7 +157,9 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Storefront API",
-    "DESCRIPTION": "Read the catalog, variants with availability, and search.",
+    "DESCRIPTION": "Read the catalog, variants with availability, and search; fill a cart, "
+                   "check out, pay and follow orders. Money is a decimal string with a "
+                   "currency. Errors are {\"detail\", \"code\"} with a 4xx status.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -1,0 +1,119 @@
+"""A customer's own orders. Another shopper's order is a 404, the same answer as an order
+that doesn't exist."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders.links import order_token_from_signature
+from orders.models import Order, OrderLine
+from shop.exceptions import NotFound
+
+TAGS = ["orders"]
+
+
+class OrderLineSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    product = serializers.CharField(source="product_name")
+    variant = serializers.CharField(source="variant_name")
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    discount = serializers.DecimalField(source="discount_amount", max_digits=12,
+                                        decimal_places=2)
+    tax = serializers.DecimalField(source="tax_amount", max_digits=12, decimal_places=2)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class OrderSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    token = serializers.UUIDField()
+    email = serializers.CharField()
+    status = serializers.CharField()
+    payment_status = serializers.CharField()
+    fulfillment_status = serializers.CharField()
+    currency = serializers.CharField()
+    prices_include_tax = serializers.BooleanField()
+    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+    discount = serializers.DecimalField(source="discount_amount", max_digits=12,
+                                        decimal_places=2)
+    shipping = serializers.DecimalField(source="shipping_amount", max_digits=12,
+                                        decimal_places=2)
+    tax = serializers.DecimalField(source="tax_amount", max_digits=12, decimal_places=2)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    shipping_method = serializers.CharField(source="shipping_method_name")
+    delivery_earliest = serializers.DateField(allow_null=True)
+    delivery_latest = serializers.DateField(allow_null=True)
+    voucher_code = serializers.CharField()
+    placed_at = serializers.DateTimeField()
+    payment_due_by = serializers.DateTimeField(allow_null=True)
+    lines = OrderLineSerializer(many=True)
+
+
+def orders_with_lines():
+    return Order.objects.prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
+
+
+def order_data(order: Order) -> dict:
+    order = orders_with_lines().get(pk=order.pk)
+    return OrderSerializer(order).data
+
+
+def order_for_request(request: Request, token, *, allow_guest_token: bool = False,
+                      signature: str = "") -> Order:
+    """The order if this request may see it: its customer; for a guest order, the signed
+    link's signature, or (to pay it) the order token that only its buyer was given."""
+    order = orders_with_lines().filter(token=token).first()
+    if order is None:
+        raise NotFound("No such order.")
+    user_id = getattr(request.user, "pk", None)
+    if order.user_id:
+        if order.user_id == user_id:
+            return order
+        raise NotFound("No such order.")
+    if allow_guest_token:
+        return order
+    if signature and order_token_from_signature(signature) == order.token:
+        return order
+    raise NotFound("No such order.")
+
+
+class OrderPagination(PageNumberPagination):
+    page_size = 20
+
+
+class OrderListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=TAGS, responses={200: OrderSerializer(many=True),
+                                         403: OpenApiResponse(description="Not logged in")},
+                   summary="The logged-in customer's orders, newest first")
+    def get(self, request: Request) -> Response:
+        paginator = OrderPagination()
+        orders = orders_with_lines().filter(user=request.user).order_by("-placed_at", "-pk")
+        page = paginator.paginate_queryset(orders, request, view=self)
+        return paginator.get_paginated_response(OrderSerializer(page, many=True).data)
+
+
+class OrderDetailApi(APIView):
+    @extend_schema(
+        tags=TAGS, responses={200: OrderSerializer, 404: OpenApiResponse(
+            description="No such order, or not yours")},
+        parameters=[OpenApiParameter("signature", OpenApiTypes.STR, required=False,
+                                     description="For a guest order: the signature from the "
+                                                 "signed link in the confirmation email.")],
+        summary="One order",
+        description="A customer's order for that customer; a guest order with the signature "
+                    "from the emailed link.")
+    def get(self, request: Request, token) -> Response:
+        order = order_for_request(request, token,
+                                  signature=request.query_params.get("signature", ""))
+        return Response(OrderSerializer(order).data)
