@@ -158,3 +158,38 @@ def test_paying_one_order_from_two_tabs_charges_once():
     assert Counter(Payment.objects.values_list("state", flat=True))["captured"] == 1
     order.refresh_from_db()
     assert order.payment_status == Order.PaymentStatus.PAID
+
+
+def test_forty_http_clients_for_the_last_ten_units(live_server):
+    """The same race through the REST API of a running server: 10 × 201, 30 × 409, no 5xx."""
+    import requests
+
+    from tests.factories import ADDRESS
+
+    variant = make_variant(ProductFactory(title="Hot Item"), price="25.00", stock=10)
+    method = make_shipping()
+    base = live_server.url + "/api"
+
+    def prepare(i):
+        session = requests.Session()
+        token = session.post(f"{base}/carts/", timeout=30).json()["token"]
+        for url, body in [
+            (f"{base}/carts/{token}/lines/", {"variant_id": variant.pk, "quantity": 1}),
+        ]:
+            assert session.post(url, json=body, timeout=30).status_code == 201
+        for url, body in [
+            (f"{base}/carts/{token}/email/", {"email": f"http{i}@example.com"}),
+            (f"{base}/carts/{token}/shipping-address/", ADDRESS),
+            (f"{base}/carts/{token}/shipping-method/", {"shipping_method_id": method.pk}),
+        ]:
+            assert session.put(url, json=body, timeout=30).status_code == 200
+        return session, token
+
+    clients = [prepare(i) for i in range(40)]
+    statuses, _ = race(lambda client: client[0].post(f"{base}/carts/{client[1]}/order/",
+                                                     json={"total": "0.01"},
+                                                     timeout=60).status_code, clients)
+    counts = Counter(statuses)
+    assert counts == {201: 10, 409: 30}, counts
+    assert Order.objects.count() == 10
+    assert_stock_consistent(variant)
