@@ -26,6 +26,7 @@ from payments.models import Payment
 from shop.exceptions import NotFound
 
 from ..cart import guest_cart_id
+from ..forms import posted
 from .forms import EmailLoginForm, RegisterForm
 from .services import register_customer
 
@@ -50,7 +51,7 @@ def _log_in(request: HttpRequest, user) -> None:
 
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
-    form = EmailLoginForm(request, request.POST or None)
+    form = EmailLoginForm(request, posted(request))
     if request.method == "POST":
         if form.is_valid():
             _log_in(request, form.user)
@@ -69,7 +70,7 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
-    form = RegisterForm(request.POST or None)
+    form = RegisterForm(posted(request))
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
@@ -168,7 +169,7 @@ def address_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         existing = Address.objects.filter(user=request.user, saved=True, pk=pk).first()
         if existing is None:
             raise Http404("No such address in your address book.")
-    form = AddressForm(request.POST or None,
+    form = AddressForm(posted(request),
                        initial=existing.as_dict() if existing else {"country": "US"})
     if request.method == "POST":
         try:

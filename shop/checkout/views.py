@@ -25,6 +25,7 @@ from payments.models import Payment
 from shop.exceptions import ShopError
 
 from ..cart import current_cart, forget_cart
+from ..forms import posted
 from .forms import BillingChoiceForm, CardForm, EmailStepForm, VoucherForm
 
 STEPS = [("contact", "Contact"), ("address", "Address"), ("shipping", "Shipping"),
@@ -132,7 +133,7 @@ def start(request: HttpRequest) -> HttpResponse:
 def contact(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
     initial = {"email": cart.email or (request.user.email if request.user.is_authenticated
                                        else "")}
-    form = EmailStepForm(request.POST or None, initial=initial)
+    form = EmailStepForm(posted(request), initial=initial)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -163,7 +164,7 @@ def address(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
     saved = _saved_addresses(request)
     current = cart.shipping_address
     initial = current.as_dict() if current else {"country": settings.SHOP_COUNTRY}
-    form = AddressForm(request.POST or None, initial=initial)
+    form = AddressForm(posted(request), initial=initial)
     if request.method == "POST":
         chosen = request.POST.get("saved_address", "")
         data = request.POST
@@ -211,9 +212,9 @@ def shipping(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
 @checkout_step("billing")
 def billing(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
     current = cart.billing_address
-    choice = BillingChoiceForm(request.POST or None,
+    choice = BillingChoiceForm(posted(request),
                                initial={"same_as_shipping": cart.billing_same_as_shipping})
-    form = AddressForm(request.POST or None, prefix="billing",
+    form = AddressForm(posted(request), prefix="billing",
                        initial=current.as_dict() if current else {
                            "country": cart.shipping_address.country
                            if cart.shipping_address else settings.SHOP_COUNTRY})
@@ -330,7 +331,7 @@ def pay(request: HttpRequest, token) -> HttpResponse:
         return render(request, "checkout/pay_closed.html", {"order": order}, status=409)
     if settings.PAYMENT_GATEWAY == "stripe":
         return _stripe_pay(request, order)
-    form = CardForm(request.POST or None)
+    form = CardForm(posted(request))
     if request.method == "POST":
         if not form.is_valid():
             return render(request, "checkout/pay.html", _pay_context(order, form=form), status=400)

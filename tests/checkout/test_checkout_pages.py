@@ -314,3 +314,10 @@ def test_cart_and_review_pages_have_a_fixed_number_of_queries(client, method):
     # has lines.
     assert counts[("checkout:cart", 1)] == 12
     assert counts[("checkout:review", 1)] == 13
+
+
+def test_an_empty_post_shows_what_is_required(client, variant):
+    add(client, variant)
+    response = client.post(reverse("checkout:contact"), {})
+    assert response.status_code == 400
+    assert "email" in response.context["form"].errors
