@@ -70,6 +70,10 @@ def start_payment(*, order: Order, payment_data: dict | None = None,
     """
     gateway = gateway or settings.PAYMENT_GATEWAY
     with transaction.atomic():
+        # Payment rows before the order row, the order every other payment service locks
+        # in (a webhook or an authentication step holds a payment, then wants the order).
+        list(Payment.objects.select_for_update().filter(order_id=order.pk)
+             .order_by("pk").values_list("pk", flat=True))
         order = order_locks.order_for_update(order.pk)
         _ensure_payable(order)
         if gateway == Payment.Gateway.STRIPE:

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -16,7 +16,8 @@ urlpatterns = [
     path("account/password-reset/done/", views.PasswordResetCompleteView.as_view(),
          name="password_reset_complete"),
     path("account/orders/", views.orders, name="orders"),
-    path("account/orders/<str:number>/", views.order_detail, name="order"),
+    re_path(r"^account/orders/(?P<number>[0-9A-Za-z-]{1,20})/$", views.order_detail,
+            name="order"),
     path("account/addresses/", views.addresses, name="addresses"),
     path("account/addresses/new/", views.address_form, name="address_add"),
     path("account/addresses/<int:pk>/edit/", views.address_form, name="address_edit"),

@@ -214,3 +214,10 @@ def test_history_and_detail_queries_do_not_grow(client):
     big = order_for(user, lines=10)
     assert count_queries(client, reverse("account:orders")) == few == 6
     assert count_queries(client, reverse("account:order", args=[big.number])) == one_line == 8
+
+
+def test_odd_order_numbers_are_404_not_500(client):
+    customer()
+    log_in(client)
+    for number in ("%00", "1%002", "x" * 40, "a b"):
+        assert client.get(f"/account/orders/{number}/").status_code == 404
