@@ -101,3 +101,21 @@ def release_units(*, stock_level_id: int, quantity: int) -> None:
     )
     if not updated:
         raise StockError(f"Stock level {stock_level_id} has fewer than {quantity} units allocated.")
+
+
+def ship_units(*, stock_level_id: int, quantity: int, reference: str,
+               user: AbstractBaseUser | None = None) -> StockMovement:
+    """Units leave the building: on_hand and allocated both drop, with a ledger line.
+
+    Preconditions: the units are allocated (they were promised to the order being shipped).
+    Call inside the caller's transaction.
+    """
+    if quantity <= 0:
+        raise StockError("Ship a quantity above zero.")
+    level = StockLevel.objects.select_for_update().get(pk=stock_level_id)
+    if level.allocated < quantity:
+        raise StockError(f"{level} has only {level.allocated} units allocated; cannot ship "
+                         f"{quantity}.")
+    StockLevel.objects.filter(pk=level.pk).update(allocated=F("allocated") - quantity)
+    return _record_movement(level=level, kind=StockMovement.Kind.SHIPMENT, quantity=-quantity,
+                            reason="Shipped", reference=reference, user=user)

@@ -527,6 +527,10 @@ class OrderEvent(models.Model):
         RELEASED = "released", "Released after review"
         CANCELED = "canceled", "Order canceled"
         STOCK_RELEASED = "stock_released", "Stock released"
+        SHIPMENT_CREATED = "shipment_created", "Shipment created"
+        SHIPPED = "shipped", "Shipped"
+        TRACKING = "tracking", "Tracking update"
+        DELIVERED = "delivered", "Delivered"
         EMAIL_SENT = "email_sent", "Email sent"
         NOTE = "note", "Note"
 

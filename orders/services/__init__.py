@@ -11,6 +11,7 @@ from .checkout import (
     set_shipping_method,
 )
 from .events import record_event
+from .fulfillment import record_delivered, record_shipped
 from .lifecycle import (
     cancel_expired_unpaid_order,
     cancel_order,
@@ -26,6 +27,7 @@ from .lifecycle import (
 from .placing import allocate_lines, place_order
 
 __all__ = [
+    "record_delivered", "record_shipped",
     "delete_address", "save_address",
     "add_to_cart", "get_or_create_cart", "merge_carts", "remove_from_cart", "set_cart_quantity",
     "apply_voucher", "remove_voucher", "set_billing_address", "set_checkout_email",

@@ -16,6 +16,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fulfillment.models import Shipment
 from orders import services as order_services
 from orders.exceptions import AddressInvalid
 from orders.forms import AddressForm
@@ -125,8 +126,11 @@ def orders(request: HttpRequest) -> HttpResponse:
 
 
 def _order_page_queryset():
-    return order_detail_queryset().prefetch_related(Prefetch(
-        "payments", queryset=Payment.objects.order_by("-created_at", "-pk")))
+    return order_detail_queryset().prefetch_related(
+        Prefetch("payments", queryset=Payment.objects.order_by("-created_at", "-pk")),
+        Prefetch("shipments", queryset=Shipment.objects.exclude(state=Shipment.State.CANCELED)
+                 .order_by("pk")),
+        "shipments__lines__order_line", "shipments__tracking_events")
 
 
 def _paid_with(order: Order) -> Payment | None:

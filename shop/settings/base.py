@@ -95,6 +95,9 @@ CELERY_BEAT_SCHEDULE: dict = {
                              "schedule": 60.0},
     "sweep-order-work": {"task": "orders.tasks.sweep_order_work", "schedule": 300.0},
     "sweep-payment-work": {"task": "payments.tasks.sweep_payment_work", "schedule": 300.0},
+    "sweep-fulfillment-work": {"task": "fulfillment.tasks.sweep_fulfillment_work",
+                               "schedule": 300.0},
+    "poll-tracking": {"task": "fulfillment.tasks.poll_tracking", "schedule": 1800.0},
 }
 
 if REDIS_URL:
@@ -188,6 +191,16 @@ SHOP_RISK_HOLD_SCORE = env.int("SHOP_RISK_HOLD_SCORE", default=60)
 SHOP_BASE_URL = env("SHOP_BASE_URL", default="http://127.0.0.1:8000")
 # Days a guest's signed order link stays valid.
 SHOP_ORDER_LINK_MAX_AGE_DAYS = env.int("SHOP_ORDER_LINK_MAX_AGE_DAYS", default=90)
+
+# Fulfillment: paid orders should leave the warehouse within this many hours; the carrier
+# used for parcels ("local": the shop's own couriers, or "easypost" with EASYPOST_API_KEY).
+SHOP_SHIP_WITHIN_HOURS = env.int("SHOP_SHIP_WITHIN_HOURS", default=48)
+EASYPOST_API_KEY = env("EASYPOST_API_KEY", default="")
+EASYPOST_API_BASE = env("EASYPOST_API_BASE", default="")
+SHOP_DEFAULT_CARRIER = env("SHOP_DEFAULT_CARRIER", default="easypost" if EASYPOST_API_KEY
+                           else "local")
+# Carrier tracking webhooks are signed with this secret (HMAC-SHA256 of the body).
+CARRIER_WEBHOOK_SECRET = env("CARRIER_WEBHOOK_SECRET", default="")
 
 # --- Payments -------------------------------------------------------------------------------
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")

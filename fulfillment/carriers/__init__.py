@@ -1,0 +1,59 @@
+"""Carriers behind one interface. The local carrier (the shop's own couriers) is built in;
+EasyPost is used when EASYPOST_API_KEY is set and the shipment's carrier is "easypost"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+
+class CarrierError(Exception):
+    """The carrier could not be reached or failed: worth retrying."""
+
+
+@dataclass(frozen=True)
+class Parcel:
+    weight_grams: int
+    length_cm: int | None
+    width_cm: int | None
+    height_cm: int | None
+
+
+@dataclass(frozen=True)
+class LabelResult:
+    tracking_number: str
+    pdf: bytes
+    cost: Decimal
+    reference: str
+    service: str
+    estimated_days: int | None = None
+
+
+@dataclass(frozen=True)
+class TrackingUpdate:
+    event_id: str
+    status: str  # a Shipment.State
+    occurred_at: object  # aware datetime
+    location: str = ""
+    description: str = ""
+
+
+class Carrier(Protocol):
+    name: str
+
+    def buy_label(self, *, shipment, parcel: Parcel, idempotency_key: str) -> LabelResult: ...
+
+    def track(self, *, tracking_number: str) -> list[TrackingUpdate]: ...
+
+
+def get_carrier(name: str) -> Carrier:
+    if name == "local":
+        from .local import LocalCarrier
+
+        return LocalCarrier()
+    if name == "easypost":
+        from .easypost import EasyPostCarrier
+
+        return EasyPostCarrier()
+    raise ValueError(f"No carrier {name!r}")

@@ -1,0 +1,57 @@
+"""Emails about a shipment: shipped (with the tracking link), out for delivery, delivered,
+ready for pickup (with the code), delivery problem. One per shipment and kind, sent the way
+``orders.notifications`` sends order emails (claimed, marked and sent under the
+notification row's lock, so a task run twice sends once)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from orders.links import absolute_url
+from orders.models import OrderEvent
+from orders.notifications import order_link
+from orders.services import record_order_event
+
+from .links import tracking_path
+from .models import Shipment, ShipmentNotification
+
+SUBJECTS = {
+    ShipmentNotification.Kind.SHIPPED: "Your order {order} has shipped",
+    ShipmentNotification.Kind.OUT_FOR_DELIVERY: "Your order {order} is out for delivery",
+    ShipmentNotification.Kind.DELIVERED: "Your order {order} was delivered",
+    ShipmentNotification.Kind.READY_FOR_PICKUP: "Your order {order} is ready for pickup",
+    ShipmentNotification.Kind.EXCEPTION: "A problem delivering your order {order}",
+}
+
+
+def send_shipment_email(*, shipment_id: int, kind: str) -> bool:
+    with transaction.atomic():
+        notification, _ = ShipmentNotification.objects.get_or_create(shipment_id=shipment_id,
+                                                                     kind=kind)
+        notification = ShipmentNotification.objects.select_for_update().get(pk=notification.pk)
+        if notification.sent_at is not None:
+            return False
+        notification.sent_at = timezone.now()
+        notification.save(update_fields=["sent_at"])
+        shipment = (Shipment.objects.select_related("order__shipping_address", "warehouse")
+                    .prefetch_related("lines__order_line", "tracking_events").get(pk=shipment_id))
+        context = {"shipment": shipment, "order": shipment.order, "kind": kind,
+                   "shop_name": settings.SHOP_NAME, "order_link": order_link(shipment.order),
+                   "tracking_link": absolute_url(tracking_path(shipment)),
+                   "latest": shipment.tracking_events.last()}
+        subject = f"{settings.SHOP_NAME}: " + SUBJECTS[kind].format(order=shipment.order.number)
+        message = EmailMultiAlternatives(
+            subject=subject, body=render_to_string(f"emails/shipment_{kind}.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL, to=[shipment.order.email])
+        message.attach_alternative(render_to_string(f"emails/shipment_{kind}.html", context),
+                                   "text/html")
+        message.send()
+    record_order_event(order_id=shipment.order_id, event_type=OrderEvent.Type.EMAIL_SENT,
+                       message=f"{ShipmentNotification.Kind(kind).label} email for "
+                               f"{shipment.number} sent to {shipment.order.email}.",
+                       data={"kind": kind, "shipment": shipment.number})
+    return True

@@ -1,0 +1,6 @@
+"""Shipment signals, sent after commit with ``shipment_id``; receivers enqueue tasks."""
+
+from django.dispatch import Signal
+
+shipment_packed = Signal()  # shipment_id
+shipment_status_changed = Signal()  # shipment_id, status

@@ -1,0 +1,105 @@
+"""Fulfillment background work: shipments for paid orders, labels, emails, capture at
+shipment, tracking polls. Thin, idempotent, retried on transient errors."""
+
+from __future__ import annotations
+
+import logging
+from smtplib import SMTPException
+
+from celery import shared_task
+from django.db.models import Exists, OuterRef, Q
+
+from orders.models import Order
+from payments import services as payment_services
+from payments.exceptions import GatewayUnavailable
+from payments.models import Payment
+from shop.exceptions import ShopError
+
+from . import services
+from .carriers import CarrierError, get_carrier
+from .models import LabelPurchase, Shipment
+from .notifications import send_shipment_email
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def create_shipments(order_id: int) -> int:
+    return len(services.create_shipments(order_id=order_id))
+
+
+@shared_task(acks_late=True, autoretry_for=(CarrierError, OSError), retry_backoff=True,
+             max_retries=8)
+def purchase_label(shipment_id: int) -> str:
+    return services.purchase_label(shipment_id=shipment_id).state
+
+
+@shared_task(acks_late=True, autoretry_for=(SMTPException, OSError), retry_backoff=True,
+             max_retries=5)
+def send_shipment_notification(shipment_id: int, kind: str) -> bool:
+    return send_shipment_email(shipment_id=shipment_id, kind=kind)
+
+
+@shared_task(acks_late=True, autoretry_for=(GatewayUnavailable,), retry_backoff=True,
+             max_retries=8)
+def capture_at_shipment(order_id: int) -> bool:
+    """Manual-capture orders are charged when their first parcel leaves."""
+    payment = Payment.objects.filter(order_id=order_id, state=Payment.State.AUTHORIZED).first()
+    if payment is None:
+        return False
+    payment_services.capture_payment(payment=payment)
+    return True
+
+
+@shared_task(acks_late=True)
+def cancel_open_shipments(order_id: int) -> int:
+    canceled = 0
+    for shipment in Shipment.objects.filter(order_id=order_id, state__in=Shipment.UNSHIPPED):
+        try:
+            services.cancel_shipment(shipment_id=shipment.pk)
+            canceled += 1
+        except ShopError as error:
+            logger.info("Shipment %s not canceled: %s", shipment.number, error.message)
+    return canceled
+
+
+@shared_task(acks_late=True)
+def poll_tracking() -> int:
+    """Beat: ask carriers that have trackers (EasyPost) for news on open shipments."""
+    updated = 0
+    open_shipments = Shipment.objects.filter(
+        state__in=[Shipment.State.SHIPPED, Shipment.State.IN_TRANSIT,
+                   Shipment.State.OUT_FOR_DELIVERY, Shipment.State.EXCEPTION],
+    ).exclude(carrier__in=[Shipment.Carrier.LOCAL, Shipment.Carrier.PICKUP])[:500]
+    for shipment in open_shipments:
+        try:
+            updates = get_carrier(shipment.carrier).track(
+                tracking_number=shipment.tracking_number)
+        except CarrierError as error:
+            logger.warning("Tracking %s failed: %s", shipment.number, error)
+            continue
+        for update in updates:
+            updated += services.record_tracking(shipment_id=shipment.pk, update=update)
+    return updated
+
+
+@shared_task(acks_late=True)
+def sweep_fulfillment_work() -> dict[str, int]:
+    """Beat: shipments for paid orders that have none, labels for packed parcels that have
+    none (a lost task, a worker killed mid-purchase)."""
+    paid_without = list(Order.objects.filter(
+        status=Order.Status.OPEN, fulfillment_status=Order.FulfillmentStatus.UNFULFILLED,
+        payment_status__in=[Order.PaymentStatus.PAID, Order.PaymentStatus.AUTHORIZED],
+    ).exclude(risk=Order.Risk.HELD).filter(
+        ~Exists(Shipment.objects.filter(order=OuterRef("pk")).exclude(
+            state=Shipment.State.CANCELED))).values_list("pk", flat=True)[:200])
+    for order_id in paid_without:
+        create_shipments.delay(order_id)
+    unlabeled = list(Shipment.objects.filter(state=Shipment.State.PACKED).exclude(
+        carrier=Shipment.Carrier.PICKUP).filter(
+        Q(label_purchase__isnull=True)
+        | ~Q(label_purchase__outcome=LabelPurchase.Outcome.SUCCEEDED))
+        .values_list("pk", flat=True)[:200])
+    for shipment_id in unlabeled:
+        purchase_label.delay(shipment_id)
+    return {"shipments": len(paid_without), "labels": len(unlabeled)}
