@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from . import tracking, views
+from . import courier, tracking, views
 
 storefront_patterns = (
     [
@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("track/<str:signature>/", tracking.tracking, name="tracking"),
+    path("courier/", courier.courier, name="courier"),
     path("healthz", views.health, name="health"),
 ]
 

@@ -1,0 +1,50 @@
+"""Staff roles as Django groups, each with exactly the permissions its work needs.
+
+The migration ``fulfillment/0002_staff_roles`` creates them; ``sync_roles`` can run again
+(idempotent) when permissions are added. A staff member in a role sees only that role's
+actions in admin, because every admin action and view checks these permissions.
+"""
+
+from __future__ import annotations
+
+VIEW_ORDERS = ["orders.view_order", "fulfillment.view_shipment", "fulfillment.view_picklist",
+               "inventory.view_stocklevel", "inventory.view_warehouse", "catalog.view_product",
+               "catalog.view_variant"]
+
+ROLES: dict[str, list[str]] = {
+    "Picker": VIEW_ORDERS + ["fulfillment.pick_shipment"],
+    "Packer": VIEW_ORDERS + ["fulfillment.pack_shipment"],
+    "Shipper": VIEW_ORDERS + ["fulfillment.buy_label", "fulfillment.ship_shipment",
+                              "fulfillment.deliver_shipment", "fulfillment.view_trackingevent"],
+    "Returns clerk": VIEW_ORDERS + ["payments.view_payment", "payments.change_payment",
+                                    "inventory.view_stockmovement"],
+    "Merchant": [
+        # Reads everything.
+        *[f"{app}.view_{model}" for app, model in [
+            ("orders", "order"), ("orders", "orderline"), ("orders", "orderevent"),
+            ("orders", "voucher"), ("orders", "shippingzone"), ("orders", "shippingmethod"),
+            ("orders", "taxrate"), ("payments", "payment"), ("payments", "gatewaycall"),
+            ("payments", "stripeevent"), ("fulfillment", "shipment"),
+            ("fulfillment", "picklist"), ("fulfillment", "trackingevent"),
+            ("fulfillment", "courierzone"), ("inventory", "stocklevel"),
+            ("inventory", "stockmovement"), ("inventory", "warehouse"),
+            ("catalog", "product"), ("catalog", "variant"), ("catalog", "category")]],
+        # Changes the shop's settings.
+        *[f"{app}.{verb}_{model}" for app, model in [
+            ("orders", "voucher"), ("orders", "shippingzone"), ("orders", "shippingmethod"),
+            ("orders", "shippingweighttier"), ("orders", "taxrate"),
+            ("fulfillment", "courierzone"), ("fulfillment", "courierrate"),
+            ("inventory", "warehouse")] for verb in ("add", "change")],
+    ],
+}
+
+
+def sync_roles(group_model, permission_model) -> None:
+    for name, codenames in ROLES.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        permissions = []
+        for dotted in codenames:
+            app_label, codename = dotted.split(".")
+            permissions.append(permission_model.objects.get(content_type__app_label=app_label,
+                                                            codename=codename))
+        group.permissions.set(permissions)

@@ -1,0 +1,42 @@
+"""The courier page: a phone-sized list of the parcels our couriers carry, where they
+record out for delivery, delivered (to whom) or a failed attempt. Staff login with the
+"record courier deliveries" permission."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from fulfillment import services
+from fulfillment.models import Shipment
+from shop.exceptions import ShopError
+
+ON_THE_ROAD = [Shipment.State.SHIPPED, Shipment.State.IN_TRANSIT,
+               Shipment.State.OUT_FOR_DELIVERY, Shipment.State.EXCEPTION]
+
+
+@require_http_methods(["GET", "POST"])
+@login_required(login_url="admin:login")
+@permission_required("fulfillment.deliver_shipment", raise_exception=True)
+def courier(request: HttpRequest) -> HttpResponse:
+    status = 200
+    if request.method == "POST":
+        shipment = get_object_or_404(Shipment, pk=request.POST.get("shipment") or 0,
+                                     carrier=Shipment.Carrier.LOCAL)
+        try:
+            services.courier_update(shipment_id=shipment.pk, status=request.POST.get("status"),
+                                    note=request.POST.get("note", ""),
+                                    recipient=request.POST.get("recipient", ""),
+                                    actor=request.user)
+        except ShopError as error:
+            messages.error(request, f"{shipment.number}: {error.message}")
+            status = 400
+        else:
+            messages.success(request, f"{shipment.number} updated.")
+            return redirect("courier")
+    parcels = (Shipment.objects.filter(carrier=Shipment.Carrier.LOCAL, state__in=ON_THE_ROAD)
+               .select_related("order__shipping_address").order_by("shipped_at", "pk")[:200])
+    return render(request, "courier/list.html", {"parcels": parcels}, status=status)
