@@ -22,6 +22,7 @@ from django.utils.safestring import mark_safe
 
 from catalog.admin import SERVICE_FORM_TEMPLATE
 from orders import services
+from orders.invoice_pdf import invoice_response
 from orders.models import Order, OrderEvent, OrderLine
 from shop.exceptions import ShopError
 from shop.money import Money
@@ -203,6 +204,8 @@ class OrderAdmin(admin.ModelAdmin):
                  name="orders_order_cancel"),
             path("<int:pk>/do/<str:operation>/", self.admin_site.admin_view(self.operation_view),
                  name="orders_order_operation"),
+            path("<int:pk>/invoice.pdf", self.admin_site.admin_view(self.invoice_view),
+                 name="orders_order_invoice"),
         ]
         return custom + super().get_urls()
 
@@ -229,6 +232,11 @@ class OrderAdmin(admin.ModelAdmin):
         except ShopError as error:
             self.message_user(request, error.message, messages.ERROR)
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[pk]))
+
+    def invoice_view(self, request, pk: int):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return invoice_response(get_object_or_404(Order, pk=pk))
 
     def cancel_view(self, request, pk: int):
         order = self._order_for_operation(request, pk)

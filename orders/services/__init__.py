@@ -12,6 +12,7 @@ from .checkout import (
 )
 from .events import record_event
 from .fulfillment import record_delivered, record_shipped
+from .invoices import issue_invoice
 from .lifecycle import (
     cancel_expired_unpaid_order,
     cancel_order,
@@ -27,6 +28,7 @@ from .lifecycle import (
 from .placing import allocate_lines, place_order
 
 __all__ = [
+    "issue_invoice",
     "record_delivered", "record_shipped",
     "delete_address", "save_address",
     "add_to_cart", "get_or_create_cart", "merge_carts", "remove_from_cart", "set_cart_quantity",

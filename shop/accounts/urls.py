@@ -18,9 +18,12 @@ urlpatterns = [
     path("account/orders/", views.orders, name="orders"),
     re_path(r"^account/orders/(?P<number>[0-9A-Za-z-]{1,20})/$", views.order_detail,
             name="order"),
+    re_path(r"^account/orders/(?P<number>[0-9A-Za-z-]{1,20})/invoice\.pdf$",
+            views.order_invoice, name="order_invoice"),
     path("account/addresses/", views.addresses, name="addresses"),
     path("account/addresses/new/", views.address_form, name="address_add"),
     path("account/addresses/<int:pk>/edit/", views.address_form, name="address_edit"),
     path("account/addresses/<int:pk>/delete/", views.address_delete, name="address_delete"),
     path("orders/view/<str:signature>/", views.guest_order, name="guest_order"),
+    path("orders/view/<str:signature>/invoice.pdf", views.guest_invoice, name="guest_invoice"),
 ]

@@ -20,9 +20,11 @@ from fulfillment.models import Shipment
 from orders import services as order_services
 from orders.exceptions import AddressInvalid
 from orders.forms import AddressForm
+from orders.invoice_pdf import invoice_response
 from orders.links import order_token_from_signature
 from orders.models import Address, Cart, Order
 from orders.selectors import customer_orders, order_detail_queryset
+from orders.services.invoices import INVOICEABLE
 from payments.models import Payment
 from shop.exceptions import NotFound
 
@@ -138,14 +140,19 @@ def _paid_with(order: Order) -> Payment | None:
         Payment.State.AUTHORIZED, Payment.State.CAPTURED}), None)
 
 
+def _invoiceable(order: Order) -> bool:
+    return order.payment_status in INVOICEABLE
+
+
 @require_GET
 @login_required
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     order = _order_page_queryset().filter(user=request.user, number=number).first()
     if order is None:
         raise Http404("No such order in your account.")
-    return render(request, "account/order_detail.html", {"order": order,
-                                                         "payment": _paid_with(order)})
+    invoice_url = reverse("account:order_invoice", args=[number]) if _invoiceable(order) else ""
+    return render(request, "account/order_detail.html", {
+        "order": order, "payment": _paid_with(order), "invoice_url": invoice_url})
 
 
 @require_GET
@@ -154,8 +161,29 @@ def guest_order(request: HttpRequest, signature: str) -> HttpResponse:
     order = _order_page_queryset().filter(token=token).first() if token else None
     if order is None:
         return render(request, "account/guest_link_invalid.html", status=404)
-    return render(request, "account/order_detail.html", {"order": order, "guest": True,
-                                                         "payment": _paid_with(order)})
+    invoice_url = reverse("account:guest_invoice", args=[signature]) \
+        if _invoiceable(order) else ""
+    return render(request, "account/order_detail.html", {
+        "order": order, "guest": True, "payment": _paid_with(order),
+        "invoice_url": invoice_url})
+
+
+@require_GET
+@login_required
+def order_invoice(request: HttpRequest, number: str) -> HttpResponse:
+    order = Order.objects.filter(user=request.user, number=number).first()
+    if order is None:
+        raise Http404("No such order in your account.")
+    return invoice_response(order)
+
+
+@require_GET
+def guest_invoice(request: HttpRequest, signature: str) -> HttpResponse:
+    token = order_token_from_signature(signature)
+    order = Order.objects.filter(token=token).first() if token else None
+    if order is None:
+        raise Http404("This link is not valid.")
+    return invoice_response(order)
 
 
 @require_GET

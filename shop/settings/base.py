@@ -187,6 +187,10 @@ SHOP_UNPAID_ORDER_TIMEOUT_MINUTES = env.int("SHOP_UNPAID_ORDER_TIMEOUT_MINUTES",
 SHOP_MAX_LINE_QUANTITY = env.int("SHOP_MAX_LINE_QUANTITY", default=99)
 # Fraud screening: orders scoring at or above this are held for review before fulfilment.
 SHOP_RISK_HOLD_SCORE = env.int("SHOP_RISK_HOLD_SCORE", default=60)
+# The seller on invoices.
+SHOP_LEGAL_NAME = env("SHOP_LEGAL_NAME", default="Northwind Supply Co.")
+SHOP_ADDRESS = env("SHOP_ADDRESS", default="200 Port St, Newark NJ 07102, United States")
+SHOP_TAX_ID = env("SHOP_TAX_ID", default="")
 # Where the shop is served; links in emails start with it.
 SHOP_BASE_URL = env("SHOP_BASE_URL", default="http://127.0.0.1:8000")
 # Days a guest's signed order link stays valid.
