@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("shop.checkout.urls")),
     path("", include("shop.accounts.urls")),
     path("payments/", include("payments.urls")),
+    path("fulfillment/", include("fulfillment.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/", include("shop.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
