@@ -40,3 +40,14 @@ def png_bytes():
         return buffer.getvalue()
 
     return make
+
+
+@pytest.fixture
+def staff_roles(db):
+    """The staff groups the migration creates. Transactional tests flush the database
+    afterwards, data migrations' rows included, so tests that need the groups ask for them."""
+    from django.contrib.auth.models import Group, Permission
+
+    from fulfillment.roles import sync_roles
+
+    sync_roles(Group, Permission)

@@ -24,7 +24,8 @@ def order():
     return placed
 
 
-def test_staff_pick_pack_label_ship_and_the_shopper_tracks_it(page, live_server, order):
+def test_staff_pick_pack_label_ship_and_the_shopper_tracks_it(page, live_server, order,
+                                                             staff_roles):
     staff = UserFactory(username="warehouse", is_staff=True, password="correct horse battery")
     staff.groups.add(*Group.objects.filter(name__in=["Picker", "Packer", "Shipper"]))
     shipment = Shipment.objects.get(order=order)

@@ -11,7 +11,7 @@ from fulfillment.roles import ROLES
 from payments.models import Payment
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_roles")]
 State = Shipment.State
 
 
@@ -22,8 +22,15 @@ def staff_in(client, role: str, name: str | None = None):
     return user
 
 
-def test_the_roles_exist_with_their_permissions():
-    assert set(Group.objects.values_list("name", flat=True)) >= set(ROLES)
+def test_the_migration_creates_the_roles_with_their_permissions():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("fulfillment.migrations.0002_staff_roles")
+    Group.objects.all().delete()
+    migration.create_roles(apps, None)
+    assert set(Group.objects.values_list("name", flat=True)) == set(ROLES)
     picker = Group.objects.get(name="Picker")
     codes = set(picker.permissions.values_list("codename", flat=True))
     assert "pick_shipment" in codes and "buy_label" not in codes
