@@ -279,3 +279,25 @@ def test_label_task_run_concurrently_buys_one_label(paid_order, monkeypatch):
     assert shipment.state == State.LABEL_PURCHASED
     assert len(calls) == 1
     assert LabelPurchase.objects.filter(shipment=shipment).count() == 1
+
+
+def test_manual_capture_happens_when_the_parcel_ships(warehouses, monkeypatch,
+                                                      django_capture_on_commit_callbacks):
+    from orders import services as order_services
+    from payments import services as payment_services
+    from payments.models import Payment
+    from tests.factories import ProductFactory, make_variant, ready_cart
+
+    from .conftest import CARD
+
+    monkeypatch.setattr(payment_services, "_capture_automatically", lambda gateway: False)
+    variant = make_variant(ProductFactory(), stock=3, warehouse=warehouses[0])
+    order = order_services.place_order(cart=ready_cart(variants={variant: 1}))
+    payment_services.start_payment(order=order, payment_data=CARD)
+    shipment = services.create_shipments(order_id=order.pk)[0]
+    assert Payment.objects.get(order=order).state == Payment.State.AUTHORIZED
+    with django_capture_on_commit_callbacks(execute=True):
+        to_shipped(shipment)
+    assert Payment.objects.get(order=order).state == Payment.State.CAPTURED
+    order.refresh_from_db()
+    assert order.payment_status == Order.PaymentStatus.PAID
