@@ -44,11 +44,13 @@ test: install-dev browser
 	$(BIN)/ruff check .
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
 
-## make bench: the catalog pages (10,000 products) and the HTTP checkout (orders/s, hot SKU,
-## sold-out race) under gunicorn on PostgreSQL; figures printed and written to bench-results.json
+## make bench: the catalog pages (10,000 products), the HTTP checkout (orders/s, hot SKU,
+## sold-out race) and paid-to-label/shipped-email latency with a real worker, on PostgreSQL;
+## figures printed and written to bench-results.json
 bench: install-dev
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python tests/benchmarks/run_catalog_bench.py --output bench-results.json
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python tests/benchmarks/run_checkout_bench.py --output bench-results.json
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python tests/benchmarks/run_fulfillment_bench.py --output bench-results.json
 
 lint: install-dev
 	$(BIN)/lint-imports
