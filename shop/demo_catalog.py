@@ -276,6 +276,18 @@ def _checkout_setup(warehouses: list[Warehouse], report: LoadReport) -> None:
         _, created = TaxRate.objects.get_or_create(
             country=country, region=region, defaults={"name": label, "rate": Decimal(rate)})
         report.tax_rates += created
+    from fulfillment.models import CourierRate, CourierZone
+
+    for name, prefixes, days, rates in [("Courier: New York metro", "070,071,100,101,102,112", 1,
+                                         [(2000, "6.00"), (10000, "11.00"), (30000, "19.00")]),
+                                        ("Courier: rest of the US", "", 3,
+                                         [(2000, "8.50"), (10000, "14.00"), (30000, "26.00")])]:
+        zone, _ = CourierZone.objects.get_or_create(
+            name=name, defaults={"country": "US", "postal_prefixes": prefixes,
+                                 "transit_days": days})
+        for up_to, price in rates:
+            CourierRate.objects.get_or_create(zone=zone, up_to_grams=up_to,
+                                              defaults={"price": Decimal(price)})
     for spec in VOUCHERS:
         spec = dict(spec)
         for key in ("value", "min_subtotal"):
