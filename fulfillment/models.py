@@ -186,6 +186,8 @@ class LabelPurchase(models.Model):
     error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True,
+                                     help_text="The label was canceled at the carrier.")
 
     def __str__(self) -> str:
         return f"Label for {self.shipment_id} ({self.outcome})"

@@ -44,8 +44,13 @@ def on_status_changed(sender, shipment_id: int, status: str, **kwargs) -> None:
         enqueue(tasks.capture_at_shipment, shipment.order_id)
 
 
+def on_label_void_needed(sender, shipment_id: int, **kwargs) -> None:
+    enqueue(tasks.void_label, shipment_id)
+
+
 def connect() -> None:
     order_signals.order_paid.connect(on_order_paid, dispatch_uid="fulfillment.shipments")
     order_signals.order_canceled.connect(on_order_canceled, dispatch_uid="fulfillment.cancel")
     signals.shipment_packed.connect(on_packed, dispatch_uid="fulfillment.packed")
     signals.shipment_status_changed.connect(on_status_changed, dispatch_uid="fulfillment.status")
+    signals.label_void_needed.connect(on_label_void_needed, dispatch_uid="fulfillment.void")

@@ -418,6 +418,9 @@ def cancel_shipment(*, shipment_id: int, actor=None) -> Shipment:
     with transaction.atomic():
         shipment = shipment_for_update(shipment_id)
         shipment.ensure_can_become(State.CANCELED)
+        if shipment.state == State.LABEL_PURCHASED:
+            # The bought label is canceled at the carrier after commit (a task).
+            _after_commit(signals.label_void_needed, shipment)
         shipment.state = State.CANCELED
         shipment.pick_list = None
         shipment.save(update_fields=["state", "pick_list", "updated_at"])
@@ -427,6 +430,19 @@ def cancel_shipment(*, shipment_id: int, actor=None) -> Shipment:
                     "order." if shipment.order.status == Order.Status.OPEN else
                     f"Shipment {shipment.number} canceled.")
         return shipment
+
+
+def void_label(*, shipment_id: int) -> bool:
+    """Cancel a canceled shipment's label at the carrier, once (outside any transaction)."""
+    purchase = LabelPurchase.objects.filter(
+        shipment_id=shipment_id, shipment__state=State.CANCELED,
+        outcome=LabelPurchase.Outcome.SUCCEEDED, voided_at__isnull=True).first()
+    if purchase is None:
+        return False
+    get_carrier(purchase.carrier).void_label(reference=purchase.reference)
+    LabelPurchase.objects.filter(pk=purchase.pk, voided_at__isnull=True).update(
+        voided_at=timezone.now())
+    return True
 
 
 def _user(actor):

@@ -4,3 +4,4 @@ from django.dispatch import Signal
 
 shipment_packed = Signal()  # shipment_id
 shipment_status_changed = Signal()  # shipment_id, status
+label_void_needed = Signal()  # shipment_id: a canceled shipment had a bought label

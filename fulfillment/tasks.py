@@ -34,6 +34,12 @@ def purchase_label(shipment_id: int) -> str:
     return services.purchase_label(shipment_id=shipment_id).state
 
 
+@shared_task(acks_late=True, autoretry_for=(CarrierError, OSError), retry_backoff=True,
+             max_retries=8)
+def void_label(shipment_id: int) -> bool:
+    return services.void_label(shipment_id=shipment_id)
+
+
 @shared_task(acks_late=True, autoretry_for=(SMTPException, OSError), retry_backoff=True,
              max_retries=5)
 def send_shipment_notification(shipment_id: int, kind: str) -> bool:

@@ -31,6 +31,13 @@ class LabelResult:
 
 
 @dataclass(frozen=True)
+class Rate:
+    service: str
+    price: Decimal
+    estimated_days: int | None
+
+
+@dataclass(frozen=True)
 class TrackingUpdate:
     event_id: str
     status: str  # a Shipment.State
@@ -42,7 +49,12 @@ class TrackingUpdate:
 class Carrier(Protocol):
     name: str
 
+    def rates(self, *, shipment, parcel: Parcel) -> list[Rate]: ...
+
     def buy_label(self, *, shipment, parcel: Parcel, idempotency_key: str) -> LabelResult: ...
+
+    def void_label(self, *, reference: str) -> None:
+        """Cancel a bought, unused label (the carrier refunds it)."""
 
     def track(self, *, tracking_number: str) -> list[TrackingUpdate]: ...
 

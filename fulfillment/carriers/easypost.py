@@ -27,7 +27,7 @@ from easypost.errors import (
 )
 from easypost.util import validate_webhook
 
-from . import CarrierError, LabelResult, Parcel, TrackingUpdate
+from . import CarrierError, LabelResult, Parcel, Rate, TrackingUpdate
 
 GRAMS_PER_OUNCE = Decimal("28.349523125")
 CM_PER_INCH = Decimal("2.54")
@@ -62,6 +62,18 @@ def _warehouse_address(warehouse) -> dict:
             "country": warehouse.country_code}
 
 
+def _shipment_params(shipment, parcel: Parcel) -> dict:
+    dimensions = {}
+    for key, value in (("length", parcel.length_cm), ("width", parcel.width_cm),
+                       ("height", parcel.height_cm)):
+        if value:
+            dimensions[key] = float((Decimal(value) / CM_PER_INCH).quantize(Decimal("0.1")))
+    weight = float((Decimal(parcel.weight_grams) / GRAMS_PER_OUNCE).quantize(Decimal("0.1")))
+    return {"to_address": _address(shipment.order.shipping_address),
+            "from_address": _warehouse_address(shipment.warehouse),
+            "parcel": {"weight": weight, **dimensions}, "options": {"label_format": "PDF"}}
+
+
 def _call(request):
     from ..services import FulfillmentError
 
@@ -76,6 +88,17 @@ def _call(request):
 class EasyPostCarrier:
     name = "easypost"
 
+    def rates(self, *, shipment, parcel: Parcel) -> list[Rate]:
+        client = _client()
+        created = _call(lambda: client.shipment.create(**_shipment_params(shipment, parcel)))
+        return sorted((Rate(service=f"{r.carrier} {r.service}", price=Decimal(str(r.rate)),
+                            estimated_days=getattr(r, "delivery_days", None))
+                       for r in created.rates), key=lambda rate: rate.price)
+
+    def void_label(self, *, reference: str) -> None:
+        client = _client()
+        _call(lambda: client.shipment.refund(reference))
+
     def buy_label(self, *, shipment, parcel: Parcel, idempotency_key: str) -> LabelResult:
         client = _client()
         existing = _call(lambda: client.shipment.all(page_size=5, purchased=True,
@@ -84,19 +107,8 @@ class EasyPostCarrier:
                        if getattr(s, "reference", None) == idempotency_key
                        and getattr(s, "postage_label", None)), None)
         if bought is None:
-            dimensions = {}
-            for key, value in (("length", parcel.length_cm), ("width", parcel.width_cm),
-                               ("height", parcel.height_cm)):
-                if value:
-                    dimensions[key] = float((Decimal(value) / CM_PER_INCH).quantize(
-                        Decimal("0.1")))
             created = _call(lambda: client.shipment.create(
-                reference=idempotency_key,
-                to_address=_address(shipment.order.shipping_address),
-                from_address=_warehouse_address(shipment.warehouse),
-                parcel={"weight": float((Decimal(parcel.weight_grams) / GRAMS_PER_OUNCE)
-                                        .quantize(Decimal("0.1"))), **dimensions},
-                options={"label_format": "PDF"}))
+                reference=idempotency_key, **_shipment_params(shipment, parcel)))
             rate = _call(created.lowest_rate)
             bought = _call(lambda: client.shipment.buy(created.id, rate=rate))
         label = bought.postage_label

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from ..pdf import shipping_label_pdf
-from . import LabelResult, Parcel, TrackingUpdate
+from . import LabelResult, Parcel, Rate, TrackingUpdate
 
 WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 PREFIX = "NW"
@@ -53,6 +53,15 @@ def rate_for(*, country: str, postal_code: str, weight_grams: int) -> tuple[Deci
 
 class LocalCarrier:
     name = "local"
+
+    def rates(self, *, shipment, parcel: Parcel) -> list[Rate]:
+        address = shipment.order.shipping_address
+        price, days = rate_for(country=address.country, postal_code=address.postal_code,
+                               weight_grams=parcel.weight_grams)
+        return [Rate(service="Courier", price=price, estimated_days=days)]
+
+    def void_label(self, *, reference: str) -> None:
+        """Our own couriers charge nothing for an unused label; nothing to refund."""
 
     def buy_label(self, *, shipment, parcel: Parcel, idempotency_key: str) -> LabelResult:
         # Deterministic per shipment: buying again yields the very same label.

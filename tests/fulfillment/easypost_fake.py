@@ -27,6 +27,7 @@ class FakeEasyPost:
         self.trackers: dict[str, dict] = {}
         self.requests: list[tuple[str, str]] = []
         self.buys = 0
+        self.refunds = 0
         self._fail_next = 0
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -84,6 +85,11 @@ class FakeEasyPost:
                     "object": "PostageLabel", "id": f"pl_{shipment['id']}",
                     "label_url": f"{self.url}/labels/{shipment['id']}.png",
                     "label_pdf_url": f"{self.url}/labels/{shipment['id']}.pdf"})
+                return 200, shipment
+            if method == "POST" and len(parts) == 4 and parts[3] == "refund":
+                shipment = self.shipments[parts[2]]
+                self.refunds += 1
+                shipment["refund_status"] = "submitted"
                 return 200, shipment
         if parts[:2] == ["v2", "trackers"] and method == "POST":
             code = (body.get("tracker") or {}).get("tracking_code", "")

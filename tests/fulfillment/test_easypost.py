@@ -134,3 +134,24 @@ def test_carrier_webhook_is_verified_and_applied_forward_only(client, easypost, 
     shipment.refresh_from_db()
     assert shipment.state == Shipment.State.DELIVERED
     assert TrackingEvent.objects.filter(shipment=shipment).count() == 4
+
+
+def test_rates_are_offered_cheapest_first(easypost, paid_order):
+    from fulfillment.carriers import Parcel
+
+    shipment = packed_shipment(paid_order)
+    rates = EasyPostCarrier().rates(shipment=shipment, parcel=Parcel(1000, 30, 20, 10))
+    assert [(r.service, str(r.price)) for r in rates] == [("USPS Priority", "7.45"),
+                                                          ("UPS Ground", "11.20")]
+
+
+def test_canceling_a_labeled_shipment_voids_its_label_once(easypost, paid_order,
+                                                            django_capture_on_commit_callbacks):
+    shipment = packed_shipment(paid_order)
+    services.purchase_label(shipment_id=shipment.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_shipment(shipment_id=shipment.pk)
+    assert easypost.refunds == 1
+    assert LabelPurchase.objects.get().voided_at is not None
+    assert tasks.void_label(shipment.pk) is False
+    assert easypost.refunds == 1

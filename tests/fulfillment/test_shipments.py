@@ -301,3 +301,21 @@ def test_manual_capture_happens_when_the_parcel_ships(warehouses, monkeypatch,
     assert Payment.objects.get(order=order).state == Payment.State.CAPTURED
     order.refresh_from_db()
     assert order.payment_status == Order.PaymentStatus.PAID
+
+
+def test_local_rates_come_from_the_courier_zones(paid_order):
+    from decimal import Decimal
+
+    from fulfillment.carriers import Parcel
+    from fulfillment.carriers.local import LocalCarrier
+    from fulfillment.models import CourierRate, CourierZone
+
+    zone = CourierZone.objects.create(name="Portland", country="US", postal_prefixes="972",
+                                      transit_days=1)
+    CourierRate.objects.create(zone=zone, up_to_grams=1000, price=Decimal("6.00"))
+    CourierRate.objects.create(zone=zone, up_to_grams=5000, price=Decimal("9.00"))
+    order = paid_order(lamp=0)
+    shipment = services.create_shipments(order_id=order.pk)[0]
+    rates = LocalCarrier().rates(shipment=shipment, parcel=Parcel(1200, None, None, None))
+    assert [(r.service, r.price, r.estimated_days) for r in rates] == [
+        ("Courier", Decimal("9.00"), 1)]
