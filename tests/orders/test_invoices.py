@@ -65,3 +65,10 @@ def test_staff_download_from_admin(client):
     client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
     response = client.get(reverse("admin:orders_order_invoice", args=[placed.pk]))
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
+
+
+def test_a_missing_sequence_row_is_made_by_the_first_invoice():
+    from orders.models import InvoiceSequence
+
+    InvoiceSequence.objects.all().delete()
+    assert services.issue_invoice(order_id=order().pk).number == "INV-000001"
