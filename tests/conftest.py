@@ -46,8 +46,14 @@ def png_bytes():
 def staff_roles(db):
     """The staff groups the migration creates. Transactional tests flush the database
     afterwards, data migrations' rows included, so tests that need the groups ask for them."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.management import create_contenttypes
 
     from fulfillment.roles import sync_roles
 
+    for app_config in apps.get_app_configs():  # a flush can leave them missing too
+        create_contenttypes(app_config, verbosity=0)
+        create_permissions(app_config, verbosity=0)
     sync_roles(Group, Permission)

@@ -131,7 +131,7 @@ def test_refund_form_bounds(staff, variant):
     assert payment.refunded_amount == Decimal("15.00")
 
 
-def test_staff_without_permission_get_403_and_no_actions(client, variant):
+def test_staff_without_permission_get_403_and_no_actions(client, variant, staff_roles):
     placed = order(variant)
     viewer = UserFactory(username="viewer", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_order"),
