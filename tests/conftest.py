@@ -50,9 +50,11 @@ def staff_roles(db):
     from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
     from django.contrib.contenttypes.management import create_contenttypes
+    from django.contrib.contenttypes.models import ContentType
 
     from fulfillment.roles import sync_roles
 
+    ContentType.objects.clear_cache()  # ids cached before a flush are stale
     for app_config in apps.get_app_configs():  # a flush can leave them missing too
         create_contenttypes(app_config, verbosity=0)
         create_permissions(app_config, verbosity=0)

@@ -25,11 +25,15 @@ def staff_in(client, role: str, name: str | None = None):
 def test_the_migration_creates_the_roles_with_their_permissions():
     import importlib
 
-    from django.apps import apps
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
 
     migration = importlib.import_module("fulfillment.migrations.0002_staff_roles")
+    # The models as the migration sees them (never the global registry, which it changes).
+    state = MigrationExecutor(connection).loader.project_state(
+        ("fulfillment", "0002_staff_roles"))
     Group.objects.all().delete()
-    migration.create_roles(apps, None)
+    migration.create_roles(state.apps, None)
     assert set(Group.objects.values_list("name", flat=True)) == set(ROLES)
     picker = Group.objects.get(name="Picker")
     codes = set(picker.permissions.values_list("codename", flat=True))
