@@ -7,6 +7,7 @@ same key reuses the row, so the gateway sees one request.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -144,7 +145,9 @@ def sync_payment(*, payment: Payment) -> Payment:
     after the Payment Element, and the sweep for payments stuck in flight)."""
     if not payment.gateway_reference:
         return payment
-    key = f"{payment.token}:sync:{timezone.now().timestamp():.0f}"
+    # A read changes nothing at the gateway; the key only has to be unique (two syncs in
+    # the same second, a double-clicked return link, must not collide).
+    key = f"{payment.token}:sync:{uuid.uuid4().hex}"
     with transaction.atomic():
         call = GatewayCall.objects.create(
             payment=payment, kind=GatewayCall.Kind.CONFIRM, amount=payment.amount,
@@ -382,10 +385,17 @@ def _order_refund_status(order: Order, payment: Payment) -> str:
 def set_refunded_total(*, payment: Payment, refunded_total: Decimal, reason: str = "") -> Payment:
     """The gateway reports a refunded total (a Stripe ``charge.refunded``); add what we had
     not recorded. Refunds made through us are already counted, so a repeated report adds
-    nothing."""
+    nothing. A refund of ours still in flight is left out too: its report can overtake our
+    own record of the answer, which will count it (counting it here as well would refund
+    twice on paper). Every refund brings a new report with the new total, so a refund made
+    elsewhere meanwhile is counted by the next one."""
     with transaction.atomic():
         payment = locks.payment_for_update(payment.pk)
-        missing = min(refunded_total, payment.captured_amount) - payment.refunded_amount
+        in_flight = payment.calls.filter(
+            kind=GatewayCall.Kind.REFUND, outcome=GatewayCall.Outcome.IN_FLIGHT,
+        ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+        missing = (min(refunded_total, payment.captured_amount) - payment.refunded_amount
+                   - in_flight)
         if missing > 0 and payment.state in {State.CAPTURED, State.PARTIALLY_REFUNDED}:
             _add_refund(payment, missing, reason=reason or "refunded at the gateway")
         return payment

@@ -2,8 +2,9 @@
 
 Events may arrive twice, late or out of order. Processing only ever moves a payment
 forward (``Payment.TRANSITIONS``), and refunds are reconciled as totals, so a repeated
-or stale event changes nothing. A failure inside processing rolls the event row back
-too, so Stripe's retry processes it again.
+or stale event changes nothing. An unexpected failure inside processing rolls the event row
+back too, so Stripe's retry processes it again; a move the shop's rules refuse is kept with
+its reason, noted on the order's timeline and acknowledged (a retry would be refused too).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from orders import services as order_services
 from orders.models import OrderEvent
+from shop.exceptions import ShopError
 
 from . import services
 from .models import Payment, StripeEvent
@@ -37,18 +39,42 @@ def handle_stripe_event(event: dict) -> str:
     obj = (event.get("data") or {}).get("object") or {}
     if not event_id or not isinstance(obj, dict):
         return "ignored: not an event"
-    try:
-        with transaction.atomic():
-            record = StripeEvent.objects.create(
-                event_id=event_id[:100], type=event_type[:100],
-                object_id=str(obj.get("id", ""))[:100], payload=event)
-            result = _apply(event_type, obj) if event_type in HANDLED else "ignored: not handled"
-            record.processed_at = timezone.now()
-            record.result = result[:300]
-            record.save(update_fields=["processed_at", "result"])
-            return result
-    except IntegrityError:
-        return "duplicate: already processed"
+    with transaction.atomic():
+        try:
+            with transaction.atomic():  # the insert only: a duplicate id is expected
+                record = StripeEvent.objects.create(
+                    event_id=event_id[:100], type=event_type[:100],
+                    object_id=str(obj.get("id", ""))[:100], payload=event)
+        except IntegrityError:
+            return "duplicate: already processed"
+        try:
+            with transaction.atomic():
+                result = _apply(event_type, obj) if event_type in HANDLED else \
+                    "ignored: not handled"
+        except ShopError as error:
+            # A move the shop refuses (say, a payment on an order whose payment status can't
+            # take it) will be refused on every retry: keep the event, tell staff on the
+            # order's timeline, and acknowledge it instead of having Stripe retry for days.
+            logger.warning("Stripe event %s (%s) not applied: %s", event_id, event_type,
+                           error.message)
+            result = f"not applied: {error.message}"
+            _note_refusal(obj, event_type, error.message)
+        record.processed_at = timezone.now()
+        record.result = result[:300]
+        record.save(update_fields=["processed_at", "result"])
+        return result
+
+
+def _note_refusal(obj: dict, event_type: str, message: str) -> None:
+    intent_id = obj.get("id") if event_type.startswith("payment_intent.") \
+        else obj.get("payment_intent")
+    payment = _payment_for(str(intent_id or ""))
+    if payment is not None:
+        note = (f"Stripe reported {event_type} for payment {payment.token}, but the shop "
+                f"could not apply it: {message} Check the payment in Stripe's dashboard.")
+        order_services.record_order_event(
+            order_id=payment.order_id, event_type=OrderEvent.Type.NOTE, message=note[:500],
+            data={"payment": str(payment.token), "stripe_event": event_type})
 
 
 def _payment_for(intent_id: str) -> Payment | None:

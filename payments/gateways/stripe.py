@@ -17,8 +17,12 @@ from shop.money import quantize
 
 from .base import GatewayError, GatewayResult, WebhookSignatureError
 
+# Stripe's own minor units (https://docs.stripe.com/currencies): whole units for these,
+# thousandths for these, hundredths for everything else. ISK and HUF are sent in
+# hundredths like the rest, as Stripe asks.
 ZERO_DECIMAL = {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX",
                 "VND", "VUV", "XAF", "XOF", "XPF"}
+THREE_DECIMAL = {"BHD", "JOD", "KWD", "OMR", "TND"}
 TIMEOUT_SECONDS = 10
 STATE_FOR_STATUS = {
     "requires_payment_method": "pending",
@@ -31,16 +35,27 @@ STATE_FOR_STATUS = {
 }
 
 
+def _exponent(currency: str) -> int:
+    code = currency.upper()
+    return 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
+
+
 def to_minor_units(amount: Decimal, currency: str) -> int:
-    """Stripe counts in the currency's smallest unit: cents, or whole yen."""
-    amount = quantize(Decimal(amount), currency)
-    return int(amount if currency.upper() in ZERO_DECIMAL else amount * 100)
+    """Stripe counts in the currency's smallest unit: cents, whole yen, fils.
+
+    Raises ValueError rather than round when the shop's amount has more precision than
+    Stripe takes for the currency, so a customer is never charged a different amount.
+    """
+    minor = quantize(Decimal(amount), currency).scaleb(_exponent(currency))
+    if minor != minor.to_integral_value():
+        raise ValueError(f"{amount} {currency.upper()} is not a whole number of Stripe's "
+                         "minor units for that currency.")
+    return int(minor)
 
 
 def from_minor_units(amount: int, currency: str) -> Decimal:
-    if currency.upper() in ZERO_DECIMAL:
-        return Decimal(int(amount))
-    return quantize(Decimal(int(amount)) / 100, currency)
+    """The Decimal amount for Stripe's integer ``amount`` in ``currency``."""
+    return quantize(Decimal(int(amount)).scaleb(-_exponent(currency)), currency)
 
 
 def _client() -> stripe.StripeClient:
@@ -69,8 +84,13 @@ def _call(request):
         raise GatewayError(f"Stripe unreachable: {error}") from error
     except stripe.APIError as error:
         raise GatewayError(f"Stripe error {error.http_status}: {error}") from error
-    except stripe.AuthenticationError as error:
-        raise GatewayError("Stripe refused the API key; check STRIPE_SECRET_KEY.") from error
+    except (stripe.AuthenticationError, stripe.PermissionError) as error:
+        # The shop's key is wrong or lacks a permission: an outage on our side, not a
+        # reason to fail the shopper's payment for good.
+        raise GatewayError(f"Stripe refused the API key ({error.http_status}); check "
+                           "STRIPE_SECRET_KEY.") from error
+    except stripe.StripeError as error:  # anything newer the SDK may add
+        raise GatewayError(f"Stripe error: {error}") from error
 
 
 def _card_and_risk(intent) -> dict:
@@ -96,13 +116,23 @@ def _intent_result(intent) -> GatewayResult:
                          **_card_and_risk(intent))
 
 
+def _unchargeable(amount: Decimal, currency: str) -> GatewayResult:
+    return GatewayResult(success=False, state="failed", error_code="amount_not_chargeable",
+                         error=f"{amount} {currency.upper()} can't be charged through Stripe "
+                               "(too many decimal places for the currency).")
+
+
 class StripeGateway:
     name = "stripe"
 
     def authorize(self, *, amount: Decimal, currency: str, idempotency_key: str,
                   capture: bool, payment_data: dict, metadata: dict) -> GatewayResult:
+        try:
+            minor = to_minor_units(amount, currency)
+        except ValueError:
+            return _unchargeable(amount, currency)
         intent, failure = _call(lambda: _client().v1.payment_intents.create(
-            params={"amount": to_minor_units(amount, currency), "currency": currency.lower(),
+            params={"amount": minor, "currency": currency.lower(),
                     "capture_method": "automatic" if capture else "manual",
                     "automatic_payment_methods": {"enabled": True},
                     "metadata": {key: str(value) for key, value in metadata.items()}},
@@ -119,8 +149,12 @@ class StripeGateway:
 
     def capture(self, *, reference: str, amount: Decimal, currency: str,
                 idempotency_key: str) -> GatewayResult:
+        try:
+            minor = to_minor_units(amount, currency)
+        except ValueError:
+            return _unchargeable(amount, currency)
         intent, failure = _call(lambda: _client().v1.payment_intents.capture(
-            reference, params={"amount_to_capture": to_minor_units(amount, currency),
+            reference, params={"amount_to_capture": minor,
                                "expand": ["latest_charge"]},
             options={"idempotency_key": idempotency_key}))
         return failure or _intent_result(intent)
@@ -132,8 +166,12 @@ class StripeGateway:
 
     def refund(self, *, reference: str, amount: Decimal, currency: str,
                idempotency_key: str) -> GatewayResult:
+        try:
+            minor = to_minor_units(amount, currency)
+        except ValueError:
+            return _unchargeable(amount, currency)
         refund, failure = _call(lambda: _client().v1.refunds.create(
-            params={"payment_intent": reference, "amount": to_minor_units(amount, currency)},
+            params={"payment_intent": reference, "amount": minor},
             options={"idempotency_key": idempotency_key}))
         if failure:
             return failure

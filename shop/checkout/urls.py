@@ -2,6 +2,8 @@ from django.urls import path
 
 from . import views
 
+# Every page of the storefront's buying path, from the cart to the thank-you page.
+
 app_name = "checkout"
 urlpatterns = [
     path("cart/", views.cart_page, name="cart"),
@@ -15,7 +17,6 @@ urlpatterns = [
     path("checkout/billing/", views.billing, name="billing"),
     path("checkout/review/", views.review, name="review"),
     path("checkout/voucher/", views.voucher, name="voucher"),
-    path("checkout/place/", views.place, name="place"),
     path("order/<uuid:token>/pay/", views.pay, name="pay"),
     path("order/<uuid:token>/authenticate/<uuid:payment_token>/", views.authenticate,
          name="authenticate"),

@@ -12,15 +12,17 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from orders import services as order_services
-from orders.exceptions import AddressInvalid
+from orders.exceptions import AddressInvalid, CheckoutIncomplete
 from orders.forms import AddressForm
 from orders.models import Address, Cart, Order
-from orders.selectors import build_checkout, order_detail_queryset
+from orders.selectors import CheckoutView, build_checkout, order_detail_queryset
 from payments import services as payment_services
-from payments.exceptions import PaymentDeclined
+from payments.exceptions import GatewayUnavailable, PaymentDeclined
 from payments.models import Payment
 from shop.exceptions import ShopError
 
@@ -30,16 +32,29 @@ from .forms import BillingChoiceForm, CardForm, EmailStepForm, VoucherForm
 
 STEPS = [("contact", "Contact"), ("address", "Address"), ("shipping", "Shipping"),
          ("billing", "Billing"), ("review", "Review"), ("pay", "Pay")]
+STEP_KEYS = [key for key, _ in STEPS]
+# missing_steps() names -> the page that fills them in.
 STEP_FOR_MISSING = {"email": "contact", "address": "address", "shipping": "shipping",
                     "billing": "billing"}
 PLACED_ORDERS = "placed_orders"
+PAID_STATES = {Payment.State.CAPTURED, Payment.State.AUTHORIZED}
 
 
 # --- Cart -----------------------------------------------------------------------------------
 
+def _estimate_country(request: HttpRequest, cart: Cart) -> str:
+    """Where the cart's shipping estimate goes before checkout has an address: a customer's
+    first saved address, else the shop's country (build_checkout's default)."""
+    if cart.shipping_address_id or not request.user.is_authenticated:
+        return ""
+    return (Address.objects.filter(user=request.user, saved=True).order_by("pk")
+            .values_list("country", flat=True).first() or "")
+
+
 def _render_cart(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
     cart = current_cart(request)
-    view = build_checkout(cart) if cart is not None else None
+    view = (build_checkout(cart, estimate_country=_estimate_country(request, cart))
+            if cart is not None else None)
     return render(request, "checkout/cart.html", {"checkout": view, "error": error},
                   status=status)
 
@@ -51,14 +66,17 @@ def cart_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def add(request: HttpRequest) -> HttpResponse:
+    """Add to cart from the product page. Only the variant id and quantity are read: the
+    price always comes from the catalog."""
     cart = current_cart(request, create=True)
+    quantity = request.POST.get("quantity", "1")
     try:
         line = order_services.add_to_cart(cart=cart, variant_id=request.POST.get("variant"),
-                                          quantity=request.POST.get("quantity", "1"))
+                                          quantity=quantity)
     except ShopError as error:
         return _render_cart(request, error=error.message, status=error.status_code)
-    quantity = request.POST.get("quantity", "1").strip()
-    messages.success(request, f"Added {quantity} × {line.variant} to your cart.")
+    # The service accepted the quantity, so it is a whole number in range.
+    messages.success(request, f"Added {int(quantity.strip())} × {line.variant} to your cart.")
     return redirect("checkout:cart")
 
 
@@ -72,7 +90,8 @@ def update(request: HttpRequest) -> HttpResponse:
                                                 quantity=request.POST.get("quantity"))
     except ShopError as error:
         return _render_cart(request, error=error.message, status=error.status_code)
-    messages.success(request, f"Updated {line.variant}." if line else "Removed the item.")
+    messages.success(request, f"Updated {line.variant}: {line.quantity} in your cart."
+                     if line else "Removed the item from your cart.")
     return redirect("checkout:cart")
 
 
@@ -91,11 +110,33 @@ def remove(request: HttpRequest) -> HttpResponse:
 
 # --- Checkout steps -------------------------------------------------------------------------
 
+def _missing_pages(checkout: CheckoutView) -> list[str]:
+    return [STEP_FOR_MISSING[m] for m in checkout.missing_steps() if m in STEP_FOR_MISSING]
+
+
+def progress(current: str, missing: list[str] = ()) -> list[dict]:
+    """The progress bar: each step done, current or still to do, with a link back to the
+    steps that can be visited (those up to the first missing one)."""
+    first_missing = min((STEP_KEYS.index(step) for step in missing),
+                        default=STEP_KEYS.index("review"))
+    steps = []
+    for index, (key, label) in enumerate(STEPS):
+        if key == current:
+            state = "current"
+        elif current == "pay" or (index < first_missing and index < STEP_KEYS.index("review")):
+            state = "done"
+        else:
+            state = "todo"
+        linkable = current != "pay" and key not in (current, "pay") and index <= first_missing
+        steps.append({"key": key, "label": label, "state": state,
+                      "url": reverse(f"checkout:{key}") if linkable else ""})
+    return steps
+
+
 def checkout_step(name: str):
     """Load the shopper's cart for a step; an empty cart goes back to the cart page and a
-    step whose earlier steps are missing goes to the first missing one."""
-    order_of = [step for step, _ in STEPS]
-
+    step whose earlier steps are missing goes to the first missing one (GET or POST: a
+    later step is never written before an earlier one)."""
     def decorator(view):
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs):
@@ -104,18 +145,18 @@ def checkout_step(name: str):
                 messages.info(request, "Your cart is empty.")
                 return redirect("checkout:cart")
             checkout = build_checkout(cart)
-            missing = [STEP_FOR_MISSING[m] for m in checkout.missing_steps()
-                       if m in STEP_FOR_MISSING]
-            earlier_missing = [m for m in missing if order_of.index(m) < order_of.index(name)]
-            if earlier_missing and request.method == "GET":
-                return redirect(f"checkout:{earlier_missing[0]}")
+            earlier = [m for m in _missing_pages(checkout)
+                       if STEP_KEYS.index(m) < STEP_KEYS.index(name)]
+            if earlier:
+                return redirect(f"checkout:{earlier[0]}")
             return view(request, cart, checkout, *args, **kwargs)
         return wrapper
     return decorator
 
 
-def _step_context(checkout, step: str, **extra) -> dict:
-    return {"checkout": checkout, "steps": STEPS, "current_step": step, **extra}
+def _step_context(checkout: CheckoutView, step: str, **extra) -> dict:
+    return {"checkout": checkout, "progress": progress(step, _missing_pages(checkout)),
+            **extra}
 
 
 @require_GET
@@ -123,14 +164,13 @@ def start(request: HttpRequest) -> HttpResponse:
     cart = current_cart(request)
     if cart is None or not cart.lines.exists():
         return redirect("checkout:cart")
-    missing = [STEP_FOR_MISSING[m] for m in build_checkout(cart).missing_steps()
-               if m in STEP_FOR_MISSING]
+    missing = _missing_pages(build_checkout(cart))
     return redirect(f"checkout:{missing[0] if missing else 'review'}")
 
 
 @require_http_methods(["GET", "POST"])
 @checkout_step("contact")
-def contact(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
+def contact(request: HttpRequest, cart: Cart, checkout: CheckoutView) -> HttpResponse:
     initial = {"email": cart.email or (request.user.email if request.user.is_authenticated
                                        else "")}
     form = EmailStepForm(posted(request), initial=initial)
@@ -149,7 +189,7 @@ def contact(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
 def _saved_addresses(request: HttpRequest) -> list[Address]:
     if not request.user.is_authenticated:
         return []
-    return list(Address.objects.filter(user=request.user, saved=True)[:10])
+    return list(Address.objects.filter(user=request.user, saved=True).order_by("pk")[:10])
 
 
 def _bind_address_errors(form: AddressForm, error: AddressInvalid) -> None:
@@ -158,46 +198,57 @@ def _bind_address_errors(form: AddressForm, error: AddressInvalid) -> None:
             form.add_error(field if field in form.fields else None, message)
 
 
+def _preselected(saved: list[Address], cart: Cart) -> str:
+    """Which address choice starts ticked: the saved address the cart already uses, the
+    first saved one for a fresh checkout, else a new address."""
+    current = cart.shipping_address
+    if current is None:
+        return str(saved[0].pk) if saved else "new"
+    fields = current.as_dict()
+    return next((str(a.pk) for a in saved if a.as_dict() == fields), "new")
+
+
 @require_http_methods(["GET", "POST"])
 @checkout_step("address")
-def address(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
+def address(request: HttpRequest, cart: Cart, checkout: CheckoutView) -> HttpResponse:
     saved = _saved_addresses(request)
     current = cart.shipping_address
     initial = current.as_dict() if current else {"country": settings.SHOP_COUNTRY}
     form = AddressForm(posted(request), initial=initial)
-    if request.method == "POST":
-        chosen = request.POST.get("saved_address", "")
-        data = request.POST
-        if chosen and chosen != "new":
-            match = next((a for a in saved if str(a.pk) == chosen), None)
-            if match is None:
-                form = AddressForm(initial=initial)
-                form.add_error(None, "Choose one of your saved addresses.")
-                return render(request, "checkout/address.html", _step_context(
-                    checkout, "address", form=form, saved=saved), status=400)
-            data = match.as_dict()
-        try:
-            order_services.set_shipping_address(
-                cart=cart, address=data,
-                save_to_book=bool(request.POST.get("save_address")) and not chosen.isdigit())
-            return redirect("checkout:shipping")
-        except AddressInvalid as error:
-            form.is_valid()
-            if not form.errors:
-                _bind_address_errors(form, error)
-            return render(request, "checkout/address.html", _step_context(
-                checkout, "address", form=form, saved=saved), status=400)
-        except ShopError as error:
-            form.add_error(None, error.message)
-            return render(request, "checkout/address.html", _step_context(
-                checkout, "address", form=form, saved=saved), status=error.status_code)
-    return render(request, "checkout/address.html", _step_context(
-        checkout, "address", form=form, saved=saved))
+
+    def page(status: int = 200, chosen: str | None = None, error: str = "") -> HttpResponse:
+        return render(request, "checkout/address.html", _step_context(
+            checkout, "address", form=form, saved=saved, error=error,
+            chosen=chosen if chosen is not None else _preselected(saved, cart)), status=status)
+
+    if request.method == "GET":
+        return page()
+    chosen = request.POST.get("saved_address", "new") if saved else "new"
+    data = request.POST
+    if chosen != "new":
+        match = next((a for a in saved if str(a.pk) == chosen), None)
+        if match is None:
+            form = AddressForm(initial=initial)
+            return page(400, "new", "Choose one of your saved addresses, or enter a new one.")
+        data = match.as_dict()
+    try:
+        order_services.set_shipping_address(
+            cart=cart, address=data,
+            save_to_book=chosen == "new" and bool(request.POST.get("save_address")))
+    except AddressInvalid as error:
+        form.is_valid()
+        if not form.errors:
+            _bind_address_errors(form, error)
+        return page(400, chosen)
+    except ShopError as error:
+        form.add_error(None, error.message)
+        return page(error.status_code, chosen)
+    return redirect("checkout:shipping")
 
 
 @require_http_methods(["GET", "POST"])
 @checkout_step("shipping")
-def shipping(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
+def shipping(request: HttpRequest, cart: Cart, checkout: CheckoutView) -> HttpResponse:
     if request.method == "POST":
         try:
             order_services.set_shipping_method(cart=cart, method_id=request.POST.get("method"))
@@ -210,7 +261,7 @@ def shipping(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @checkout_step("billing")
-def billing(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
+def billing(request: HttpRequest, cart: Cart, checkout: CheckoutView) -> HttpResponse:
     current = cart.billing_address
     choice = BillingChoiceForm(posted(request),
                                initial={"same_as_shipping": cart.billing_same_as_shipping})
@@ -218,36 +269,59 @@ def billing(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
                        initial=current.as_dict() if current else {
                            "country": cart.shipping_address.country
                            if cart.shipping_address else settings.SHOP_COUNTRY})
+
+    def page(status: int = 200) -> HttpResponse:
+        return render(request, "checkout/billing.html", _step_context(
+            checkout, "billing", form=form, choice=choice), status=status)
+
+    if request.method == "GET":
+        return page()
+    choice.is_valid()
+    same = choice.cleaned_data.get("same_as_shipping", False)
+    data = {name: request.POST.get(f"billing-{name}", "") for name in Address.FIELDS}
+    try:
+        order_services.set_billing_address(cart=cart, same_as_shipping=same,
+                                           address=None if same else data)
+    except AddressInvalid as error:
+        form.is_valid()
+        if not form.errors:
+            _bind_address_errors(form, error)
+        return page(400)
+    except ShopError as error:
+        form.add_error(None, error.message)
+        return page(error.status_code)
+    return redirect("checkout:review")
+
+
+def _render_review(request: HttpRequest, checkout: CheckoutView, *, status: int = 200,
+                   **extra) -> HttpResponse:
+    extra.setdefault("voucher_form", VoucherForm())
+    return render(request, "checkout/review.html", _step_context(checkout, "review", **extra),
+                  status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest) -> HttpResponse:
+    """GET shows everything with edit links; POST (the "Place order" button) places it."""
     if request.method == "POST":
-        choice.is_valid()
-        same = choice.cleaned_data.get("same_as_shipping", False)
-        data = {name: request.POST.get(f"billing-{name}", "") for name in Address.FIELDS}
-        try:
-            order_services.set_billing_address(cart=cart, same_as_shipping=same,
-                                               address=None if same else data)
-            return redirect("checkout:review")
-        except AddressInvalid as error:
-            form.is_valid()
-            if not form.errors:
-                _bind_address_errors(form, error)
-            return render(request, "checkout/billing.html", _step_context(
-                checkout, "billing", form=form, choice=choice), status=400)
-    return render(request, "checkout/billing.html", _step_context(
-        checkout, "billing", form=form, choice=choice))
+        return _place(request)
+    return _review_page(request)
 
 
-@require_GET
 @checkout_step("review")
-def review(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
-    return render(request, "checkout/review.html", _step_context(
-        checkout, "review", voucher_form=VoucherForm()))
+def _review_page(request: HttpRequest, cart: Cart, checkout: CheckoutView) -> HttpResponse:
+    return _render_review(request, checkout)
 
 
 @require_POST
 @checkout_step("review")
-def voucher(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
+def voucher(request: HttpRequest, cart: Cart, checkout: CheckoutView) -> HttpResponse:
     if request.POST.get("action") == "remove":
-        order_services.remove_voucher(cart=cart)
+        try:
+            order_services.remove_voucher(cart=cart)
+        except ShopError as error:
+            return _render_review(request, checkout, error=error.message,
+                                  status=error.status_code)
         messages.success(request, "Voucher removed.")
         return redirect("checkout:review")
     form = VoucherForm(request.POST)
@@ -258,30 +332,37 @@ def voucher(request: HttpRequest, cart: Cart, checkout) -> HttpResponse:
             return redirect("checkout:review")
         except ShopError as error:
             form.add_error("code", error.message)
-    return render(request, "checkout/review.html", _step_context(
-        build_checkout(cart), "review", voucher_form=form), status=400)
+    return _render_review(request, checkout, voucher_form=form, status=400)
 
 
-@require_POST
-def place(request: HttpRequest) -> HttpResponse:
+def _place(request: HttpRequest) -> HttpResponse:
     """Place the order for the cart named by the posted checkout token. A second submit of
-    the same token (double click, back button) lands on the same order."""
+    the same token (double click, back button, a second tab) lands on the same order."""
     token = request.POST.get("checkout_token", "")
     existing = Order.objects.filter(checkout_token=token).first() if _is_uuid(token) else None
     if existing is not None and _may_see(request, existing):
         return redirect("checkout:pay", token=existing.token)
     cart = current_cart(request)
-    if cart is None or str(cart.token) != token:
-        messages.error(request, "Your cart changed in another window; please review it again.")
+    if cart is None:
+        messages.info(request, "Your cart is empty.")
         return redirect("checkout:cart")
+    if str(cart.token) != token:
+        return _render_review(request, build_checkout(cart), status=409,
+                              error="Your cart changed since this page was opened. Check the "
+                                    "order below, then place it again.")
     try:
         order = order_services.place_order(cart=cart, user=request.user,
                                            customer_ip=_client_ip(request))
+    except CheckoutIncomplete as error:
+        step = STEP_FOR_MISSING.get(error.code.removesuffix("_missing"))
+        if step is None:
+            return _render_review(request, build_checkout(cart), error=error.message,
+                                  status=error.status_code)
+        messages.error(request, error.message)
+        return redirect(f"checkout:{step}")
     except ShopError as error:
-        checkout = build_checkout(cart)
-        return render(request, "checkout/review.html", _step_context(
-            checkout, "review", voucher_form=VoucherForm(), error=error.message),
-            status=error.status_code)
+        return _render_review(request, build_checkout(cart), error=error.message,
+                              status=error.status_code)
     placed = request.session.get(PLACED_ORDERS, [])
     request.session[PLACED_ORDERS] = [*placed[-19:], order.pk]
     forget_cart(request)
@@ -318,38 +399,47 @@ def _order_for_browser(request: HttpRequest, token) -> Order:
 
 
 def _pay_context(order: Order, **extra) -> dict:
-    return {"order": order, "steps": STEPS, "current_step": "pay",
-            "gateway": settings.PAYMENT_GATEWAY, **extra}
+    return {"order": order, "progress": progress("pay"), "gateway": settings.PAYMENT_GATEWAY,
+            **extra}
 
 
+def _closed(request: HttpRequest, order: Order) -> HttpResponse:
+    return render(request, "checkout/order_canceled.html", {"order": order}, status=409)
+
+
+# The card's details never reach an error report (every frame below this view, the
+# gateway's included, is cleansed) nor a cache.
+@sensitive_variables()
+@sensitive_post_parameters("name", "number", "expiry", "cvc")
+@never_cache
 @require_http_methods(["GET", "POST"])
 def pay(request: HttpRequest, token) -> HttpResponse:
     order = _order_for_browser(request, token)
+    if order.status == Order.Status.CANCELED:
+        return _closed(request, order)
     if order.payment_status != Order.PaymentStatus.UNPAID:
         return redirect("checkout:confirmation", token=order.token)
-    if order.status != Order.Status.OPEN:
-        return render(request, "checkout/pay_closed.html", {"order": order}, status=409)
     if settings.PAYMENT_GATEWAY == "stripe":
         return _stripe_pay(request, order)
     form = CardForm(posted(request))
-    if request.method == "POST":
-        if not form.is_valid():
-            return render(request, "checkout/pay.html", _pay_context(order, form=form), status=400)
-        try:
-            payment = payment_services.start_payment(order=order,
-                                                     payment_data=form.payment_data())
-        except PaymentDeclined as error:
-            return render(request, "checkout/pay.html", _pay_context(
-                order, form=CardForm(initial={"name": form.cleaned_data["name"]}),
-                declined=error.message), status=error.status_code)
-        except ShopError as error:
-            return render(request, "checkout/pay.html", _pay_context(
-                order, form=form, error=error.message), status=error.status_code)
-        if payment.state == Payment.State.REQUIRES_ACTION:
-            return redirect("checkout:authenticate", token=order.token,
-                            payment_token=payment.token)
-        return redirect("checkout:confirmation", token=order.token)
-    return render(request, "checkout/pay.html", _pay_context(order, form=form))
+    if request.method == "GET":
+        return render(request, "checkout/pay.html", _pay_context(order, form=form))
+    if not form.is_valid():
+        return render(request, "checkout/pay.html", _pay_context(order, form=form), status=400)
+    try:
+        payment = payment_services.start_payment(order=order, payment_data=form.payment_data())
+    except PaymentDeclined as error:
+        # A fresh form: the shopper tries again, maybe with another card.
+        return render(request, "checkout/pay.html", _pay_context(
+            order, form=CardForm(initial={"name": form.cleaned_data["name"]}),
+            declined=error.message), status=error.status_code)
+    except ShopError as error:  # the gateway not answering (503), a payment in flight
+        return render(request, "checkout/pay.html", _pay_context(
+            order, form=CardForm(initial={"name": form.cleaned_data["name"]}),
+            error=error.message), status=error.status_code)
+    if payment.state == Payment.State.REQUIRES_ACTION:
+        return redirect("checkout:authenticate", token=order.token, payment_token=payment.token)
+    return redirect("checkout:confirmation", token=order.token)
 
 
 def _stripe_pay(request: HttpRequest, order: Order) -> HttpResponse:
@@ -365,6 +455,7 @@ def _stripe_pay(request: HttpRequest, order: Order) -> HttpResponse:
         stripe_return_url=return_url, error=payment.error))
 
 
+@never_cache
 @require_GET
 def stripe_return(request: HttpRequest, token) -> HttpResponse:
     order = _order_for_browser(request, token)
@@ -376,42 +467,48 @@ def stripe_return(request: HttpRequest, token) -> HttpResponse:
     except ShopError as error:
         messages.error(request, error.message)
         return redirect("checkout:pay", token=order.token)
-    if payment.state in {Payment.State.CAPTURED, Payment.State.AUTHORIZED}:
+    if payment.state in PAID_STATES:
         return redirect("checkout:confirmation", token=order.token)
     if payment.error:
         messages.error(request, payment.error)
     return redirect("checkout:pay", token=order.token)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def authenticate(request: HttpRequest, token, payment_token) -> HttpResponse:
+    """The offline gateway's stand-in for a bank's 3-D Secure page."""
     order = _order_for_browser(request, token)
     payment = next((p for p in order.payments.all() if p.token == payment_token), None)
     if payment is None:
         raise Http404("No such payment.")
     if payment.state != Payment.State.REQUIRES_ACTION:
         return redirect("checkout:pay", token=order.token)
-    if request.method == "POST":
-        approved = request.POST.get("decision") == "complete"
-        try:
-            payment_services.confirm_authentication(payment=payment, authenticated=approved)
-        except PaymentDeclined as error:
-            return render(request, "checkout/pay.html", _pay_context(
-                order, form=CardForm(), declined=error.message), status=error.status_code)
-        except ShopError as error:
-            messages.error(request, error.message)
-            return redirect("checkout:pay", token=order.token)
-        return redirect("checkout:confirmation", token=order.token)
-    return render(request, "checkout/authenticate.html", {"order": order, "payment": payment})
+    if request.method == "GET":
+        return render(request, "checkout/authenticate.html", {"order": order, "payment": payment})
+    approved = request.POST.get("decision") == "complete"
+    try:
+        payment_services.confirm_authentication(payment=payment, authenticated=approved)
+    except GatewayUnavailable as error:
+        return render(request, "checkout/authenticate.html",
+                      {"order": order, "payment": payment, "error": error.message},
+                      status=error.status_code)
+    except PaymentDeclined as error:
+        messages.error(request, f"Payment declined: {error.message}")
+        return redirect("checkout:pay", token=order.token)
+    except ShopError as error:
+        messages.error(request, error.message)
+        return redirect("checkout:pay", token=order.token)
+    return redirect("checkout:confirmation", token=order.token)
 
 
 @require_GET
 def confirmation(request: HttpRequest, token) -> HttpResponse:
     order = _order_for_browser(request, token)
+    if order.status == Order.Status.CANCELED:
+        return _closed(request, order)
     if order.payment_status == Order.PaymentStatus.UNPAID:
         return redirect("checkout:pay", token=order.token)
     payment = next((p for p in order.payments.all()
-                    if p.state in {Payment.State.CAPTURED, Payment.State.AUTHORIZED,
-                                   Payment.State.PARTIALLY_REFUNDED}), None)
+                    if p.state in {*PAID_STATES, Payment.State.PARTIALLY_REFUNDED}), None)
     return render(request, "checkout/confirmation.html", {"order": order, "payment": payment})
-

@@ -73,21 +73,26 @@ class FakeStripe:
         self._fail_next = 0
         self._fail_status = 500
         self._hang_next = 0
+        self._stopping = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
 
     def start(self) -> FakeStripe:
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        self._stopping.set()  # lets a hanging request go
         self.server.shutdown()
         self.server.server_close()
 
     # --- what tests use ---------------------------------------------------------------------
 
     def fail_next(self, count: int = 1, status: int = 500) -> None:
+        """The next ``count`` requests get Stripe's error for ``status`` (402 a declined
+        card, 429 a rate limit, 5xx a server error) and change nothing."""
         self._fail_next, self._fail_status = count, status
 
     def hang_next(self, count: int = 1) -> None:
@@ -226,7 +231,8 @@ class FakeStripe:
                 key = self.headers.get("Idempotency-Key")
                 with fake._lock:
                     fake.requests.append({"method": method, "path": url.path, "params": params,
-                                          "idempotency_key": key})
+                                          "idempotency_key": key,
+                                          "authorization": self.headers.get("Authorization")})
                     hang = fake._hang_next > 0
                     if hang:
                         fake._hang_next -= 1
@@ -234,10 +240,11 @@ class FakeStripe:
                     if fail:
                         fake._fail_next -= 1
                 if hang:
-                    time.sleep(12)  # past the adapter's timeout
-                if fail:
-                    status, answer = fake._fail_status, _error("api_error", "Internal error",
-                                                               kind="api_error")
+                    fake._stopping.wait(12)  # past the adapter's timeout
+                if not self.headers.get("Authorization", "").startswith("Bearer sk_"):
+                    status, answer = 401, _error("", "Invalid API Key provided.")
+                elif fail:
+                    status, answer = fake._fail_status, _failure(fake._fail_status)
                 else:
                     with fake._lock:
                         cache_key = (method, url.path, key) if key and method == "POST" else None
@@ -269,3 +276,11 @@ class FakeStripe:
 
 def _error(code: str, message: str, kind: str = "invalid_request_error") -> dict:
     return {"error": {"type": kind, "code": code, "message": message}}
+
+
+def _failure(status: int) -> dict:
+    if status == 402:
+        return _error("card_declined", "Your card was declined.", kind="card_error")
+    if status == 429:
+        return _error("rate_limit", "Too many requests hit the API too quickly.")
+    return _error("api_error", "Something went wrong on Stripe's end.", kind="api_error")

@@ -2,6 +2,7 @@
 processed once, in any order, never moving a payment backwards."""
 
 import json
+import time
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,8 @@ from django.urls import reverse
 from orders import services as order_services
 from orders.models import Order, OrderEvent
 from payments import services
-from payments.models import Payment, StripeEvent
+from payments.gateways.stripe import StripeGateway
+from payments.models import GatewayCall, Payment, StripeEvent
 from tests.factories import ProductFactory, make_variant, ready_cart
 
 from .stripe_fake import make_event, sign_payload
@@ -30,10 +32,10 @@ def payment(order):
     return services.start_payment(order=order)
 
 
-def deliver(client, event, secret="whsec_test"):
+def deliver(client, event, secret="whsec_test", timestamp=None):
     body = json.dumps(event).encode()
     return client.post(URL, body, content_type="application/json",
-                       HTTP_STRIPE_SIGNATURE=sign_payload(body, secret))
+                       HTTP_STRIPE_SIGNATURE=sign_payload(body, secret, timestamp))
 
 
 def test_start_payment_creates_one_intent_and_reuses_it(stripe_fake, order):
@@ -52,7 +54,9 @@ def test_succeeded_webhook_captures_and_pays_the_order(client, stripe_fake, paym
     payment.refresh_from_db()
     assert payment.state == Payment.State.CAPTURED
     assert payment.captured_amount == Decimal("35.00")
-    assert Order.objects.get().payment_status == Order.PaymentStatus.PAID
+    order = Order.objects.get()
+    assert order.payment_status == Order.PaymentStatus.PAID and order.paid_at is not None
+    assert StripeEvent.objects.get().result.endswith("pending -> captured")
 
 
 def test_the_same_webhook_five_times_and_out_of_order_captures_once(client, stripe_fake,
@@ -95,7 +99,7 @@ def test_refunds_reported_by_stripe_are_reconciled(client, stripe_fake, payment)
     assert Order.objects.get().payment_status == Order.PaymentStatus.REFUNDED
 
 
-def test_a_refund_that_overtakes_the_success_event(client, stripe_fake, payment):
+def test_a_full_refund_that_overtakes_the_success_event(client, stripe_fake, payment):
     intent = stripe_fake.succeed(payment.gateway_reference)
     refunded = make_event("charge.refunded",
                           stripe_fake.refund_outside(payment.gateway_reference, 3500))
@@ -104,25 +108,63 @@ def test_a_refund_that_overtakes_the_success_event(client, stripe_fake, payment)
     payment.refresh_from_db()
     assert payment.state == Payment.State.REFUNDED
     assert payment.captured_amount == payment.refunded_amount == Decimal("35.00")
+    order = Order.objects.get()
+    assert order.payment_status == Order.PaymentStatus.REFUNDED
+    assert order.events.filter(type=OrderEvent.Type.PAYMENT_CAPTURED).count() == 1
 
 
-def test_canceled_intent_and_dispute(client, stripe_fake, order, payment):
+def test_a_partial_refund_that_overtakes_the_success_event(client, stripe_fake, payment):
+    intent = stripe_fake.succeed(payment.gateway_reference)
+    refunded = make_event("charge.refunded",
+                          stripe_fake.refund_outside(payment.gateway_reference, 1250))
+    deliver(client, refunded)
+    deliver(client, make_event("payment_intent.succeeded", intent))
+    deliver(client, refunded)
+    payment.refresh_from_db()
+    assert (payment.state, payment.captured_amount, payment.refunded_amount) == (
+        Payment.State.PARTIALLY_REFUNDED, Decimal("35.00"), Decimal("12.50"))
+    assert Order.objects.get().payment_status == Order.PaymentStatus.PARTIALLY_REFUNDED
+
+
+def test_a_canceled_intent_leaves_the_unpaid_order_open_for_another_try(client, stripe_fake,
+                                                                         order, payment):
     canceled = make_event("payment_intent.canceled", {**stripe_fake.intent(
         payment.gateway_reference), "status": "canceled"})
-    deliver(client, canceled)
+    assert deliver(client, canceled).status_code == 200
     payment.refresh_from_db()
     assert payment.state == Payment.State.CANCELED
-    other = make_variant(ProductFactory(), price="30.00", stock=5)
-    second = order_services.place_order(cart=ready_cart(variants={other: 1}, email="d@x.com"))
-    paid = services.start_payment(order=second)
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == (Order.Status.OPEN,
+                                                    Order.PaymentStatus.UNPAID)
+    assert order.events.filter(type=OrderEvent.Type.PAYMENT_VOIDED).count() == 1
+    # A late success for the canceled intent can't bring it back.
     deliver(client, make_event("payment_intent.succeeded",
-                               stripe_fake.succeed(paid.gateway_reference)))
+                               {**stripe_fake.intent(payment.gateway_reference),
+                                "status": "succeeded", "amount_received": 3500}))
+    payment.refresh_from_db()
+    assert payment.state == Payment.State.CANCELED
+    retry = services.start_payment(order=order)
+    assert retry.pk != payment.pk and retry.gateway_reference != payment.gateway_reference
+    assert retry.state == Payment.State.PENDING and len(stripe_fake.intents) == 2
+
+
+def test_a_dispute_is_recorded_and_holds_the_order(client, stripe_fake, order, payment):
+    deliver(client, make_event("payment_intent.succeeded",
+                               stripe_fake.succeed(payment.gateway_reference)))
+    order.refresh_from_db()
+    assert order.risk == Order.Risk.NORMAL
     dispute = {"id": "dp_1", "object": "dispute", "reason": "fraudulent",
-               "payment_intent": paid.gateway_reference, "amount": 3500}
-    deliver(client, make_event("charge.dispute.created", dispute))
-    second.refresh_from_db()
-    assert second.risk == Order.Risk.HELD
-    assert second.events.filter(type=OrderEvent.Type.DISPUTE_OPENED).exists()
+               "charge": stripe_fake.intent(payment.gateway_reference)["latest_charge"],
+               "payment_intent": payment.gateway_reference, "amount": 3500}
+    event = make_event("charge.dispute.created", dispute)
+    deliver(client, event)
+    deliver(client, event)
+    order.refresh_from_db()
+    assert order.risk == Order.Risk.HELD
+    opened = order.events.get(type=OrderEvent.Type.DISPUTE_OPENED)
+    assert "fraudulent" in opened.message and opened.data == {"dispute": "dp_1"}
+    assert order.events.filter(type=OrderEvent.Type.HELD).count() == 1
+    assert order.payment_status == Order.PaymentStatus.PAID
 
 
 def test_bad_signature_is_refused_and_changes_nothing(client, stripe_fake, payment):
@@ -133,6 +175,11 @@ def test_bad_signature_is_refused_and_changes_nothing(client, stripe_fake, payme
     assert client.post(URL, b"{not json", content_type="application/json",
                        HTTP_STRIPE_SIGNATURE=sign_payload(b"{not json", "whsec_test")
                        ).status_code == 400
+    assert deliver(client, event, timestamp=int(time.time()) - 3600).status_code == 400
+    tampered = body.replace(b'"amount": 3500', b'"amount": 1')
+    assert tampered != body
+    assert client.post(URL, tampered, content_type="application/json",
+                       HTTP_STRIPE_SIGNATURE=sign_payload(body, "whsec_test")).status_code == 400
     assert client.get(URL).status_code == 405
     assert not StripeEvent.objects.exists()
     payment.refresh_from_db()
@@ -140,10 +187,15 @@ def test_bad_signature_is_refused_and_changes_nothing(client, stripe_fake, payme
 
 
 def test_unknown_events_and_intents_are_acknowledged_and_ignored(client, stripe_fake):
-    assert deliver(client, make_event("customer.created", {"id": "cus_1"})).status_code == 200
+    unknown_type = deliver(client, make_event("customer.created", {"id": "cus_1"}))
+    assert unknown_type.status_code == 200
+    assert unknown_type.json()["result"] == "ignored: not handled"
     response = deliver(client, make_event("payment_intent.succeeded",
                                           {"id": "pi_unknown", "amount_received": 100}))
     assert response.status_code == 200 and "ignored" in response.json()["result"]
+    assert sorted(StripeEvent.objects.values_list("object_id", flat=True)) == [
+        "cus_1", "pi_unknown"]
+    assert not Payment.objects.exists()
 
 
 def test_return_url_sync_and_refund_through_the_shop(client, stripe_fake, payment):
@@ -159,6 +211,85 @@ def test_return_url_sync_and_refund_through_the_shop(client, stripe_fake, paymen
         payment.gateway_reference)))
     synced.refresh_from_db()
     assert synced.refunded_amount == Decimal("5.00")
+
+
+def test_two_syncs_in_the_same_second_do_not_collide(stripe_fake, payment):
+    stripe_fake.require_action(payment.gateway_reference)
+    first = services.sync_payment(payment=payment)
+    second = services.sync_payment(payment=first)
+    assert second.state == Payment.State.REQUIRES_ACTION
+    assert payment.calls.filter(kind=GatewayCall.Kind.CONFIRM).count() == 2
+
+
+def test_stripes_report_of_our_refund_still_in_flight_is_not_counted_twice(
+        client, stripe_fake, payment, monkeypatch):
+    deliver(client, make_event("payment_intent.succeeded",
+                               stripe_fake.succeed(payment.gateway_reference)))
+    make_refund = StripeGateway.refund
+
+    def refund_and_report_before_we_record_it(self, **kwargs):
+        result = make_refund(self, **kwargs)
+        report = make_event("charge.refunded", stripe_fake.charge_for(payment.gateway_reference))
+        assert deliver(client, report).status_code == 200
+        return result
+
+    monkeypatch.setattr(StripeGateway, "refund", refund_and_report_before_we_record_it)
+    services.refund_payment(payment=payment, amount=Decimal("5.00"))
+    payment.refresh_from_db()
+    assert (payment.state, payment.refunded_amount) == (Payment.State.PARTIALLY_REFUNDED,
+                                                        Decimal("5.00"))
+    services.refund_payment(payment=payment, amount=Decimal("30.00"))
+    payment.refresh_from_db()
+    assert (payment.state, payment.refunded_amount) == (Payment.State.REFUNDED,
+                                                        Decimal("35.00"))
+    assert Order.objects.get().payment_status == Order.PaymentStatus.REFUNDED
+
+
+def test_manual_capture_authorizes_then_captures_once(client, stripe_fake, order, settings):
+    settings.STRIPE_CAPTURE_METHOD = "manual"
+    payment = services.start_payment(order=order)
+    assert stripe_fake.intent(payment.gateway_reference)["capture_method"] == "manual"
+    capturable = make_event("payment_intent.amount_capturable_updated",
+                            stripe_fake.succeed(payment.gateway_reference))
+    deliver(client, capturable)
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert payment.state == Payment.State.AUTHORIZED
+    assert order.payment_status == Order.PaymentStatus.AUTHORIZED
+    captured = services.capture_payment(payment=payment)
+    assert (captured.state, captured.captured_amount) == (Payment.State.CAPTURED,
+                                                          Decimal("35.00"))
+    deliver(client, make_event("payment_intent.succeeded",
+                               stripe_fake.intent(payment.gateway_reference)))
+    deliver(client, capturable)
+    order.refresh_from_db()
+    assert order.payment_status == Order.PaymentStatus.PAID
+    assert order.events.filter(type=OrderEvent.Type.PAYMENT_CAPTURED).count() == 1
+
+
+def test_a_move_the_shop_refuses_is_kept_noted_and_acknowledged(client, stripe_fake, order,
+                                                                 payment):
+    deliver(client, make_event("payment_intent.succeeded",
+                               stripe_fake.succeed(payment.gateway_reference)))
+    deliver(client, make_event("charge.refunded",
+                               stripe_fake.refund_outside(payment.gateway_reference, 500)))
+    # A second, stale PaymentIntent on the same order succeeds after the partial refund:
+    # the order's payment status can't go back to paid.
+    stale = Payment.objects.create(order=order, gateway=Payment.Gateway.STRIPE,
+                                   amount=Decimal("35.00"), currency="USD",
+                                   gateway_reference="pi_stale")
+    response = deliver(client, make_event("payment_intent.succeeded", {
+        "id": "pi_stale", "object": "payment_intent", "amount": 3500,
+        "amount_received": 3500, "status": "succeeded"}))
+    assert response.status_code == 200
+    assert response.json()["result"].startswith("not applied")
+    stale.refresh_from_db()
+    assert stale.state == Payment.State.PENDING
+    assert StripeEvent.objects.get(object_id="pi_stale").result.startswith("not applied")
+    order.refresh_from_db()
+    assert order.payment_status == Order.PaymentStatus.PARTIALLY_REFUNDED
+    note = order.events.get(type=OrderEvent.Type.NOTE)
+    assert "could not apply" in note.message and str(stale.token) in note.message
 
 
 def test_stripe_outage_on_pay_page_is_a_clear_503(client, stripe_fake, order):

@@ -1,0 +1,73 @@
+"""Every checkout page runs a fixed number of SQL queries, whatever the number of lines."""
+
+import pytest
+from django.urls import reverse
+
+from orders.models import Order
+from tests.factories import ProductFactory, UserFactory, make_variant
+
+from .flow import CARD, add, fill_checkout, place
+
+pytestmark = pytest.mark.django_db
+
+# A guest. The cart page: session, cart, lines with variants and products, their images,
+# availability, the shipping address, zones, methods, weight tiers, tax rates, the header's
+# cart count and the category menu. Each checkout step also asks "does the cart have lines?"
+GUEST_PAGES = {
+    "checkout:cart": 12,
+    "checkout:contact": 13,
+    "checkout:address": 13,
+    "checkout:shipping": 13,
+    "checkout:billing": 13,
+    "checkout:review": 13,
+}
+# After placing: the order with its addresses, lines, timeline, payments, the session and
+# the category menu (the header needs no cart count: the browser's cart is gone).
+GUEST_ORDER_PAGES = 6
+
+
+def fill_cart(client, count):
+    for _ in range(count):
+        add(client, make_variant(ProductFactory(), stock=5))
+
+
+def pay_and_thanks(client, django_assert_num_queries, expected):
+    order = Order.objects.get()
+    with django_assert_num_queries(expected):
+        assert client.get(reverse("checkout:pay", args=[order.token])).status_code == 200
+    client.post(reverse("checkout:pay", args=[order.token]), CARD)
+    with django_assert_num_queries(expected):
+        response = client.get(reverse("checkout:confirmation", args=[order.token]))
+        assert response.status_code == 200
+
+
+@pytest.mark.parametrize("lines", [1, 10])
+def test_a_guests_pages_run_the_same_queries_for_1_and_10_lines(client, method, lines,
+                                                                django_assert_num_queries):
+    fill_cart(client, lines)
+    fill_checkout(client, method)
+    for name, expected in GUEST_PAGES.items():
+        with django_assert_num_queries(expected):
+            assert client.get(reverse(name)).status_code == 200, name
+    place(client)
+    pay_and_thanks(client, django_assert_num_queries, GUEST_ORDER_PAGES)
+
+
+@pytest.mark.parametrize("lines", [1, 10])
+def test_a_customers_pages_run_the_same_queries_for_1_and_10_lines(client, method, lines,
+                                                                   django_assert_num_queries):
+    user = UserFactory()
+    client.force_login(user)
+    fill_cart(client, lines)
+    # The user row instead of the session's cart id, and the saved address's country for
+    # the shipping estimate.
+    with django_assert_num_queries(13):
+        assert client.get(reverse("checkout:cart")).status_code == 200
+    fill_checkout(client, method, email=user.email)
+    # The address step lists the saved addresses (one query); the others add the user row.
+    for name, expected in {"checkout:address": 15, "checkout:review": 14}.items():
+        with django_assert_num_queries(expected):
+            assert client.get(reverse(name)).status_code == 200, name
+    place(client)
+    # The user row, and the header's count of a cart the customer may have started since.
+    pay_and_thanks(client, django_assert_num_queries, GUEST_ORDER_PAGES + 2)
