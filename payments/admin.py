@@ -1,19 +1,25 @@
 """Orders and payments in admin.
 
-Orders and payments are read-only here. Every change (cancel, capture, void, refund,
-release from a fraud hold) is a button or an action that calls a service, which checks the
-state under a lock; a refusal is shown as a message, never a 500. The order admin lives in
-payments because its actions settle payments, and orders may not import payments.
+Orders and payments are read-only records here. Every change (cancel, capture, void,
+refund, release from a fraud hold) is an action on the list or a button on the record that
+calls a service, which checks the state under a lock; a refusal is shown as an error
+message and changes nothing, never a 500. The order admin lives in payments because its
+actions settle payments, and orders may not import payments.
+
+Each action and button is guarded by its own ``has_<name>_permission`` (today the model's
+change permission: ``orders.change_order`` for orders, ``payments.change_payment`` for
+payments), so roles can be narrowed later without touching the views.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import json
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.db.models import Prefetch
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,48 +27,199 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from catalog.admin import SERVICE_FORM_TEMPLATE
-from orders import services
+from orders import services as order_services
 from orders.invoice_pdf import invoice_response
 from orders.models import Order, OrderEvent, OrderLine
-from shop.exceptions import ShopError
-from shop.money import Money
+from shop.exceptions import InvalidTransition, ShopError
+from shop.money import Money, parse_amount, quantize
 
+from .exceptions import PaymentError
 from .models import GatewayCall, Payment, StripeEvent
 from .services import cancel_and_settle, capture_payment, refund_payment, void_payment
 
+State = Payment.State
+SETTLEABLE = {State.PENDING, State.REQUIRES_ACTION, State.AUTHORIZED}
+REFUNDABLE = {State.CAPTURED, State.PARTIALLY_REFUNDED}
 
-class OrderLineInline(admin.TabularInline):
-    model = OrderLine
-    fields = ("sku", "product_name", "variant_name", "quantity", "quantity_fulfilled",
-              "unit_price", "discount_amount", "tax_amount", "total", "allocated_from")
-    readonly_fields = fields
+
+class AdminMedia:
+    css = {"all": ["css/admin-orders.css"]}
+
+
+def money(amount, currency: str) -> str:
+    return str(Money(amount, currency))
+
+
+# --- Operations shared by the list actions and the buttons ----------------------------------
+
+
+def ensure_cancellable(order: Order) -> None:
+    """Refuse, before any money moves, an order that ``cancel_order`` would refuse anyway.
+
+    ``cancel_and_settle`` refunds the payments first and only then asks ``cancel_order``,
+    which refuses a closed or (partly) shipped order: without this check such an order
+    would be refunded and stay open. The service re-checks everything under its lock.
+    """
+    order.ensure_status(Order.Status.CANCELED)
+    if order.fulfillment_status != Order.FulfillmentStatus.UNFULFILLED:
+        raise InvalidTransition(f"Order {order.number} has shipped items; cancel the "
+                                "remaining shipments or create a return instead.")
+
+
+def cancel_order_and_settle(order: Order, *, reason: str, actor) -> str:
+    ensure_cancellable(order)
+    canceled = cancel_and_settle(order=order, reason=reason, actor=actor)
+    settled = {
+        Order.PaymentStatus.REFUNDED: "the payment was refunded",
+        Order.PaymentStatus.PARTIALLY_REFUNDED: "the payment was refunded",
+        Order.PaymentStatus.VOIDED: "the payment was voided",
+    }.get(canceled.payment_status, "nothing had been paid")
+    return f"Order {canceled.number} canceled: {settled} and its stock released."
+
+
+def cancel_held_order(order: Order, *, reason: str, actor) -> str:
+    if order.risk != Order.Risk.HELD:
+        raise InvalidTransition(f"Order {order.number} is not held for review; use “Cancel "
+                                "order” to cancel it anyway.")
+    return cancel_order_and_settle(order, reason=reason, actor=actor)
+
+
+def capture_order_payment(order: Order, *, actor) -> str:
+    payment = order.payments.filter(state=State.AUTHORIZED).order_by("pk").first()
+    if payment is None:
+        raise PaymentError(f"Order {order.number} has no authorized payment to capture (its "
+                           f"payment is {order.get_payment_status_display().lower()}).",
+                           code="not_authorized")
+    payment = capture_payment(payment=payment, actor=actor)
+    return f"Order {order.number}: captured {payment.money('captured_amount')}."
+
+
+def release_order(order: Order, *, actor) -> str:
+    order_services.release_hold(order_id=order.pk, actor=actor)
+    return f"Order {order.number} released from the fraud hold."
+
+
+def refusal_message(order: Order, error: ShopError) -> str:
+    return error.message if order.number in error.message \
+        else f"Order {order.number}: {error.message}"
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=300, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text="Shown on the order's timeline.")
+
+
+# --- Order page: inlines --------------------------------------------------------------------
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """A part of a record shown on its page: never added, changed or deleted here. Anyone
+    who may view the record (``view_permission``) sees it."""
+
     extra = 0
     can_delete = False
+    view_permission = ""
 
     def has_add_permission(self, request, obj=None):
         return False
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("allocations__stock_level__warehouse")
+    def has_change_permission(self, request, obj=None):
+        return False
 
-    @admin.display(description="Allocated")
-    def allocated_from(self, line):
-        allocations = list(line.allocations.all())
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm(self.view_permission)
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    view_permission = "orders.view_order"
+    fields = ("sku", "description", "quantity", "quantity_fulfilled", "unit_price_money",
+              "discount_money", "tax_money", "total_money", "allocated_from")
+    readonly_fields = fields
+    verbose_name_plural = "lines"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order").prefetch_related(
+            "allocations__stock_level__warehouse")
+
+    @admin.display(description="Item")
+    def description(self, line: OrderLine) -> str:
+        return line.description
+
+    @admin.display(description="Unit price")
+    def unit_price_money(self, line: OrderLine) -> str:
+        return money(line.unit_price, line.order.currency)
+
+    @admin.display(description="Discount")
+    def discount_money(self, line: OrderLine) -> str:
+        return money(line.discount_amount, line.order.currency)
+
+    @admin.display(description="Tax")
+    def tax_money(self, line: OrderLine) -> str:
+        return money(line.tax_amount, line.order.currency)
+
+    @admin.display(description="Total")
+    def total_money(self, line: OrderLine) -> str:
+        return money(line.total, line.order.currency)
+
+    @admin.display(description="Allocated (warehouse)")
+    def allocated_from(self, line: OrderLine) -> str:
+        allocations = sorted(line.allocations.all(), key=lambda a: a.stock_level.warehouse.code)
         if not allocations:
             return "—"
         return ", ".join(f"{a.quantity} at {a.stock_level.warehouse.code}" for a in allocations)
 
 
-class OrderEventInline(admin.TabularInline):
-    model = OrderEvent
-    fields = ("created_at", "type", "message", "actor")
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    view_permission = "payments.view_payment"
+    fields = ("created_at", "gateway", "state", "amount_money", "captured_money",
+              "refunded_money", "card_label", "gateway_reference", "gateway_calls")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
+    show_change_link = True
     ordering = ("created_at", "pk")
 
-    def has_add_permission(self, request, obj=None):
-        return False
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related(
+            Prefetch("calls", queryset=GatewayCall.objects.order_by("created_at", "pk")))
+
+    @admin.display(description="Amount")
+    def amount_money(self, payment: Payment) -> str:
+        return str(payment.money("amount"))
+
+    @admin.display(description="Captured")
+    def captured_money(self, payment: Payment) -> str:
+        return str(payment.money("captured_amount"))
+
+    @admin.display(description="Refunded")
+    def refunded_money(self, payment: Payment) -> str:
+        return str(payment.money("refunded_amount"))
+
+    @admin.display(description="Gateway calls")
+    def gateway_calls(self, payment: Payment):
+        calls = list(payment.calls.all())
+        if not calls:
+            return "—"
+        return format_html('<ul class="gateway-calls">{}</ul>', format_html_join(
+            "", "<li>{} {}: {}{}</li>",
+            ((call.get_kind_display(), money(call.amount, call.currency),
+              call.get_outcome_display().lower(), f" ({call.error})" if call.error else "")
+             for call in calls)))
+
+
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    view_permission = "orders.view_order"
+    fields = ("created_at", "type", "message", "actor")
+    readonly_fields = fields
+    ordering = ("created_at", "pk")
+    verbose_name_plural = "timeline"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
 
 
 class RiskFilter(admin.SimpleListFilter):
@@ -76,6 +233,9 @@ class RiskFilter(admin.SimpleListFilter):
         return queryset.filter(risk=self.value()) if self.value() else queryset
 
 
+# --- Orders ---------------------------------------------------------------------------------
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ("number", "placed_at", "email", "customer", "total_money", "status",
@@ -83,155 +243,212 @@ class OrderAdmin(admin.ModelAdmin):
     list_filter = ("status", "payment_status", "fulfillment_status", RiskFilter, "placed_at")
     list_select_related = ("user",)
     search_fields = ("number", "email", "lines__sku")
-    search_help_text = "Order number, email or a SKU in the order."
+    search_help_text = "Order number, email, or the SKU of a line."
     date_hierarchy = "placed_at"
     ordering = ("-placed_at", "-pk")
-    actions = ["cancel_orders", "capture_payments", "release_holds"]
-    inlines = [OrderLineInline, OrderEventInline]
+    actions = ["cancel_orders", "cancel_held_orders", "capture_payments", "release_holds"]
+    inlines = [OrderLineInline, PaymentInline, OrderEventInline]
     fieldsets = (
-        (None, {"fields": ("number", "token", "placed_at", "email", "user", "customer_ip")}),
+        (None, {"fields": ("number", "placed_at", "email", "customer", "customer_ip")}),
         ("Status", {"fields": ("status", "payment_status", "fulfillment_status",
                                "payment_due_by", "paid_at", "canceled_at")}),
-        ("Fraud screening", {"fields": ("risk", "risk_score", "risk_reasons_text")}),
-        ("Totals", {"fields": ("currency", "prices_include_tax", "subtotal", "discount_amount",
-                               "voucher_code", "shipping_amount", "tax_amount", "total")}),
-        ("Delivery", {"fields": ("shipping_method_name", "pickup_warehouse",
-                                 "delivery_earliest", "delivery_latest", "shipping_lines",
-                                 "billing_lines", "customer_note")}),
-        ("Payments", {"fields": ("payments_table",)}),
+        ("Fraud screening", {"fields": ("risk_flag", "risk_score", "risk_reasons_text")}),
+        ("Totals", {"fields": ("subtotal_money", "discount_money", "voucher_used",
+                               "shipping_money", "tax_money", "total_money",
+                               "prices_include_tax")}),
+        ("Delivery", {"fields": ("shipping_method_name", "pickup_warehouse", "delivery_window",
+                                 "shipping_lines", "billing_lines", "customer_note")}),
     )
     change_form_template = "admin/orders/order/change_form.html"
+    Media = AdminMedia
 
     def get_readonly_fields(self, request, obj=None):
-        names = [name for _, options in self.fieldsets for name in options["fields"]]
-        return names
-
-    def has_add_permission(self, request):
-        return False  # orders come from checkout
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # orders are records; cancel instead
+        return [name for _, options in self.fieldsets for name in options["fields"]]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related(
-            "user", "shipping_address", "billing_address", "pickup_warehouse")
+            "user", "shipping_address", "billing_address", "pickup_warehouse", "voucher")
+
+    # Orders are records: they come from checkout and change only through the services
+    # behind the actions below, so the page is view-only (no Save button).
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_cancel_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("orders.change_order")
+
+    def has_capture_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("orders.change_order")
+
+    def has_release_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("orders.change_order")
+
+    # --- columns and fields ---------------------------------------------------------------
 
     @admin.display(description="Customer", ordering="user__username")
-    def customer(self, order):
+    def customer(self, order: Order) -> str:
         return order.user.get_username() if order.user_id else "Guest"
 
     @admin.display(description="Total", ordering="total")
-    def total_money(self, order):
-        return str(Money(order.total, order.currency))
+    def total_money(self, order: Order) -> str:
+        return str(order.money("total"))
+
+    @admin.display(description="Subtotal")
+    def subtotal_money(self, order: Order) -> str:
+        return str(order.money("subtotal"))
+
+    @admin.display(description="Discount")
+    def discount_money(self, order: Order) -> str:
+        return str(order.money("discount_amount"))
+
+    @admin.display(description="Shipping")
+    def shipping_money(self, order: Order) -> str:
+        return str(order.money("shipping_amount"))
+
+    @admin.display(description="Tax")
+    def tax_money(self, order: Order) -> str:
+        return str(order.money("tax_amount"))
+
+    @admin.display(description="Voucher")
+    def voucher_used(self, order: Order):
+        if not order.voucher_code:
+            return "—"
+        if order.voucher_id is None:  # the voucher was deleted since; the code stays
+            return order.voucher_code
+        return format_html('<a href="{}">{}</a> ({})',
+                           reverse("admin:orders_voucher_change", args=[order.voucher_id]),
+                           order.voucher_code, order.voucher.describe())
 
     @admin.display(description="Risk", ordering="risk_score")
-    def risk_flag(self, order):
+    def risk_flag(self, order: Order):
         if order.risk == Order.Risk.HELD:
-            return format_html('<strong style="color:#b42318">HELD ({})</strong><br>{}',
-                               order.risk_score, "; ".join(order.risk_reasons))
+            return format_html(
+                '<span class="order-risk order-risk--held">Held for review · score {}</span>'
+                '<span class="order-risk-reasons">{}</span>',
+                order.risk_score, "; ".join(order.risk_reasons) or "No reason recorded")
         if order.risk == Order.Risk.RELEASED:
-            return f"Released ({order.risk_score})"
-        return str(order.risk_score)
+            return format_html('<span class="order-risk order-risk--released">Released · '
+                               'score {}</span>', order.risk_score)
+        return format_html('<span class="order-risk">Normal · score {}</span>',
+                           order.risk_score)
 
     @admin.display(description="Reasons")
-    def risk_reasons_text(self, order):
+    def risk_reasons_text(self, order: Order) -> str:
         return "; ".join(order.risk_reasons) or "—"
 
-    @admin.display(description="Ship to")
-    def shipping_lines(self, order):
-        if not order.shipping_address:
+    @admin.display(description="Delivery window")
+    def delivery_window(self, order: Order) -> str:
+        if not order.delivery_earliest:
             return "—"
-        return format_html_join(mark_safe("<br>"), "{}",  # noqa: S308
-                                ((line,) for line in order.shipping_address.lines()))
+        if order.delivery_latest and order.delivery_latest != order.delivery_earliest:
+            return f"{order.delivery_earliest:%d %b %Y} – {order.delivery_latest:%d %b %Y}"
+        return f"{order.delivery_earliest:%d %b %Y}"
+
+    @staticmethod
+    def _address(address):
+        if address is None:
+            return "—"
+        return format_html('<address class="order-address">{}</address>', format_html_join(
+            mark_safe("<br>"), "{}", ((line,) for line in address.lines())))  # noqa: S308
+
+    @admin.display(description="Ship to")
+    def shipping_lines(self, order: Order):
+        return self._address(order.shipping_address)
 
     @admin.display(description="Bill to")
-    def billing_lines(self, order):
-        return format_html_join(mark_safe("<br>"), "{}",  # noqa: S308
-                                ((line,) for line in order.billing_address.lines()))
+    def billing_lines(self, order: Order):
+        return self._address(order.billing_address)
 
-    @admin.display(description="Payments")
-    def payments_table(self, order):
-        rows = [(
-            reverse("admin:payments_payment_change", args=[p.pk]), p.get_gateway_display(),
-            p.get_state_display(), str(p.money("amount")), str(p.money("captured_amount")),
-            str(p.money("refunded_amount")), p.card_label or "—", p.gateway_reference or "—",
-        ) for p in order.payments.order_by("created_at", "pk")]
-        if not rows:
-            return "No payment yet."
-        body = format_html_join("", "<tr><td><a href='{}'>{}</a></td><td>{}</td><td>{}</td>"
-                                    "<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
-        return format_html("<table><thead><tr><th>Gateway</th><th>State</th><th>Amount</th>"
-                           "<th>Captured</th><th>Refunded</th><th>Card</th><th>Reference</th>"
-                           "</tr></thead><tbody>{}</tbody></table>", body)
+    # --- list actions: each calls a service per order; refusals become messages ----------
 
-    # --- Actions: each calls a service; refusals become messages. -------------------------
-
-    def has_manage_permission(self, request) -> bool:
-        return request.user.has_perm("orders.change_order")
-
-    def _each(self, request, orders, verb: str, run) -> None:
-        done = 0
-        for order in orders:
+    def _each(self, request, queryset, run) -> None:
+        for order in queryset.order_by("pk"):
             try:
-                run(order)
-                done += 1
+                message = run(order)
             except ShopError as error:
-                self.message_user(request, f"Order {order.number}: {error.message}",
-                                  messages.ERROR)
-        if done:
-            self.message_user(request, f"{verb} {done} order(s).", messages.SUCCESS)
+                self.message_user(request, refusal_message(order, error), messages.ERROR)
+            else:
+                self.message_user(request, message, messages.SUCCESS)
 
-    @admin.action(description="Cancel (void or refund, release stock)",
-                  permissions=["manage"])
+    @admin.action(description="Cancel order (void or refund, release stock)",
+                  permissions=["cancel"])
     def cancel_orders(self, request, queryset):
-        self._each(request, queryset, "Canceled", lambda order: cancel_and_settle(
-            order=order, reason=f"Canceled by {request.user.get_username()}.",
-            actor=request.user))
+        reason = f"Canceled by {request.user.get_username()}."
+        self._each(request, queryset, lambda order: cancel_order_and_settle(
+            order, reason=reason, actor=request.user))
 
-    @admin.action(description="Capture authorized payment", permissions=["manage"])
+    @admin.action(description="Cancel held order (failed fraud review)", permissions=["cancel"])
+    def cancel_held_orders(self, request, queryset):
+        reason = f"Canceled after fraud review by {request.user.get_username()}."
+        self._each(request, queryset, lambda order: cancel_held_order(
+            order, reason=reason, actor=request.user))
+
+    @admin.action(description="Capture authorized payment", permissions=["capture"])
     def capture_payments(self, request, queryset):
-        self._each(request, queryset, "Captured the payment of",
-                   lambda order: capture_order_payment(order, request.user))
+        self._each(request, queryset,
+                   lambda order: capture_order_payment(order, actor=request.user))
 
-    @admin.action(description="Release from fraud hold", permissions=["manage"])
+    @admin.action(description="Release from fraud hold", permissions=["release"])
     def release_holds(self, request, queryset):
-        self._each(request, queryset, "Released",
-                   lambda order: services.release_hold(order_id=order.pk, actor=request.user))
+        self._each(request, queryset, lambda order: release_order(order, actor=request.user))
+
+    # --- buttons on the order page --------------------------------------------------------
 
     def get_urls(self):
-        custom = [
-            path("<int:pk>/cancel/", self.admin_site.admin_view(self.cancel_view),
-                 name="orders_order_cancel"),
-            path("<int:pk>/do/<str:operation>/", self.admin_site.admin_view(self.operation_view),
-                 name="orders_order_operation"),
-            path("<int:pk>/invoice.pdf", self.admin_site.admin_view(self.invoice_view),
-                 name="orders_order_invoice"),
+        def view(function):
+            return self.admin_site.admin_view(function)
+
+        return [
+            path("<int:pk>/cancel/", view(self.cancel_view), name="orders_order_cancel"),
+            path("<int:pk>/capture/", view(self.capture_view), name="orders_order_capture"),
+            path("<int:pk>/release/", view(self.release_view), name="orders_order_release"),
+            path("<int:pk>/invoice.pdf", view(self.invoice_view), name="orders_order_invoice"),
+            *super().get_urls(),
         ]
-        return custom + super().get_urls()
 
-    def _order_for_operation(self, request, pk) -> Order:
-        if not self.has_manage_permission(request):
-            raise PermissionDenied
-        return get_object_or_404(Order, pk=pk)
+    def render_change_form(self, request, context, add=False, change=False, form_url="",
+                           obj=None):
+        if obj is not None:
+            is_open = obj.status == Order.Status.OPEN
+            context["order_tools"] = {
+                "invoice": obj.payment_status != Order.PaymentStatus.UNPAID,
+                "cancel": is_open and self.has_cancel_permission(request, obj),
+                "capture": (is_open and obj.payment_status == Order.PaymentStatus.AUTHORIZED
+                            and self.has_capture_permission(request, obj)),
+                "release": is_open and obj.is_held and self.has_release_permission(request, obj),
+                "held": obj.is_held,
+            }
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def operation_view(self, request, pk: int, operation: str):
-        order = self._order_for_operation(request, pk)
-        if request.method != "POST":
-            return HttpResponseRedirect(reverse("admin:orders_order_change", args=[pk]))
-        runs = {
-            "capture": (lambda: capture_order_payment(order, request.user), "Payment captured."),
-            "release": (lambda: services.release_hold(order_id=order.pk, actor=request.user),
-                        "Order released from the fraud hold."),
-        }
-        if operation not in runs:
-            raise PermissionDenied
-        run, success = runs[operation]
-        try:
-            run()
-            self.message_user(request, success, messages.SUCCESS)
-        except ShopError as error:
-            self.message_user(request, error.message, messages.ERROR)
+    def _order_page(self, pk: int) -> HttpResponseRedirect:
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[pk]))
+
+    def _button(self, request, pk: int, *, allowed: bool, run):
+        """A POST from a button on the order page: run one operation, report, go back."""
+        if not allowed:
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        order = get_object_or_404(Order, pk=pk)
+        try:
+            self.message_user(request, run(order), messages.SUCCESS)
+        except ShopError as error:
+            self.message_user(request, refusal_message(order, error), messages.ERROR)
+        return self._order_page(pk)
+
+    def capture_view(self, request, pk: int):
+        return self._button(request, pk, allowed=self.has_capture_permission(request),
+                            run=lambda order: capture_order_payment(order, actor=request.user))
+
+    def release_view(self, request, pk: int):
+        return self._button(request, pk, allowed=self.has_release_permission(request),
+                            run=lambda order: release_order(order, actor=request.user))
 
     def invoice_view(self, request, pk: int):
         if not self.has_view_permission(request):
@@ -239,117 +456,266 @@ class OrderAdmin(admin.ModelAdmin):
         return invoice_response(get_object_or_404(Order, pk=pk))
 
     def cancel_view(self, request, pk: int):
-        order = self._order_for_operation(request, pk)
-        form = CancelForm(request.POST if request.method == "POST" else None)
+        """Ask for a reason, then cancel through ``cancel_and_settle``. A held order is
+        canceled as "failed fraud review" (refused if someone released it meanwhile)."""
+        if not self.has_cancel_permission(request):
+            raise PermissionDenied
+        order = get_object_or_404(Order, pk=pk)
+        held = order.risk == Order.Risk.HELD
+        initial = {"reason": "Did not pass fraud review."} if held else {}
+        form = CancelForm(request.POST if request.method == "POST" else None, initial=initial)
         if form.is_bound and form.is_valid():
+            cancel = cancel_held_order if held else cancel_order_and_settle
             try:
-                cancel_and_settle(order=order, reason=form.cleaned_data["reason"],
-                                  actor=request.user)
+                message = cancel(order, reason=form.cleaned_data["reason"], actor=request.user)
             except ShopError as error:
-                form.add_error(None, error.message)
+                self.message_user(request, refusal_message(order, error), messages.ERROR)
             else:
-                self.message_user(request, f"Order {order.number} canceled.", messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:orders_order_change", args=[pk]))
+                self.message_user(request, message, messages.SUCCESS)
+            return self._order_page(pk)
         context = {
-            **self.admin_site.each_context(request), "title": f"Cancel order {order.number}",
-            "opts": self.opts, "original": order, "form": form, "has_view_permission": True,
+            **self.admin_site.each_context(request),
+            "title": f"Cancel {'held ' if held else ''}order {order.number}",
+            "opts": self.opts,
+            "original": order,
+            "form": form,
+            "has_view_permission": self.has_view_permission(request, order),
             "submit_label": "Cancel the order",
-            "intro": "Uncaptured payments are voided and captured ones refunded in full; the "
-                     "order's stock is released. The customer is emailed.",
+            "intro": self._cancel_summary(order),
         }
         return TemplateResponse(request, SERVICE_FORM_TEMPLATE, context)
 
-
-class CancelForm(forms.Form):
-    reason = forms.CharField(max_length=300, widget=forms.Textarea(attrs={"rows": 3}),
-                             help_text="Shown on the order's timeline.")
-
-
-def capture_order_payment(order: Order, actor) -> None:
-    payment = order.payments.filter(state=Payment.State.AUTHORIZED).first()
-    if payment is None:
-        raise ShopError(f"Order {order.number} has no authorized payment to capture.")
-    capture_payment(payment=payment, actor=actor)
+    @staticmethod
+    def _cancel_summary(order: Order) -> str:
+        payments = list(order.payments.all())
+        refund = sum((p.refundable_amount for p in payments if p.state in REFUNDABLE), 0)
+        voids = [p for p in payments if p.state in SETTLEABLE]
+        parts = []
+        if refund:
+            parts.append(f"refunds {money(refund, order.currency)} to the original payment "
+                         "method")
+        if voids:
+            parts.append("voids the payment that is not captured yet")
+        parts.append("releases the stock allocated to it and emails the shopper")
+        return f"Canceling order {order.number} (total {order.money('total')}) " \
+               f"{', '.join(parts)}. This cannot be undone."
 
 
 # --- Payments -------------------------------------------------------------------------------
 
 
-class GatewayCallInline(admin.TabularInline):
+class GatewayCallInline(ReadOnlyInline):
     model = GatewayCall
-    fields = ("created_at", "kind", "amount", "currency", "idempotency_key", "outcome",
-              "gateway_reference", "error", "completed_at")
+    view_permission = "payments.view_payment"
+    fields = ("created_at", "kind", "amount_money", "idempotency_key", "outcome",
+              "gateway_reference", "error_text", "completed_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
+    ordering = ("created_at", "pk")
+    verbose_name_plural = "gateway calls"
 
-    def has_add_permission(self, request, obj=None):
-        return False
+    @admin.display(description="Amount")
+    def amount_money(self, call: GatewayCall) -> str:
+        return money(call.amount, call.currency)
+
+    @admin.display(description="Error")
+    def error_text(self, call: GatewayCall) -> str:
+        if not call.error:
+            return "—"
+        return f"{call.error} ({call.error_code})" if call.error_code else call.error
+
+
+class RefundForm(forms.Form):
+    amount = forms.CharField(max_length=20)
+    reason = forms.CharField(max_length=300, help_text="Shown on the order's timeline.")
+
+    def __init__(self, *args, payment: Payment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.payment = payment
+        self.fields["amount"].label = f"Amount ({payment.currency})"
+        self.fields["amount"].initial = payment.refundable_amount
+        self.fields["amount"].help_text = (
+            f"At most {payment.money('refundable_amount')}: captured "
+            f"{payment.money('captured_amount')}, already refunded "
+            f"{payment.money('refunded_amount')}.")
+
+    def clean_amount(self):
+        try:
+            amount = parse_amount(self.cleaned_data["amount"])
+        except ValueError:
+            raise forms.ValidationError("Enter an amount, like 12.50.") from None
+        if amount <= 0:
+            raise forms.ValidationError("Enter an amount above zero.")
+        if amount != quantize(amount, self.payment.currency):
+            raise forms.ValidationError("Enter the amount in whole cents.")
+        if amount > self.payment.refundable_amount:
+            raise forms.ValidationError(
+                f"At most {self.payment.money('refundable_amount')} can be refunded on this "
+                "payment.")
+        return amount
 
 
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "order_link", "gateway", "state", "amount", "captured_amount",
-                    "refunded_amount", "card_label")
-    list_filter = ("gateway", "state")
+    list_display = ("created_at", "order_link", "gateway", "state", "amount_money",
+                    "captured_money", "refunded_money", "card_label")
+    list_filter = ("gateway", "state", "created_at")
     list_select_related = ("order",)
     search_fields = ("order__number", "gateway_reference", "card_last4")
+    search_help_text = "Order number, gateway reference or the card's last four digits."
+    date_hierarchy = "created_at"
     ordering = ("-created_at", "-pk")
     inlines = [GatewayCallInline]
-    actions = ["capture_selected", "void_selected"]
+    actions = ["capture_selected", "void_selected", "refund_selected"]
+    fieldsets = (
+        (None, {"fields": ("order_link", "gateway", "state", "manual_capture", "created_at",
+                           "updated_at")}),
+        ("Amounts", {"fields": ("amount_money", "captured_money", "refunded_money",
+                                "refundable_money")}),
+        ("Card and gateway", {"fields": ("card_label", "gateway_reference", "risk_level",
+                                         "error")}),
+    )
     change_form_template = "admin/payments/payment/change_form.html"
-    exclude = ("client_secret",)
+    Media = AdminMedia
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Payment._meta.fields if f.name != "client_secret"]
+        return [name for _, options in self.fieldsets for name in options["fields"]]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order")
 
     def has_add_permission(self, request):
-        return False
+        return False  # payments are started by checkout
+
+    def has_change_permission(self, request, obj=None):
+        return False  # moved only by the capture / void / refund services
 
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def has_manage_permission(self, request) -> bool:
+    def has_capture_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("payments.change_payment")
+
+    def has_void_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("payments.change_payment")
+
+    def has_refund_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("payments.change_payment")
 
     @admin.display(description="Order", ordering="order__number")
-    def order_link(self, payment):
+    def order_link(self, payment: Payment):
         return format_html('<a href="{}">{}</a>',
                            reverse("admin:orders_order_change", args=[payment.order_id]),
                            payment.order.number)
 
-    def _each(self, request, payments, verb, run):
-        done = 0
-        for payment in payments:
+    @admin.display(description="Amount", ordering="amount")
+    def amount_money(self, payment: Payment) -> str:
+        return str(payment.money("amount"))
+
+    @admin.display(description="Captured", ordering="captured_amount")
+    def captured_money(self, payment: Payment) -> str:
+        return str(payment.money("captured_amount"))
+
+    @admin.display(description="Refunded", ordering="refunded_amount")
+    def refunded_money(self, payment: Payment) -> str:
+        return str(payment.money("refunded_amount"))
+
+    @admin.display(description="Refundable")
+    def refundable_money(self, payment: Payment) -> str:
+        return str(payment.money("refundable_amount"))
+
+    # --- list actions ---------------------------------------------------------------------
+
+    def _each(self, request, queryset, run, done: str) -> None:
+        for payment in queryset.order_by("pk"):
             try:
                 run(payment)
-                done += 1
             except ShopError as error:
                 self.message_user(request, f"Payment of order {payment.order.number}: "
                                            f"{error.message}", messages.ERROR)
-        if done:
-            self.message_user(request, f"{verb} {done} payment(s).", messages.SUCCESS)
+            else:
+                self.message_user(request, f"Payment of order {payment.order.number} {done}.",
+                                  messages.SUCCESS)
 
-    @admin.action(description="Capture", permissions=["manage"])
+    @admin.action(description="Capture authorized payment", permissions=["capture"])
     def capture_selected(self, request, queryset):
-        self._each(request, queryset, "Captured",
-                   lambda p: capture_payment(payment=p, actor=request.user))
+        self._each(request, queryset,
+                   lambda payment: capture_payment(payment=payment, actor=request.user),
+                   "captured")
 
-    @admin.action(description="Void (cancel before capture)", permissions=["manage"])
+    @admin.action(description="Void (cancel before capture)", permissions=["void"])
     def void_selected(self, request, queryset):
-        self._each(request, queryset, "Voided",
-                   lambda p: void_payment(payment=p, actor=request.user))
+        self._each(request, queryset,
+                   lambda payment: void_payment(payment=payment, actor=request.user), "voided")
+
+    @admin.action(description="Refund…", permissions=["refund"])
+    def refund_selected(self, request, queryset):
+        selected = list(queryset.values_list("pk", flat=True)[:2])
+        if len(selected) != 1:
+            self.message_user(request, "Refund one payment at a time: select just one.",
+                              messages.ERROR)
+            return None
+        return HttpResponseRedirect(reverse("admin:payments_payment_refund", args=selected))
+
+    # --- buttons and the refund page ------------------------------------------------------
 
     def get_urls(self):
+        def view(function):
+            return self.admin_site.admin_view(function)
+
         return [
-            path("<int:pk>/refund/", self.admin_site.admin_view(self.refund_view),
-                 name="payments_payment_refund"),
-        ] + super().get_urls()
+            path("<int:pk>/capture/", view(self.capture_view), name="payments_payment_capture"),
+            path("<int:pk>/void/", view(self.void_view), name="payments_payment_void"),
+            path("<int:pk>/refund/", view(self.refund_view), name="payments_payment_refund"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="",
+                           obj=None):
+        if obj is not None:
+            context["payment_tools"] = {
+                "capture": obj.state == State.AUTHORIZED
+                and self.has_capture_permission(request, obj),
+                "void": obj.state in SETTLEABLE and self.has_void_permission(request, obj),
+                "refund": (obj.state in REFUNDABLE and obj.refundable_amount > 0
+                           and self.has_refund_permission(request, obj)),
+            }
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _payment_page(self, pk: int) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:payments_payment_change", args=[pk]))
+
+    def _button(self, request, pk: int, *, allowed: bool, run, done: str):
+        if not allowed:
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        payment = get_object_or_404(Payment, pk=pk)
+        try:
+            run(payment)
+        except ShopError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(request, done, messages.SUCCESS)
+        return self._payment_page(pk)
+
+    def capture_view(self, request, pk: int):
+        return self._button(
+            request, pk, allowed=self.has_capture_permission(request), done="Payment captured.",
+            run=lambda payment: capture_payment(payment=payment, actor=request.user))
+
+    def void_view(self, request, pk: int):
+        return self._button(
+            request, pk, allowed=self.has_void_permission(request), done="Payment voided.",
+            run=lambda payment: void_payment(payment=payment, actor=request.user))
 
     def refund_view(self, request, pk: int):
-        if not self.has_manage_permission(request):
+        if not self.has_refund_permission(request):
             raise PermissionDenied
         payment = get_object_or_404(Payment.objects.select_related("order"), pk=pk)
+        if payment.state not in REFUNDABLE or payment.refundable_amount <= 0:
+            self.message_user(request, f"This payment is {payment.get_state_display().lower()}"
+                                       "; there is nothing to refund.", messages.ERROR)
+            return self._payment_page(pk)
         form = RefundForm(request.POST if request.method == "POST" else None, payment=payment)
         if form.is_bound and form.is_valid():
             try:
@@ -359,55 +725,50 @@ class PaymentAdmin(admin.ModelAdmin):
                 form.add_error("amount", error.message)
             else:
                 refunded = Money(form.cleaned_data["amount"], payment.currency)
-                self.message_user(request, f"Refunded {refunded}.", messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:payments_payment_change",
-                                                    args=[pk]))
+                self.message_user(request, f"Refunded {refunded} on order "
+                                           f"{payment.order.number}.", messages.SUCCESS)
+                return self._payment_page(pk)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Refund payment of order {payment.order.number}",
-            "opts": self.opts, "original": payment, "form": form, "has_view_permission": True,
+            "title": f"Refund a payment of order {payment.order.number}",
+            "opts": self.opts,
+            "original": payment,
+            "form": form,
+            "has_view_permission": self.has_view_permission(request, payment),
             "submit_label": "Refund",
-            "intro": f"Captured {payment.money('captured_amount')}, refunded so far "
-                     f"{payment.money('refunded_amount')}. The refund goes back to the "
-                     "original payment method.",
+            "intro": f"The refund goes back to the original payment method "
+                     f"({payment.card_label or payment.get_gateway_display()}). It does not "
+                     "cancel the order or return stock.",
         }
         return TemplateResponse(request, SERVICE_FORM_TEMPLATE, context)
 
 
-class RefundForm(forms.Form):
-    amount = forms.CharField(max_length=20, help_text="At most what was captured and not yet "
-                                                      "refunded.")
-    reason = forms.CharField(max_length=300)
-
-    def __init__(self, *args, payment: Payment, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.payment = payment
-        self.fields["amount"].initial = payment.refundable_amount
-
-    def clean_amount(self) -> Decimal:
-        try:
-            amount = Decimal(self.cleaned_data["amount"].strip().replace(",", ""))
-        except InvalidOperation:
-            raise forms.ValidationError("Enter an amount, like 12.50.") from None
-        if not amount.is_finite() or amount <= 0:
-            raise forms.ValidationError("Enter an amount above zero.")
-        if amount > self.payment.refundable_amount:
-            raise forms.ValidationError(
-                f"At most {self.payment.money('captured_amount')} minus "
-                f"{self.payment.money('refunded_amount')} already refunded can be refunded.")
-        return amount
+# --- Stripe events --------------------------------------------------------------------------
 
 
 @admin.register(StripeEvent)
 class StripeEventAdmin(admin.ModelAdmin):
-    list_display = ("received_at", "type", "event_id", "object_id", "processed_at", "result")
-    list_filter = ("type",)
+    """The webhook log: each event stored once by its id, with what processing made of it."""
+
+    list_display = ("event_id", "type", "object_id", "received_at", "processed_at", "result")
+    list_filter = ("type", "received_at")
     search_fields = ("event_id", "object_id")
-    readonly_fields = ("event_id", "type", "object_id", "payload", "received_at",
-                       "processed_at", "result")
+    search_help_text = "Event id, or the id of the object it is about (a PaymentIntent)."
+    date_hierarchy = "received_at"
+    fields = ("event_id", "type", "object_id", "received_at", "processed_at", "result",
+              "payload_json")
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Payload")
+    def payload_json(self, event: StripeEvent):
+        return format_html('<pre class="stripe-payload">{}</pre>',
+                           json.dumps(event.payload, indent=2, sort_keys=True))
