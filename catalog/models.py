@@ -79,6 +79,9 @@ class Product(models.Model):
     tags = models.CharField(max_length=500, blank=True, help_text="Comma-separated.")
     is_published = models.BooleanField(default=False, db_index=True)
     is_featured = models.BooleanField(default=False)
+    final_sale = models.BooleanField(
+        default=False, help_text="Final sale: bought as is, not returnable. Orders keep the "
+                                 "flag they were placed with.")
     seo_title = models.CharField(max_length=70, blank=True)
     seo_description = models.CharField(max_length=160, blank=True)
     search_vector = SearchVectorField(null=True, editable=False)

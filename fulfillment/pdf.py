@@ -20,21 +20,38 @@ def _address_lines(address) -> list[str]:
 
 def shipping_label_pdf(*, shipment, tracking_number: str, service: str,
                        weight_grams: int) -> bytes:
+    """An outbound parcel's label: from the shipment's warehouse to the order's address."""
+    warehouse = shipment.warehouse
+    return label_pdf(
+        sender=[settings.SHOP_NAME, *warehouse_lines(warehouse)],
+        recipient=_address_lines(shipment.order.shipping_address),
+        tracking_number=tracking_number, service=service,
+        footer=[f"Order {shipment.order.number} · Shipment {shipment.number}",
+                f"Weight {weight_grams / 1000:.2f} kg"])
+
+
+def warehouse_lines(warehouse) -> list[str]:
+    return [line for line in (warehouse.name, warehouse.address_line1, warehouse.address_line2,
+                              f"{warehouse.city} {warehouse.postal_code}".strip(),
+                              warehouse.country_code) if line]
+
+
+def label_pdf(*, sender: list[str], recipient: list[str], tracking_number: str, service: str,
+              footer: list[str]) -> bytes:
+    """A 4x6 inch label: sender, recipient in large type, a Code 128 barcode of the tracking
+    number with the number printed under it, and footer lines (references, weight)."""
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer, pagesize=LABEL_SIZE)
     page.setTitle(f"Label {tracking_number}")
     width, height = LABEL_SIZE
     margin = 0.2 * inch
-    warehouse = shipment.warehouse
     # Sender
     page.setFont("Helvetica-Bold", 8)
     page.drawString(margin, height - margin - 8, "FROM")
     page.setFont("Helvetica", 8)
-    sender = [settings.SHOP_NAME, warehouse.name, warehouse.address_line1,
-              f"{warehouse.city} {warehouse.postal_code}".strip(), warehouse.country_code]
     y = height - margin - 18
     for line in filter(None, sender):
-        page.drawString(margin, y, line)
+        page.drawString(margin, y, line[:60])
         y -= 10
     page.setFont("Helvetica-Bold", 20)
     page.drawRightString(width - margin, height - margin - 20, service.upper())
@@ -45,7 +62,7 @@ def shipping_label_pdf(*, shipment, tracking_number: str, service: str,
     page.drawString(margin, y, "SHIP TO")
     y -= 16
     page.setFont("Helvetica-Bold", 13)
-    for line in _address_lines(shipment.order.shipping_address):
+    for line in recipient:
         page.drawString(margin + 6, y, line[:40])
         y -= 16
     page.line(margin, y - 2, width - margin, y - 2)
@@ -57,9 +74,10 @@ def shipping_label_pdf(*, shipment, tracking_number: str, service: str,
     page.setFont("Courier-Bold", 14)
     page.drawCentredString(width / 2, 1.05 * inch, tracking_number)
     page.setFont("Helvetica", 8)
-    page.drawString(margin, 0.6 * inch, f"Order {shipment.order.number} · Shipment "
-                                        f"{shipment.number}")
-    page.drawString(margin, 0.45 * inch, f"Weight {weight_grams / 1000:.2f} kg")
+    y = 0.6 * inch
+    for line in footer:
+        page.drawString(margin, y, line)
+        y -= 0.15 * inch
     page.showPage()
     page.save()
     return buffer.getvalue()

@@ -388,6 +388,9 @@ class Order(models.Model):
     voucher = models.ForeignKey(Voucher, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="orders")
     voucher_code = models.CharField(max_length=40, blank=True)
+    replaces = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replacements",
+        help_text="A replacement (exchange) order, sent at no charge, for this earlier order.")
     customer_note = models.CharField(max_length=500, blank=True)
     customer_ip = models.GenericIPAddressField(null=True, blank=True)
     risk = models.CharField(max_length=10, choices=Risk.choices, default=Risk.NORMAL)
@@ -461,6 +464,9 @@ class OrderLine(models.Model):
     sku = models.CharField("SKU", max_length=64)
     quantity = models.PositiveIntegerField()
     quantity_fulfilled = models.PositiveIntegerField(default=0)
+    quantity_returned = models.PositiveIntegerField(
+        default=0, help_text="Units that came back on a return and were received.")
+    final_sale = models.BooleanField(default=False, help_text="Not returnable (as sold).")
     unit_price = models.DecimalField(**MONEY)
     discount_amount = models.DecimalField(**MONEY, default=Decimal("0"))
     tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal("0"))
@@ -476,6 +482,9 @@ class OrderLine(models.Model):
             models.CheckConstraint(
                 condition=models.Q(quantity_fulfilled__lte=models.F("quantity")),
                 name="order_line_fulfilled_within_quantity"),
+            models.CheckConstraint(
+                condition=models.Q(quantity_returned__lte=models.F("quantity_fulfilled")),
+                name="order_line_returned_within_fulfilled"),
         ]
 
     def __str__(self) -> str:
@@ -531,6 +540,13 @@ class OrderEvent(models.Model):
         SHIPPED = "shipped", "Shipped"
         TRACKING = "tracking", "Tracking update"
         DELIVERED = "delivered", "Delivered"
+        RETURN_REQUESTED = "return_requested", "Return requested"
+        RETURN_APPROVED = "return_approved", "Return approved"
+        RETURN_REJECTED = "return_rejected", "Return rejected"
+        RETURN_RECEIVED = "return_received", "Return received"
+        RETURN_INSPECTED = "return_inspected", "Return inspected"
+        RETURN_RESTOCKED = "return_restocked", "Returned items restocked"
+        EXCHANGE_CREATED = "exchange_created", "Exchange order created"
         EMAIL_SENT = "email_sent", "Email sent"
         NOTE = "note", "Note"
 

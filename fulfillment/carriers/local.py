@@ -25,9 +25,12 @@ def check_digit(serial: str) -> int:
     return {10: 0, 11: 5}.get(remainder, remainder)
 
 
-def tracking_number_for(serial_number: int, country: str = "US") -> str:
+RETURN_PREFIX = "NR"  # return labels: the same numbering, told apart by the prefix
+
+
+def tracking_number_for(serial_number: int, country: str = "US", *, prefix: str = PREFIX) -> str:
     serial = f"{serial_number % 10**8:08d}"
-    return f"{PREFIX}{serial}{check_digit(serial)}{country.upper()[:2]}"
+    return f"{prefix}{serial}{check_digit(serial)}{country.upper()[:2]}"
 
 
 def is_valid_tracking_number(value: str) -> bool:

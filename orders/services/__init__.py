@@ -26,6 +26,7 @@ from .lifecycle import (
     release_order_stock,
 )
 from .placing import allocate_lines, place_order
+from .returns import place_replacement_order, record_returned
 
 __all__ = [
     "issue_invoice",
@@ -36,5 +37,6 @@ __all__ = [
     "set_shipping_address", "set_shipping_method", "record_event", "cancel_expired_unpaid_order",
     "cancel_order", "expired_unpaid_order_ids", "extend_payment_deadline", "hold_for_review",
     "record_order_event", "record_order_payment", "record_risk", "release_hold",
-    "release_order_stock", "allocate_lines", "place_order",
+    "release_order_stock", "allocate_lines", "place_order", "place_replacement_order",
+    "record_returned",
 ]

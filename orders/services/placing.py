@@ -124,6 +124,7 @@ def _write_lines(order: Order, view) -> list[OrderLine]:
             variant_name=item.variant.title, sku=item.variant.sku, quantity=item.quantity,
             unit_price=price.unit_price, discount_amount=price.discount, tax_rate=price.tax_rate,
             tax_amount=price.tax, total=price.total, weight_grams=item.variant.weight_grams,
+            final_sale=item.product.final_sale,
         ))
     return OrderLine.objects.bulk_create(lines)
 
