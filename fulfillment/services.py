@@ -8,6 +8,7 @@ called inside a transaction: the label purchase is claimed and committed first.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -61,13 +62,17 @@ def _track(shipment: Shipment, status: str, description: str, *, event_id: str =
 # --- Creating shipments ---------------------------------------------------------------------
 
 def create_shipments(*, order_id: int) -> list[Shipment]:
-    """One shipment per warehouse that holds the order's allocations.
+    """One shipment per warehouse for the order's allocated units that no live shipment
+    covers yet.
 
-    Placement already allocated from one warehouse when one could supply everything, and
-    split only lines no single warehouse had; shipments follow those allocations, so the
-    order ships in as few parcels as its stock allows. Nothing happens for an order that is
-    not paid (or authorized), is held for fraud review, is canceled, or already has its
-    shipments: safe to run twice.
+    Placement allocated from the fewest warehouses that cover the order; shipments follow
+    those allocations, so the order ships in as few parcels as its stock allows. Units in a
+    shipment that has not left (pending to label purchased) are covered; units of a
+    canceled shipment stay allocated to the order and are shipped again here; units that
+    left are no longer allocated. New shipments are numbered after the highest existing
+    suffix (numbers are unique, canceled shipments keep theirs). Nothing happens for an
+    order that is not paid (or authorized), is held for fraud review, is canceled, or has
+    every allocated unit in a live shipment: safe to run twice.
     """
     with transaction.atomic():
         order = order_locks.order_for_update(order_id)
@@ -75,34 +80,52 @@ def create_shipments(*, order_id: int) -> list[Shipment]:
                 or order.payment_status not in {Order.PaymentStatus.PAID,
                                                 Order.PaymentStatus.AUTHORIZED}):
             return []
-        if order.shipments.exclude(state=State.CANCELED).exists():
-            return []
+        covered: dict[tuple[int, int], int] = defaultdict(int)
+        for line in ShipmentLine.objects.filter(shipment__order=order,
+                                                shipment__state__in=Shipment.UNSHIPPED):
+            covered[(line.order_line_id, line.stock_level_id)] += line.quantity
         allocations = list(Allocation.objects.filter(order_line__order=order)
                            .select_related("stock_level__warehouse", "order_line")
                            .order_by("stock_level__warehouse__priority", "pk"))
-        by_warehouse: dict[int, list[Allocation]] = defaultdict(list)
+        by_warehouse: dict[int, list[tuple[Allocation, int]]] = defaultdict(list)
         for allocation in allocations:
-            by_warehouse[allocation.stock_level.warehouse_id].append(allocation)
+            uncovered = allocation.quantity - covered[(allocation.order_line_id,
+                                                       allocation.stock_level_id)]
+            if uncovered > 0:
+                by_warehouse[allocation.stock_level.warehouse_id].append(
+                    (allocation, uncovered))
+        if not by_warehouse:
+            return []
         paid_at = order.paid_at or timezone.now()
         promised = paid_at + timedelta(hours=settings.SHOP_SHIP_WITHIN_HOURS)
         carrier = Shipment.Carrier.PICKUP if order.pickup_warehouse_id else \
             settings.SHOP_DEFAULT_CARRIER
+        reshipping = order.shipments.exists()
+        next_suffix = _highest_suffix(order) + 1
         shipments = []
-        for index, group in enumerate(by_warehouse.values(), start=1):
+        for index, group in enumerate(by_warehouse.values(), start=next_suffix):
             shipment = Shipment.objects.create(
                 order=order, number=f"{order.number}-{index}",
-                warehouse=group[0].stock_level.warehouse, carrier=carrier,
+                warehouse=group[0][0].stock_level.warehouse, carrier=carrier,
                 promised_ship_by=promised, estimated_delivery=order.delivery_latest)
             ShipmentLine.objects.bulk_create([
-                ShipmentLine(shipment=shipment, order_line=a.order_line,
-                             stock_level=a.stock_level, quantity=a.quantity) for a in group])
+                ShipmentLine(shipment=shipment, order_line=allocation.order_line,
+                             stock_level=allocation.stock_level, quantity=quantity)
+                for allocation, quantity in group])
             shipments.append(shipment)
-        if shipments:
-            order_services.record_order_event(
-                order_id=order.pk, event_type=OrderEvent.Type.SHIPMENT_CREATED,
-                message=f"{len(shipments)} shipment(s) to prepare: "
-                        + ", ".join(f"{s.number} from {s.warehouse.code}" for s in shipments))
+        order_services.record_order_event(
+            order_id=order.pk, event_type=OrderEvent.Type.SHIPMENT_CREATED,
+            message=f"{len(shipments)} {'new ' if reshipping else ''}shipment(s) to prepare: "
+                    + ", ".join(f"{s.number} from {s.warehouse.code}" for s in shipments))
         return shipments
+
+
+def _highest_suffix(order: Order) -> int:
+    """The largest n of the order's shipment numbers "<order number>-n" (0 when none)."""
+    pattern = re.compile(rf"^{re.escape(order.number)}-(\d+)$")
+    suffixes = [int(match.group(1)) for number in order.shipments.values_list("number", flat=True)
+                if (match := pattern.match(number))]
+    return max(suffixes, default=0)
 
 
 # --- Picking --------------------------------------------------------------------------------

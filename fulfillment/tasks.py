@@ -7,9 +7,10 @@ import logging
 from smtplib import SMTPException
 
 from celery import shared_task
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 
-from orders.models import Order
+from orders.models import Allocation, Order
 from payments import services as payment_services
 from payments.exceptions import GatewayUnavailable
 from payments.models import Payment
@@ -17,7 +18,7 @@ from shop.exceptions import ShopError
 
 from . import services
 from .carriers import CarrierError, get_carrier
-from .models import LabelPurchase, Shipment
+from .models import LabelPurchase, Shipment, ShipmentLine
 from .notifications import send_shipment_email
 
 logger = logging.getLogger(__name__)
@@ -91,15 +92,20 @@ def poll_tracking() -> int:
 
 @shared_task(acks_late=True)
 def sweep_fulfillment_work() -> dict[str, int]:
-    """Beat: shipments for paid orders that have none, labels for packed parcels that have
-    none (a lost task, a worker killed mid-purchase)."""
-    paid_without = list(Order.objects.filter(
-        status=Order.Status.OPEN, fulfillment_status=Order.FulfillmentStatus.UNFULFILLED,
+    """Beat: shipments for paid orders with allocated units no live shipment covers (a lost
+    task, every shipment of the order canceled), labels for packed parcels that have none (a
+    lost task, a worker killed mid-purchase)."""
+    in_live_shipments = (ShipmentLine.objects.filter(
+        order_line_id=OuterRef("order_line_id"), stock_level_id=OuterRef("stock_level_id"),
+        shipment__state__in=Shipment.UNSHIPPED).order_by().values("order_line_id")
+        .annotate(total=Sum("quantity")).values("total"))
+    uncovered = Allocation.objects.filter(order_line__order=OuterRef("pk")).annotate(
+        covered=Coalesce(Subquery(in_live_shipments), 0)).filter(quantity__gt=F("covered"))
+    needing = list(Order.objects.filter(
+        status=Order.Status.OPEN,
         payment_status__in=[Order.PaymentStatus.PAID, Order.PaymentStatus.AUTHORIZED],
-    ).exclude(risk=Order.Risk.HELD).filter(
-        ~Exists(Shipment.objects.filter(order=OuterRef("pk")).exclude(
-            state=Shipment.State.CANCELED))).values_list("pk", flat=True)[:200])
-    for order_id in paid_without:
+    ).exclude(risk=Order.Risk.HELD).filter(Exists(uncovered)).values_list("pk", flat=True)[:200])
+    for order_id in needing:
         create_shipments.delay(order_id)
     unlabeled = list(Shipment.objects.filter(state=Shipment.State.PACKED).exclude(
         carrier=Shipment.Carrier.PICKUP).filter(
@@ -108,4 +114,4 @@ def sweep_fulfillment_work() -> dict[str, int]:
         .values_list("pk", flat=True)[:200])
     for shipment_id in unlabeled:
         purchase_label.delay(shipment_id)
-    return {"shipments": len(paid_without), "labels": len(unlabeled)}
+    return {"shipments": len(needing), "labels": len(unlabeled)}
