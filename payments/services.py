@@ -35,6 +35,9 @@ State = Payment.State
 # new attempt may start. Its own idempotency key keeps the lost one from charging twice.
 IN_FLIGHT_BLOCKS_FOR = timedelta(minutes=2)
 
+# Money is held in these states, so the order has been screened for fraud; a risk level
+# the gateway reports later screens it again.
+SCREENED_STATES = {State.AUTHORIZED, State.CAPTURED, State.PARTIALLY_REFUNDED}
 # What the order's payment status becomes when a payment reaches a state.
 ORDER_STATUS_FOR = {
     State.AUTHORIZED: Order.PaymentStatus.AUTHORIZED,
@@ -296,6 +299,10 @@ def _record(call: GatewayCall, result: GatewayResult, *, actor=None, reason: str
         call.error, call.error_code = result.error[:300], result.error_code[:60]
         call.completed_at = timezone.now()
         call.save()
+        # Stripe rates a payment when it is charged, which may be after our first screening
+        # (a webhook secured it, or the shopper's return link synced it before the charge).
+        risk_changed = bool(result.risk_level) and result.risk_level != payment.risk_level
+        screened_before = payment.state in SCREENED_STATES
         if result.reference and not payment.gateway_reference and call.kind != "refund":
             payment.gateway_reference = result.reference[:100]
         for field in ("card_brand", "card_last4", "client_secret", "risk_level"):
@@ -314,9 +321,12 @@ def _record(call: GatewayCall, result: GatewayResult, *, actor=None, reason: str
                 order_id=payment.order_id, event_type=OrderEvent.Type.NOTE, actor=actor,
                 message=f"{call.get_kind_display()} failed: {result.error}")
             return payment
-        return _move(payment, result.state, actor=actor,
-                     amount=call.amount if result.state == State.CAPTURED else None,
-                     message=result.error)
+        payment = _move(payment, result.state, actor=actor,
+                        amount=call.amount if result.state == State.CAPTURED else None,
+                        message=result.error)
+        if risk_changed and screened_before:
+            _screen(payment)
+        return payment
 
 
 def _move(payment: Payment, state: str, *, actor=None, amount: Decimal | None = None,
@@ -401,6 +411,26 @@ def set_refunded_total(*, payment: Payment, refunded_total: Decimal, reason: str
         return payment
 
 
+def record_gateway_risk(*, payment: Payment, risk_level: str) -> Payment:
+    """The gateway rated a payment (Stripe's charge outcome, reported by a webhook or a
+    sync): store the rating and, if the order was already screened without it, screen the
+    order again so an elevated or highest rating can still hold it.
+
+    Guarantees: a repeated or empty rating changes nothing; a payment not yet secured is
+    screened with the stored rating when it is.
+    """
+    with transaction.atomic():
+        payment = locks.payment_for_update(payment.pk)
+        risk_level = risk_level[:20]
+        if not risk_level or risk_level == payment.risk_level:
+            return payment
+        payment.risk_level = risk_level
+        payment.save(update_fields=["risk_level", "updated_at"])
+        if payment.state in SCREENED_STATES:
+            _screen(payment)
+        return payment
+
+
 def _screen(payment: Payment) -> None:
     order = Order.objects.select_related("shipping_address", "billing_address").get(
         pk=payment.order_id)
@@ -412,10 +442,17 @@ def _screen(payment: Payment) -> None:
 
 
 def move_payment(*, payment: Payment, state: str, amount: Decimal | None = None,
-                 message: str = "") -> Payment:
-    """Move a payment as a gateway notification says (webhooks); forward moves only."""
+                 message: str = "", risk_level: str = "") -> Payment:
+    """Move a payment as a gateway notification says (webhooks); forward moves only.
+    ``risk_level``, when the notification carries the gateway's rating, is stored first so
+    the fraud screening that comes with securing the payment uses it."""
     with transaction.atomic():
         payment = locks.payment_for_update(payment.pk)
+        risk_changed = bool(risk_level) and risk_level[:20] != payment.risk_level
+        if risk_changed:
+            payment.risk_level = risk_level[:20]
+            payment.save(update_fields=["risk_level", "updated_at"])
+        screened_before = payment.state in SCREENED_STATES
         if state == State.FAILED and payment.gateway == Payment.Gateway.STRIPE:
             # A failed attempt leaves a Stripe PaymentIntent open for another try.
             if payment.state in Payment.LIVE_STATES:
@@ -425,4 +462,7 @@ def move_payment(*, payment: Payment, state: str, amount: Decimal | None = None,
                     order_id=payment.order_id, event_type=OrderEvent.Type.PAYMENT_FAILED,
                     message=_describe(payment, State.FAILED, message))
             return payment
-        return _move(payment, state, amount=amount, message=message)
+        payment = _move(payment, state, amount=amount, message=message)
+        if risk_changed and screened_before:
+            _screen(payment)
+        return payment

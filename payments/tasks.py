@@ -1,4 +1,5 @@
-"""Payment background work: the receipt email and voiding payments of canceled orders."""
+"""Payment background work: the receipt email, voiding payments of canceled orders, and
+fetching a payment's risk rating that a webhook did not carry."""
 
 from __future__ import annotations
 
@@ -52,6 +53,19 @@ def void_open_payments(order_id: int) -> int:
         except ShopError as error:  # already moved on (captured meanwhile, or voided)
             logger.info("Payment %s not voided: %s", payment.pk, error.message)
     return voided
+
+
+@shared_task(acks_late=True, autoretry_for=(GatewayUnavailable,), retry_backoff=True,
+             max_retries=5)
+def sync_payment_risk(payment_id: int) -> bool:
+    """A webhook secured a payment without the gateway's risk rating: fetch the payment
+    (which records the rating and screens the order again). Idempotent: a payment already
+    rated is left alone."""
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None or payment.risk_level or payment.state not in services.SCREENED_STATES:
+        return False
+    services.sync_payment(payment=payment)
+    return True
 
 
 @shared_task(acks_late=True)

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from orders import services as order_services
 from orders.models import OrderEvent
+from orders.receivers import enqueue
 from shop.exceptions import ShopError
 
-from . import services
+from . import services, tasks
 from .models import Payment, StripeEvent
 
 logger = logging.getLogger(__name__)
@@ -29,7 +31,7 @@ HANDLED = {
     "payment_intent.succeeded", "payment_intent.amount_capturable_updated",
     "payment_intent.payment_failed", "payment_intent.canceled",
     "payment_intent.requires_action", "payment_intent.processing",
-    "charge.refunded", "charge.dispute.created",
+    "charge.succeeded", "charge.refunded", "charge.dispute.created",
 }
 
 
@@ -99,9 +101,13 @@ def _apply(event_type: str, obj: dict) -> str:
         amount = from_minor_units(int(obj.get("amount_received") or obj.get("amount") or 0),
                                   currency)
         payment = services.move_payment(payment=payment, state=State.CAPTURED,
-                                        amount=amount or payment.amount)
+                                        amount=amount or payment.amount,
+                                        risk_level=_risk_level(obj.get("latest_charge")))
+        _fetch_risk_level_if_missing(payment)
     elif event_type == "payment_intent.amount_capturable_updated":
-        payment = services.move_payment(payment=payment, state=State.AUTHORIZED)
+        payment = services.move_payment(payment=payment, state=State.AUTHORIZED,
+                                        risk_level=_risk_level(obj.get("latest_charge")))
+        _fetch_risk_level_if_missing(payment)
     elif event_type == "payment_intent.requires_action":
         payment = services.move_payment(payment=payment, state=State.REQUIRES_ACTION)
     elif event_type == "payment_intent.payment_failed":
@@ -111,6 +117,9 @@ def _apply(event_type: str, obj: dict) -> str:
         payment = services.move_payment(payment=payment, state=State.CANCELED)
     elif event_type == "payment_intent.processing":
         return f"payment {payment.token} processing"
+    elif event_type == "charge.succeeded":
+        payment = services.record_gateway_risk(payment=payment, risk_level=_risk_level(obj))
+        return f"payment {payment.token}: risk level {payment.risk_level or 'not given'}"
     elif event_type == "charge.refunded":
         if payment.state in Payment.LIVE_STATES | {State.AUTHORIZED} and obj.get("captured"):
             # The refund overtook the success event: the charge was captured first.
@@ -129,3 +138,19 @@ def _apply(event_type: str, obj: dict) -> str:
                                        reasons=[f"Payment disputed ({reason})"])
         return f"dispute recorded on order {payment.order_id}"
     return f"payment {payment.token}: {before} -> {payment.state}"
+
+
+def _risk_level(charge) -> str:
+    """Stripe's rating of a charge (``normal``, ``elevated``, ``highest``), when the event
+    carries the charge itself rather than only its id."""
+    if not isinstance(charge, dict):
+        return ""
+    return str((charge.get("outcome") or {}).get("risk_level") or "")
+
+
+def _fetch_risk_level_if_missing(payment: Payment) -> None:
+    """A PaymentIntent event names its charge by id only, so the gateway's rating is not in
+    it; unless a ``charge.succeeded`` event brought it already, fetch it after commit (a
+    read, never inside this transaction) so the order is screened with it."""
+    if payment.state in services.SCREENED_STATES and not payment.risk_level:
+        transaction.on_commit(partial(enqueue, tasks.sync_payment_risk, payment.pk))

@@ -22,6 +22,7 @@ from orders.selectors import CheckoutView, build_checkout
 from payments import services as payment_services
 from payments.exceptions import PaymentDeclined
 from payments.models import Payment
+from shop.client_ip import client_ip
 from shop.exceptions import NotFound
 
 from .orders import OrderSerializer, order_data, order_for_request
@@ -322,7 +323,7 @@ class CartOrderApi(APIView):
                 raise NotFound("No such cart.")
             return Response(order_data(existing), status=status.HTTP_200_OK)
         order = order_services.place_order(cart=cart, user=request.user,
-                                           customer_ip=request.META.get("REMOTE_ADDR"))
+                                           customer_ip=client_ip(request))
         return Response(order_data(order), status=status.HTTP_201_CREATED)
 
 

@@ -27,6 +27,7 @@ from payments.models import Payment
 from shop.exceptions import ShopError
 
 from ..cart import current_cart, forget_cart
+from ..client_ip import client_ip
 from ..forms import posted
 from .forms import BillingChoiceForm, CardForm, EmailStepForm, VoucherForm
 
@@ -352,7 +353,7 @@ def _place(request: HttpRequest) -> HttpResponse:
                                     "order below, then place it again.")
     try:
         order = order_services.place_order(cart=cart, user=request.user,
-                                           customer_ip=_client_ip(request))
+                                           customer_ip=client_ip(request))
     except CheckoutIncomplete as error:
         step = STEP_FOR_MISSING.get(error.code.removesuffix("_missing"))
         if step is None:
@@ -375,10 +376,6 @@ def _is_uuid(value: str) -> bool:
         return True
     except ValueError:
         return False
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 # --- Pay and confirmation -------------------------------------------------------------------

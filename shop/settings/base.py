@@ -187,6 +187,9 @@ SHOP_UNPAID_ORDER_TIMEOUT_MINUTES = env.int("SHOP_UNPAID_ORDER_TIMEOUT_MINUTES",
 SHOP_MAX_LINE_QUANTITY = env.int("SHOP_MAX_LINE_QUANTITY", default=99)
 # Fraud screening: orders scoring at or above this are held for review before fulfilment.
 SHOP_RISK_HOLD_SCORE = env.int("SHOP_RISK_HOLD_SCORE", default=60)
+# Proxies (load balancers) in front of the app that append to X-Forwarded-For; the
+# shopper's IP for fraud screening is the entry this many from the right. 0: REMOTE_ADDR.
+SHOP_TRUSTED_PROXY_COUNT = env.int("SHOP_TRUSTED_PROXY_COUNT", default=0)
 # The seller on invoices.
 SHOP_LEGAL_NAME = env("SHOP_LEGAL_NAME", default="Northwind Supply Co.")
 SHOP_ADDRESS = env("SHOP_ADDRESS", default="200 Port St, Newark NJ 07102, United States")

@@ -154,6 +154,34 @@ def test_sold_out_at_placement_is_409_and_nothing_is_written(api, variant, metho
     assert not Order.objects.exists()
 
 
+def test_behind_the_shops_proxy_fraud_screening_sees_each_shoppers_ip(api, method,
+                                                                       settings):
+    """Every order comes in from the load balancer's address; screening must count orders
+    by the shopper's address, or every shopper looks like the same one."""
+    from payments import risk
+
+    settings.SHOP_TRUSTED_PROXY_COUNT = 1
+    variant = make_variant(ProductFactory(), price="10.00", stock=20)
+
+    def order_from(ip, email):
+        token = filled_cart(api, variant, method)
+        api.put(f"/api/carts/{token}/email/", {"email": email}, format="json")
+        response = api.post(f"/api/carts/{token}/order/", format="json",
+                            HTTP_X_FORWARDED_FOR=f"192.0.2.99, {ip}", REMOTE_ADDR="10.0.0.2")
+        assert response.status_code == 201
+        return Order.objects.get(number=response.json()["number"])
+
+    for number in range(3):
+        assert order_from("203.0.113.7", f"one{number}@example.com").customer_ip == \
+            "203.0.113.7"
+    other = order_from("198.51.100.4", "someone@example.com")
+    assert other.customer_ip == "198.51.100.4"
+    assert not any("last hour" in reason for reason in risk.assess(other)[1])
+    fourth = order_from("203.0.113.7", "one3@example.com")
+    assert "3 other orders from this email or IP address in the last hour" in \
+        risk.assess(fourth)[1]
+
+
 def test_incomplete_checkout_cannot_be_ordered(api, variant):
     token = new_cart(api)
     api.post(f"/api/carts/{token}/lines/", {"variant_id": variant.pk, "quantity": 1},

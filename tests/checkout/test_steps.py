@@ -338,6 +338,17 @@ def test_placing_stores_the_order_for_this_browser_and_forgets_the_cart(client, 
     assert client.get(reverse("checkout:cart")).context["checkout"] is None
 
 
+def test_behind_the_shops_proxy_the_order_keeps_the_shoppers_ip(client, variant, method,
+                                                                 settings):
+    settings.SHOP_TRUSTED_PROXY_COUNT = 1
+    add(client, variant)
+    fill_checkout(client, method)
+    cart = Cart.objects.get(status=Cart.Status.OPEN)
+    client.post(reverse("checkout:review"), {"checkout_token": str(cart.token)},
+                HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.7", REMOTE_ADDR="10.0.0.2")
+    assert Order.objects.get().customer_ip == "203.0.113.7"
+
+
 def test_a_customers_order_belongs_to_them(client, variant, method):
     user = UserFactory()
     client.force_login(user)
