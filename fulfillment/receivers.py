@@ -34,10 +34,12 @@ def on_packed(sender, shipment_id: int, **kwargs) -> None:
 
 
 def on_status_changed(sender, shipment_id: int, status: str, **kwargs) -> None:
-    shipment = Shipment.objects.only("carrier", "order_id").get(pk=shipment_id)
+    shipment = Shipment.objects.select_related("order").get(pk=shipment_id)
     kind = EMAIL_FOR_STATUS.get(status)
     if kind == ShipmentNotification.Kind.DELIVERED and shipment.is_pickup:
         kind = None  # collected in person; the receipt of the order says enough
+    if kind == ShipmentNotification.Kind.SHIPPED and shipment.order.replaces_id:
+        kind = None  # an exchange: the returns app sends "your exchange has shipped"
     if kind:
         enqueue(tasks.send_shipment_notification, shipment_id, kind)
     if status == Shipment.State.SHIPPED:

@@ -119,3 +119,24 @@ def ship_units(*, stock_level_id: int, quantity: int, reference: str,
     StockLevel.objects.filter(pk=level.pk).update(allocated=F("allocated") - quantity)
     return _record_movement(level=level, kind=StockMovement.Kind.SHIPMENT, quantity=-quantity,
                             reason="Shipped", reference=reference, user=user)
+
+
+def write_off_stock(*, stock_level_id: int, quantity: int, reason: str, reference: str = "",
+                    user: AbstractBaseUser | None = None) -> StockMovement:
+    """Units are no longer sellable (damaged, lost): on_hand drops with a write-off line.
+
+    Refused when fewer than ``quantity`` units are free (units promised to orders can't be
+    written off; release them first). Call inside the caller's transaction or alone.
+    """
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+        raise StockError("Write off a whole number of units above zero.")
+    if not reason.strip():
+        raise StockError("Say why the units are written off.")
+    with transaction.atomic():
+        level = StockLevel.objects.select_for_update().get(pk=stock_level_id)
+        if level.on_hand - level.allocated < quantity:
+            raise StockError(f"{level}: only {level.on_hand - level.allocated} free units; "
+                             f"cannot write off {quantity}.")
+        return _record_movement(level=level, kind=StockMovement.Kind.WRITE_OFF,
+                                quantity=-quantity, reason=reason, reference=reference,
+                                user=user)

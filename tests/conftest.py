@@ -53,9 +53,11 @@ def staff_roles(db):
     from django.contrib.contenttypes.models import ContentType
 
     from fulfillment.roles import sync_roles
+    from returns.roles import sync_return_roles
 
     ContentType.objects.clear_cache()  # ids cached before a flush are stale
     for app_config in apps.get_app_configs():  # a flush can leave them missing too
         create_contenttypes(app_config, verbosity=0)
         create_permissions(app_config, verbosity=0)
     sync_roles(Group, Permission)
+    sync_return_roles(Group, Permission)

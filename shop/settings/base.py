@@ -5,6 +5,7 @@ in-process after commit, email to the console, the offline payment gateway.
 Each variable below switches one part to the real service.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -98,6 +99,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sweep-fulfillment-work": {"task": "fulfillment.tasks.sweep_fulfillment_work",
                                "schedule": 300.0},
     "poll-tracking": {"task": "fulfillment.tasks.poll_tracking", "schedule": 1800.0},
+    "sweep-return-work": {"task": "returns.tasks.sweep_return_work", "schedule": 300.0},
 }
 
 if REDIS_URL:
@@ -208,6 +210,18 @@ SHOP_DEFAULT_CARRIER = env("SHOP_DEFAULT_CARRIER", default="easypost" if EASYPOS
                            else "local")
 # Carrier tracking webhooks are signed with this secret (HMAC-SHA256 of the body).
 CARRIER_WEBHOOK_SECRET = env("CARRIER_WEBHOOK_SECRET", default="")
+
+# Returns: days after delivery a shopper may start a return; fees deducted from refunds
+# when the return is not the shop's fault (a damaged or not-as-described item is); how
+# parcels come back by default ("label": a prepaid local-courier label, "drop_off").
+SHOP_RETURN_WINDOW_DAYS = env.int("SHOP_RETURN_WINDOW_DAYS", default=30)
+SHOP_RETURN_SHIPPING_FEE = Decimal(env("SHOP_RETURN_SHIPPING_FEE", default="0.00"))
+SHOP_RESTOCKING_FEE_PERCENT = Decimal(env("SHOP_RESTOCKING_FEE_PERCENT", default="0"))
+SHOP_RETURN_METHOD = env("SHOP_RETURN_METHOD", default="label")
+SHOP_RETURN_DROP_OFF_INSTRUCTIONS = env(
+    "SHOP_RETURN_DROP_OFF_INSTRUCTIONS",
+    default="Bring the parcel, with the RMA number written on it, to the store counter "
+            "during opening hours (Monday to Saturday, 9:00 to 18:00). Keep your receipt.")
 
 # --- Payments -------------------------------------------------------------------------------
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")

@@ -1,0 +1,69 @@
+"""Emails about a return: approved (with the label or drop-off instructions), rejected,
+received, refunded (with the amount), exchange shipped (with the tracking link). One per
+return and kind, sent the way order emails are (the notification row is claimed and marked
+under its lock while the email goes, so a task run twice sends once)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from fulfillment.links import tracking_path
+from fulfillment.models import Shipment
+from orders.links import absolute_url
+from orders.models import OrderEvent
+from orders.notifications import order_link
+from orders.services import record_order_event
+
+from .models import ReturnNotification, ReturnRequest
+
+SUBJECTS = {
+    ReturnNotification.Kind.APPROVED: "Your return {number} is approved",
+    ReturnNotification.Kind.REJECTED: "About your return {number}",
+    ReturnNotification.Kind.RECEIVED: "We received your return {number}",
+    ReturnNotification.Kind.REFUNDED: "Your refund for return {number}",
+    ReturnNotification.Kind.EXCHANGE_SHIPPED: "Your exchange for return {number} has shipped",
+}
+
+
+def send_return_email(*, return_id: int, kind: str) -> bool:
+    """Send the ``kind`` email for a return once. Returns True when this call sent it."""
+    with transaction.atomic():
+        notification, _ = ReturnNotification.objects.get_or_create(return_request_id=return_id,
+                                                                   kind=kind)
+        notification = ReturnNotification.objects.select_for_update().get(pk=notification.pk)
+        if notification.sent_at is not None:
+            return False
+        notification.sent_at = timezone.now()
+        notification.save(update_fields=["sent_at"])
+        rma = (ReturnRequest.objects.select_related("order", "warehouse", "replacement_order")
+               .prefetch_related("lines__order_line", "lines__exchange_variant")
+               .get(pk=return_id))
+        order = rma.order
+        shipment = None
+        if rma.replacement_order_id:
+            shipment = (Shipment.objects.filter(order_id=rma.replacement_order_id)
+                        .exclude(state=Shipment.State.CANCELED).order_by("-pk").first())
+        context = {"rma": rma, "order": order, "kind": kind, "shop_name": settings.SHOP_NAME,
+                   "order_link": order_link(order), "is_guest": order.user_id is None,
+                   "drop_off_instructions": settings.SHOP_RETURN_DROP_OFF_INSTRUCTIONS,
+                   "shipment": shipment,
+                   "tracking_link": absolute_url(tracking_path(shipment)) if shipment else ""}
+        subject = f"{settings.SHOP_NAME}: " + SUBJECTS[kind].format(number=rma.number)
+        message = EmailMultiAlternatives(
+            subject=subject, body=render_to_string(f"emails/return_{kind}.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL, to=[order.email])
+        message.attach_alternative(render_to_string(f"emails/return_{kind}.html", context),
+                                   "text/html")
+        if kind == ReturnNotification.Kind.APPROVED and rma.label:
+            with rma.label.open("rb") as label:
+                message.attach(f"{rma.number}-label.pdf", label.read(), "application/pdf")
+        message.send()
+    record_order_event(order_id=rma.order_id, event_type=OrderEvent.Type.EMAIL_SENT,
+                       message=f"{ReturnNotification.Kind(kind).label} email for {rma.number} "
+                               f"sent to {order.email}.",
+                       data={"kind": f"return_{kind}", "return": rma.number})
+    return True
