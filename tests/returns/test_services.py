@@ -26,7 +26,7 @@ from returns.services import Inspection, RequestedLine
 from shop.exceptions import InvalidTransition, NotFound
 from tests.fulfillment.test_shipments import to_shipped
 
-from .conftest import ask, deliver, inspect_all, line_of
+from .conftest import ask, inspect_all, line_of
 
 # Transactional: each service's after-commit work (signals -> eager tasks -> emails, labels,
 # restocking, refunds) runs as it would in production.
