@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 from functools import partial
+from itertools import combinations
 
 from django.conf import settings
 from django.db import transaction
@@ -37,9 +38,10 @@ def place_order(*, cart: Cart, user=None, customer_ip: str | None = None) -> Ord
     Preconditions: every checkout step is done; every line can be bought.
     Guarantees, all in one transaction (on any error nothing is written):
     - totals are computed here from catalog prices; nothing the client sent is used;
-    - stock is allocated with the conditional update, from one warehouse when one can
-      supply the whole order, else per line, splitting a line only when no single
-      warehouse has it all; stock rows are locked in primary-key order (no deadlocks);
+    - stock is allocated with the conditional update, from the fewest warehouses that
+      together hold the whole order (ties go to warehouse priority), splitting a line only
+      when no single one of them has it all; stock rows are locked in primary-key order
+      (no deadlocks);
     - the voucher use is counted under the voucher's lock (total and per-customer limits);
     - the order, its lines (a snapshot of SKU, names, options, prices, tax), its
       allocations and a "placed" event are written;
@@ -137,8 +139,9 @@ def allocate_lines(lines: list[OrderLine], *, pickup_warehouse_id: int | None = 
     """Allocate stock for order lines (call inside a transaction).
 
     Locks every stock level of the lines' variants in primary-key order, plans from the
-    locked numbers, and takes the units with the conditional update. Raises OutOfStock
-    naming every line that can't be covered.
+    locked numbers (the fewest warehouses that cover every line, ties broken by priority,
+    so the order ships in as few parcels as possible), and takes the units with the
+    conditional update. Raises OutOfStock naming every line that can't be covered.
     """
     wanted: dict[int, int] = defaultdict(int)
     for line in lines:
@@ -159,22 +162,14 @@ def allocate_lines(lines: list[OrderLine], *, pickup_warehouse_id: int | None = 
             _shortage(line, sum(max(free[lv.pk], 0) for lv in by_variant[line.variant_id]))
             for line in short) + ".")
 
-    # One warehouse for everything when one can: fewer parcels.
-    warehouse_ids = {lv.warehouse_id for lv in levels}
-    whole = [wid for wid in warehouse_ids if all(
-        any(lv.warehouse_id == wid and free[lv.pk] >= wanted[vid] for lv in by_variant[vid])
-        for vid in wanted)]
-    preferred = min(whole, key=lambda wid: next(
-        (lv.warehouse.priority, lv.warehouse.code) for lv in levels if lv.warehouse_id == wid),
-        default=None)
-
+    # The fewest warehouses that together hold the order: fewer parcels. Lines are then
+    # taken only from those warehouses, each from one warehouse when one has it all.
+    chosen = _fewest_warehouses(levels, wanted, free)
     plan: dict[tuple[int, int], int] = defaultdict(int)  # (line index, level pk) -> units
     for index, line in enumerate(lines):
-        candidates = by_variant[line.variant_id]
+        candidates = [lv for lv in by_variant[line.variant_id] if lv.warehouse_id in chosen]
         remaining = line.quantity
         single = [lv for lv in candidates if free[lv.pk] >= remaining]
-        if preferred is not None:
-            single = [lv for lv in single if lv.warehouse_id == preferred] or single
         if single:
             candidates = single[:1]
         for level in candidates:
@@ -199,6 +194,45 @@ def allocate_lines(lines: list[OrderLine], *, pickup_warehouse_id: int | None = 
         Allocation(order_line=lines[index], stock_level_id=level_pk, quantity=quantity)
         for (index, level_pk), quantity in plan.items()
     ])
+
+
+# Up to this many warehouses holding the order's variants, every combination is tried;
+# past it (a network of many small stores) a greedy cover is close enough and quick.
+EXACT_COVER_LIMIT = 12
+
+
+def _fewest_warehouses(levels: list[StockLevel], wanted: dict[int, int],
+                       free: dict[int, int]) -> set[int]:
+    """The smallest set of warehouses whose free units cover every variant wanted (a line
+    may be split between them); among sets of that size, the one whose warehouses come
+    first by (priority, code). The caller has checked that all of them together cover it."""
+    rank = {lv.warehouse_id: (lv.warehouse.priority, lv.warehouse.code) for lv in levels}
+    holding: dict[int, dict[int, int]] = defaultdict(dict)  # warehouse -> variant -> free
+    for level in levels:
+        if free[level.pk] > 0 and level.variant_id in wanted:
+            holding[level.warehouse_id][level.variant_id] = free[level.pk]
+    ordered = sorted(holding, key=rank.__getitem__)
+
+    def covers(warehouse_ids) -> bool:
+        return all(sum(holding[wid].get(vid, 0) for wid in warehouse_ids) >= quantity
+                   for vid, quantity in wanted.items())
+
+    if len(ordered) <= EXACT_COVER_LIMIT:
+        # combinations() yields in input order, so the first cover of a size is the one
+        # that ranks first by priority.
+        for size in range(1, len(ordered) + 1):
+            for subset in combinations(ordered, size):
+                if covers(subset):
+                    return set(subset)
+    chosen: list[int] = []
+    short = dict(wanted)
+    while any(short.values()):
+        best = min((wid for wid in ordered if wid not in chosen), key=lambda wid: (
+            -sum(min(holding[wid].get(vid, 0), need) for vid, need in short.items()),
+            rank[wid]))
+        chosen.append(best)
+        short = {vid: max(need - holding[best].get(vid, 0), 0) for vid, need in short.items()}
+    return set(chosen)
 
 
 def _shortage(line: OrderLine, available: int) -> str:
