@@ -390,8 +390,11 @@ class PickListAdmin(admin.ModelAdmin):
         _require(request, "pick_shipment")
         pick_list = get_object_or_404(PickList.objects.select_related("warehouse"), pk=pk)
         if request.method == "POST":
-            if pick_list.picked_at is None:
-                PickList.objects.filter(pk=pk).update(picked_at=timezone.now())
+            try:
+                services.mark_picked(pick_list_id=pk, actor=request.user)
+            except ShopError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                return HttpResponseRedirect(request.path)
             self.message_user(request, "Marked picked: the shipments are ready to pack.",
                               messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:fulfillment_shipment_changelist")

@@ -148,6 +148,45 @@ def create_pick_list(*, warehouse_id: int, shipment_ids: list[int] | None = None
             shipment.state = State.PICKING
             shipment.pick_list = pick_list
             shipment.save(update_fields=["state", "pick_list", "updated_at"])
+            order_services.record_order_event(
+                order_id=shipment.order_id, event_type=OrderEvent.Type.NOTE, actor=actor,
+                message=f"Shipment {shipment.number} is being picked (pick list {pick_list.pk}).",
+                data={"shipment": shipment.number, "pick_list": pick_list.pk,
+                      "step": State.PICKING})
+        return pick_list
+
+
+def mark_picked(*, pick_list_id: int, actor=None) -> PickList:
+    """The picker walked the list: every item of its shipments is off the shelves and the
+    shipments are ready to pack (they stay "picking" until packed).
+
+    Preconditions: the list is not marked picked yet and still has shipments being picked
+    (a canceled shipment leaves its list). Guarantees, under the list's and its shipments'
+    locks: ``picked_at`` is set once, and each shipment's order gets a timeline event.
+    """
+    with transaction.atomic():
+        try:
+            pick_list = PickList.objects.select_for_update().get(pk=pick_list_id)
+        except (PickList.DoesNotExist, ValueError, TypeError):
+            raise NotFound("No such pick list.") from None
+        if pick_list.picked_at is not None:
+            raise InvalidTransition(
+                f"Pick list {pick_list.pk} was already marked picked "
+                f"{timezone.localtime(pick_list.picked_at):%b %d %H:%M}.")
+        shipments = list(pick_list.shipments.select_for_update(of=("self",))
+                         .filter(state=State.PICKING).order_by("pk"))
+        if not shipments:
+            raise FulfillmentError(f"Pick list {pick_list.pk} has no shipments left to pick.",
+                                   code="nothing_to_pick")
+        pick_list.picked_at = timezone.now()
+        pick_list.save(update_fields=["picked_at"])
+        for shipment in shipments:
+            order_services.record_order_event(
+                order_id=shipment.order_id, event_type=OrderEvent.Type.NOTE, actor=actor,
+                message=f"Shipment {shipment.number} picked (pick list {pick_list.pk}); "
+                        "ready to pack.",
+                data={"shipment": shipment.number, "pick_list": pick_list.pk,
+                      "step": "picked"})
         return pick_list
 
 
