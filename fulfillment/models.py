@@ -225,6 +225,7 @@ class ShipmentNotification(models.Model):
         DELIVERED = "delivered", "Delivered"
         READY_FOR_PICKUP = "ready_for_pickup", "Ready for pickup"
         EXCEPTION = "exception", "Delivery problem"
+        DELAYED = "delayed", "Delayed"
 
     shipment = models.ForeignKey(Shipment, related_name="notifications",
                                  on_delete=models.CASCADE)

@@ -1,5 +1,6 @@
 """Emails about a shipment: shipped (with the tracking link), out for delivery, delivered,
-ready for pickup (with the code), delivery problem. One per shipment and kind, sent the way
+ready for pickup (with the code), delivery problem, delayed (past its promised ship date
+and still in the warehouse). One per shipment and kind, sent the way
 ``orders.notifications`` sends order emails (claimed, marked and sent under the
 notification row's lock, so a task run twice sends once)."""
 
@@ -25,6 +26,7 @@ SUBJECTS = {
     ShipmentNotification.Kind.DELIVERED: "Your order {order} was delivered",
     ShipmentNotification.Kind.READY_FOR_PICKUP: "Your order {order} is ready for pickup",
     ShipmentNotification.Kind.EXCEPTION: "A problem delivering your order {order}",
+    ShipmentNotification.Kind.DELAYED: "Your order {order} is running late",
 }
 
 

@@ -9,6 +9,7 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from orders.models import Allocation, Order
 from payments import services as payment_services
@@ -18,7 +19,7 @@ from shop.exceptions import ShopError
 
 from . import services
 from .carriers import CarrierError, get_carrier
-from .models import LabelPurchase, Shipment, ShipmentLine
+from .models import LabelPurchase, Shipment, ShipmentLine, ShipmentNotification
 from .notifications import send_shipment_email
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,25 @@ def poll_tracking() -> int:
         for update in updates:
             updated += services.record_tracking(shipment_id=shipment.pk, update=update)
     return updated
+
+
+@shared_task(acks_late=True)
+def notify_delayed_shipments() -> int:
+    """Beat: one "running late" email per shipment past its promised ship date that has not
+    left. A shipment waiting for pickup (packed) is with the shopper's choice of day, not
+    late. Shipments whose email went out are skipped; the email itself is sent once per
+    shipment even if this runs twice before the first send."""
+    now = timezone.now()
+    delayed = list(Shipment.objects.filter(
+        state__in=Shipment.UNSHIPPED, promised_ship_by__lt=now, order__status=Order.Status.OPEN,
+    ).exclude(carrier=Shipment.Carrier.PICKUP, state=Shipment.State.PACKED).exclude(
+        Exists(ShipmentNotification.objects.filter(
+            shipment=OuterRef("pk"), kind=ShipmentNotification.Kind.DELAYED,
+            sent_at__isnull=False))).order_by("promised_ship_by", "pk")
+        .values_list("pk", flat=True)[:500])
+    for shipment_id in delayed:
+        send_shipment_notification.delay(shipment_id, ShipmentNotification.Kind.DELAYED)
+    return len(delayed)
 
 
 @shared_task(acks_late=True)

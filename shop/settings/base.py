@@ -99,6 +99,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sweep-fulfillment-work": {"task": "fulfillment.tasks.sweep_fulfillment_work",
                                "schedule": 300.0},
     "poll-tracking": {"task": "fulfillment.tasks.poll_tracking", "schedule": 1800.0},
+    "notify-delayed-shipments": {"task": "fulfillment.tasks.notify_delayed_shipments",
+                                 "schedule": 3600.0},
     "sweep-return-work": {"task": "returns.tasks.sweep_return_work", "schedule": 300.0},
 }
 
