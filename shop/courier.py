@@ -24,7 +24,12 @@ ON_THE_ROAD = [Shipment.State.SHIPPED, Shipment.State.IN_TRANSIT,
 def courier(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
-        shipment = get_object_or_404(Shipment, pk=request.POST.get("shipment") or 0,
+        shipment_id = (request.POST.get("shipment") or "").strip()
+        if not (shipment_id.isascii() and shipment_id.isdigit()) or len(shipment_id) > 18:
+            # A tampered or half-sent form; the list below is what the courier can pick.
+            messages.error(request, "Choose a parcel from the list.")
+            return _parcels_page(request, status=400)
+        shipment = get_object_or_404(Shipment, pk=int(shipment_id),
                                      carrier=Shipment.Carrier.LOCAL)
         try:
             services.courier_update(shipment_id=shipment.pk, status=request.POST.get("status"),
@@ -37,6 +42,10 @@ def courier(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{shipment.number} updated.")
             return redirect("courier")
+    return _parcels_page(request, status=status)
+
+
+def _parcels_page(request: HttpRequest, *, status: int) -> HttpResponse:
     parcels = (Shipment.objects.filter(carrier=Shipment.Carrier.LOCAL, state__in=ON_THE_ROAD)
                .select_related("order__shipping_address").order_by("shipped_at", "pk")[:200])
     return render(request, "courier/list.html", {"parcels": parcels}, status=status)
