@@ -285,8 +285,9 @@ class VoucherForm(forms.ModelForm):
         code = (self.cleaned_data.get("code") or "").strip().upper()
         if not code:
             raise forms.ValidationError("Enter a code.")
-        # Codes are stored upper case, so "summer" would clash with "SUMMER" in the database.
-        clash = Voucher.objects.filter(code=code)
+        # Codes are stored upper case, so "summer" would clash with "SUMMER" in the database
+        # (any case: a row written around the model's save may not be upper case).
+        clash = Voucher.objects.filter(code__iexact=code)
         if self.instance.pk:
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
@@ -308,10 +309,13 @@ class VoucherForm(forms.ModelForm):
         if starts and ends and ends <= starts:
             self.add_error("ends_at", "The voucher must end after it starts.")
         limit = cleaned.get("usage_limit")
-        if limit is not None and limit < self.instance.used_count:
-            self.add_error("usage_limit", f"This voucher has already been used "
-                                          f"{self.instance.used_count} times; the limit cannot "
-                                          "be lower.")
+        # The count as it is now, not as it was when the page was loaded: orders placed
+        # meanwhile count too.
+        used = (Voucher.objects.filter(pk=self.instance.pk).values_list("used_count", flat=True)
+                .first() or 0) if self.instance.pk else 0
+        if limit is not None and limit < used:
+            self.add_error("usage_limit", f"This voucher has already been used {used} times; "
+                                          "the limit cannot be lower.")
         return cleaned
 
 
@@ -358,6 +362,13 @@ class VoucherAdmin(admin.ModelAdmin):
         ("Limits", {"fields": ("usage_limit", "per_customer_limit", "used_count")}),
         ("History", {"fields": ("created_at",), "classes": ("collapse",)}),
     )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # Only the fields on the form: ``used_count`` moves when an order is placed (with
+        # F()), and writing back the value read when the page loaded would undo those uses.
+        obj.save(update_fields=list(form.fields))
 
     @admin.display(description="Discount", ordering="value")
     def discount(self, voucher: Voucher) -> str:
