@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import views
+from . import returns, views
 
 app_name = "account"
 urlpatterns = [
@@ -20,10 +20,18 @@ urlpatterns = [
             name="order"),
     re_path(r"^account/orders/(?P<number>[0-9A-Za-z-]{1,20})/invoice\.pdf$",
             views.order_invoice, name="order_invoice"),
+    re_path(r"^account/orders/(?P<number>[0-9A-Za-z-]{1,20})/return/$", returns.request_return,
+            name="order_return"),
+    re_path(r"^account/orders/(?P<number>[0-9A-Za-z-]{1,20})/returns/(?P<rma>RMA-[0-9]{1,12})"
+            r"/label\.pdf$", returns.return_label, name="return_label"),
     path("account/addresses/", views.addresses, name="addresses"),
     path("account/addresses/new/", views.address_form, name="address_add"),
     path("account/addresses/<int:pk>/edit/", views.address_form, name="address_edit"),
     path("account/addresses/<int:pk>/delete/", views.address_delete, name="address_delete"),
     path("orders/view/<str:signature>/", views.guest_order, name="guest_order"),
     path("orders/view/<str:signature>/invoice.pdf", views.guest_invoice, name="guest_invoice"),
+    path("orders/view/<str:signature>/return/", returns.guest_request_return,
+         name="guest_order_return"),
+    re_path(r"^orders/view/(?P<signature>[^/]+)/returns/(?P<rma>RMA-[0-9]{1,12})/label\.pdf$",
+            returns.guest_return_label, name="guest_return_label"),
 ]

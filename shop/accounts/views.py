@@ -3,6 +3,7 @@ and order pages, and the guest's signed order link."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
@@ -26,6 +27,8 @@ from orders.models import Address, Cart, Order
 from orders.selectors import customer_orders, order_detail_queryset
 from orders.services.invoices import INVOICEABLE
 from payments.models import Payment
+from returns.models import ReturnEvent, ReturnLine, ReturnRequest
+from returns.selectors import can_start_return
 from shop.exceptions import NotFound
 
 from ..cart import guest_cart_id
@@ -132,7 +135,25 @@ def _order_page_queryset():
         Prefetch("payments", queryset=Payment.objects.order_by("-created_at", "-pk")),
         Prefetch("shipments", queryset=Shipment.objects.exclude(state=Shipment.State.CANCELED)
                  .order_by("pk")),
-        "shipments__lines__order_line", "shipments__tracking_events")
+        "shipments__lines__order_line", "shipments__tracking_events",
+        Prefetch("returns", queryset=ReturnRequest.objects.select_related("replacement_order")
+                 .order_by("-created_at", "-pk")),
+        Prefetch("returns__lines", queryset=ReturnLine.objects.select_related(
+            "order_line", "exchange_variant")),
+        Prefetch("returns__events", queryset=ReturnEvent.objects.order_by("created_at", "pk")))
+
+
+def _returns_context(order: Order, *, return_url: str, label_url) -> dict:
+    """The order's returns, and whether the shopper may start one (only once something was
+    delivered does that take the selector's queries)."""
+    delivered = any(s.state == Shipment.State.DELIVERED for s in order.shipments.all())
+    returns = list(order.returns.all())
+    for rma in returns:
+        rma.label_url = label_url(rma.number) if rma.label else ""
+    return {"returns": returns,
+            "return_url": return_url if delivered and can_start_return(order) else "",
+            "return_window_days": settings.SHOP_RETURN_WINDOW_DAYS,
+            "drop_off_instructions": settings.SHOP_RETURN_DROP_OFF_INSTRUCTIONS}
 
 
 def _paid_with(order: Order) -> Payment | None:
@@ -152,7 +173,10 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         raise Http404("No such order in your account.")
     invoice_url = reverse("account:order_invoice", args=[number]) if _invoiceable(order) else ""
     return render(request, "account/order_detail.html", {
-        "order": order, "payment": _paid_with(order), "invoice_url": invoice_url})
+        "order": order, "payment": _paid_with(order), "invoice_url": invoice_url,
+        **_returns_context(order, return_url=reverse("account:order_return", args=[number]),
+                           label_url=lambda rma: reverse("account:return_label",
+                                                         args=[number, rma]))})
 
 
 @require_GET
@@ -165,7 +189,11 @@ def guest_order(request: HttpRequest, signature: str) -> HttpResponse:
         if _invoiceable(order) else ""
     return render(request, "account/order_detail.html", {
         "order": order, "guest": True, "payment": _paid_with(order),
-        "invoice_url": invoice_url})
+        "invoice_url": invoice_url,
+        **_returns_context(order, return_url=reverse("account:guest_order_return",
+                                                     args=[signature]),
+                           label_url=lambda rma: reverse("account:guest_return_label",
+                                                         args=[signature, rma]))})
 
 
 @require_GET
