@@ -280,7 +280,7 @@ class ProductAdmin(DomainErrorsAdminMixin, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("title", "slug", "category", "description")}),
         ("Organisation", {"fields": ("vendor", "product_type", "tags")}),
-        ("Visibility", {"fields": ("is_published", "is_featured")}),
+        ("Visibility", {"fields": ("is_published", "is_featured", "final_sale")}),
         ("Search engines", {"fields": ("seo_title", "seo_description"),
                             "classes": ("collapse",)}),
         ("History", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),

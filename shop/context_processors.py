@@ -9,6 +9,7 @@ def storefront(request):
     return {
         "shop_name": settings.SHOP_NAME,
         "shop_currency": settings.SHOP_CURRENCY,
+        "return_window_days": settings.SHOP_RETURN_WINDOW_DAYS,
         "category_tree": lambda: request_category_tree(request),
         "cart_quantity": lambda: cart_quantity(request),
     }

@@ -152,7 +152,6 @@ def _returns_context(order: Order, *, return_url: str, label_url) -> dict:
         rma.label_url = label_url(rma.number) if rma.label else ""
     return {"returns": returns,
             "return_url": return_url if delivered and can_start_return(order) else "",
-            "return_window_days": settings.SHOP_RETURN_WINDOW_DAYS,
             "drop_off_instructions": settings.SHOP_RETURN_DROP_OFF_INSTRUCTIONS}
 
 

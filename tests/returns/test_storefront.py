@@ -212,3 +212,14 @@ def test_order_and_return_pages_have_a_fixed_number_of_queries(client, delivered
     assert count_queries(client, order_page) == one_return
     bigger = delivered_order(user=customer, shirts=3, mugs=3)
     assert count_queries(client, form_url(bigger)) == form_one
+
+
+def test_the_product_page_states_the_return_policy(client, catalog):
+    from catalog.services import save_product
+
+    url = catalog["shirt"].get_absolute_url()
+    assert b"Free returns within 30 days of delivery." in client.get(url).content
+    catalog["shirt"].final_sale = True
+    save_product(product=catalog["shirt"])
+    page = client.get(url).content
+    assert b"Final sale:" in page and b"Free returns" not in page
