@@ -256,8 +256,12 @@ def _pickup_stock(methods: list[ShippingMethod],
 
 
 def voucher_problem(voucher: Voucher, *, subtotal: Decimal, currency: str,
-                    email: str = "", now=None) -> str:
-    """Why a voucher can't be used on this cart right now, or an empty string."""
+                    email: str = "", user_id: int | None = None, now=None) -> str:
+    """Why a voucher can't be used on this cart right now, or an empty string.
+
+    The per-customer limit counts earlier uses by the contact email and, for a logged-in
+    customer (``user_id``), by their account too, so typing another email doesn't reset it.
+    """
     now = now or timezone.now()
     if not voucher.is_active:
         return f"The code {voucher.code} is no longer valid."
@@ -272,8 +276,11 @@ def voucher_problem(voucher: Voucher, *, subtotal: Decimal, currency: str,
     if voucher.min_subtotal is not None and subtotal < voucher.min_subtotal:
         return (f"The code {voucher.code} needs a subtotal of at least "
                 f"{Money(voucher.min_subtotal, currency)}.")
-    if email and voucher.per_customer_limit is not None:
-        used = voucher.uses.filter(email=email.lower()).count()
+    if (email or user_id) and voucher.per_customer_limit is not None:
+        same_customer = Q(email=email.lower()) if email else Q(pk__in=[])
+        if user_id:
+            same_customer |= Q(order__user_id=user_id)
+        used = voucher.uses.filter(same_customer).count()
         if used >= voucher.per_customer_limit:
             return f"You have already used the code {voucher.code}."
     return ""
@@ -300,7 +307,7 @@ def build_checkout(cart: Cart, *, estimate_country: str = "") -> CheckoutView:
     discount = ZERO
     if voucher:
         view.voucher_problem = voucher_problem(voucher, subtotal=subtotal, currency=cart.currency,
-                                               email=cart.email)
+                                               email=cart.email, user_id=cart.user_id)
         if view.voucher_problem:
             voucher = None
         else:

@@ -114,7 +114,7 @@ def apply_voucher(*, cart: Cart, code) -> Voucher:
             raise VoucherInvalid(f"The code {code} is not valid.")
         view = build_checkout(cart)
         problem = voucher_problem(voucher, subtotal=view.subtotal.amount, currency=cart.currency,
-                                  email=cart.email)
+                                  email=cart.email, user_id=cart.user_id)
         if problem:
             raise VoucherInvalid(problem)
         cart.voucher = voucher

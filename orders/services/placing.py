@@ -244,8 +244,9 @@ def _shortage(line: OrderLine, available: int) -> str:
 
 def _count_voucher_use(voucher_id: int, order: Order) -> None:
     voucher = locks.voucher_for_update(voucher_id)
+    # Under the voucher's lock, by the order's email and (logged in) the order's customer.
     problem = voucher_problem(voucher, subtotal=order.subtotal, currency=order.currency,
-                              email=order.email)
+                              email=order.email, user_id=order.user_id)
     if problem:
         raise VoucherInvalid(problem)
     VoucherUse.objects.create(voucher=voucher, order=order, email=order.email.lower())
