@@ -1,8 +1,10 @@
 """Staff roles as Django groups, each with exactly the permissions its work needs.
 
 The migration ``fulfillment/0002_staff_roles`` creates them; ``sync_roles`` can run again
-(idempotent) when permissions are added. A staff member in a role sees only that role's
-actions in admin, because every admin action and view checks these permissions.
+(idempotent) when permissions are added, from a new migration that calls it (as
+``fulfillment/0005_merchant_reads_options_and_voucher_uses`` does). A staff member in a
+role sees only that role's actions in admin, because every admin action and view checks
+these permissions.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ ROLES: dict[str, list[str]] = {
         # Reads everything.
         *[f"{app}.view_{model}" for app, model in [
             ("orders", "order"), ("orders", "orderline"), ("orders", "orderevent"),
-            ("orders", "voucher"), ("orders", "shippingzone"), ("orders", "shippingmethod"),
-            ("orders", "taxrate"), ("payments", "payment"), ("payments", "gatewaycall"),
-            ("payments", "stripeevent"), ("fulfillment", "shipment"),
-            ("fulfillment", "picklist"), ("fulfillment", "trackingevent"),
-            ("fulfillment", "courierzone"), ("inventory", "stocklevel"),
-            ("inventory", "stockmovement"), ("inventory", "warehouse"),
-            ("catalog", "product"), ("catalog", "variant"), ("catalog", "category")]],
+            ("orders", "voucher"), ("orders", "voucheruse"), ("orders", "shippingzone"),
+            ("orders", "shippingmethod"), ("orders", "taxrate"), ("payments", "payment"),
+            ("payments", "gatewaycall"), ("payments", "stripeevent"),
+            ("fulfillment", "shipment"), ("fulfillment", "picklist"),
+            ("fulfillment", "trackingevent"), ("fulfillment", "courierzone"),
+            ("inventory", "stocklevel"), ("inventory", "stockmovement"),
+            ("inventory", "warehouse"), ("catalog", "product"), ("catalog", "variant"),
+            ("catalog", "category"), ("catalog", "productoption"), ("catalog", "optionvalue"),
+            ("catalog", "productimage")]],
         # Changes the shop's settings.
         *[f"{app}.{verb}_{model}" for app, model in [
             ("orders", "voucher"), ("orders", "shippingzone"), ("orders", "shippingmethod"),
