@@ -106,11 +106,15 @@ def _card_and_risk(intent) -> dict:
 
 def _intent_result(intent) -> GatewayResult:
     status = intent["status"]
-    error = (intent.get("last_payment_error") or {}).get("message") or ""
+    last_error = intent.get("last_payment_error") or {}
+    error = last_error.get("message") or ""
     state = STATE_FOR_STATUS.get(status, "pending")
     if status == "requires_payment_method" and error:
+        # The bank's reason when Stripe passes it on (insufficient_funds), else Stripe's.
+        code = last_error.get("decline_code") or last_error.get("code") or ""
         return GatewayResult(success=False, state="pending", reference=intent["id"],
-                             error=str(error)[:300], **_card_and_risk(intent))
+                             error=str(error)[:300], error_code=str(code)[:60],
+                             **_card_and_risk(intent))
     return GatewayResult(success=True, state=state, reference=intent["id"],
                          client_secret=intent.get("client_secret") or "",
                          **_card_and_risk(intent))

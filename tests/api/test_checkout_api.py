@@ -113,6 +113,57 @@ def test_more_than_in_stock_is_409(api, variant):
     assert response.status_code == 409 and response.json()["code"] == "out_of_stock"
 
 
+def test_the_409_for_not_enough_stock_says_how_many_are_left(api, variant):
+    token = new_cart(api)
+    response = api.post(f"/api/carts/{token}/lines/", {"variant_id": variant.pk, "quantity": 6},
+                        format="json")
+    assert response.status_code == 409
+    assert response.json() == {"detail": "Only 5 of Field Jacket left.", "code": "out_of_stock"}
+    StockLevel.objects.filter(variant=variant).update(allocated=5)
+    response = api.post(f"/api/carts/{token}/lines/", {"variant_id": variant.pk, "quantity": 1},
+                        format="json")
+    assert response.status_code == 409
+    assert response.json()["detail"] == "Field Jacket is out of stock."
+
+
+def test_the_409_at_placement_names_the_line_and_what_is_left(api, variant, method):
+    token = filled_cart(api, variant, method, quantity=5)
+    StockLevel.objects.filter(variant=variant).update(allocated=1)
+    response = api.post(f"/api/carts/{token}/order/", format="json")
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "Not enough stock: only 4 of Field Jacket left (you asked for 5).",
+        "code": "out_of_stock"}
+
+
+def test_an_inactive_variant_is_refused_in_the_cart(api, variant):
+    from catalog import services as catalog_services
+
+    catalog_services.save_variant(product=variant.product, sku=variant.sku,
+                                  price=variant.price, is_active=False)
+    token = new_cart(api)
+    response = api.post(f"/api/carts/{token}/lines/", {"variant_id": variant.pk, "quantity": 1},
+                        format="json")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Field Jacket is no longer sold.",
+                               "code": "variant_unavailable"}
+    assert not CartLine.objects.exists()
+
+
+def test_a_variant_deactivated_after_adding_is_refused_at_placement(api, variant, method):
+    from catalog import services as catalog_services
+
+    token = filled_cart(api, variant, method)
+    catalog_services.save_variant(product=variant.product, sku=variant.sku,
+                                  price=variant.price, is_active=False)
+    response = api.post(f"/api/carts/{token}/order/", format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "variant_unavailable"
+    assert "No longer sold: Field Jacket" in response.json()["detail"]
+    assert not Order.objects.exists()
+    assert StockLevel.objects.get(variant=variant).allocated == 0
+
+
 def test_unknown_and_malformed_cart_tokens_are_404(api):
     assert api.get("/api/carts/00000000-0000-0000-0000-000000000000/").status_code == 404
     assert api.get("/api/carts/not-a-token/").status_code == 404

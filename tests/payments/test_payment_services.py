@@ -165,3 +165,41 @@ def test_risky_orders_are_held_with_reasons(settings):
     order_services.release_hold(order_id=order.pk)
     order.refresh_from_db()
     assert order.risk == Order.Risk.RELEASED
+
+
+@pytest.mark.parametrize("number,code,message", [
+    ("4000000000000002", "card_declined", "Your card was declined."),
+    ("4000000000009995", "insufficient_funds", "insufficient funds"),
+])
+def test_a_declined_call_is_stored_as_failed_with_the_banks_reason(order, number, code,
+                                                                   message):
+    with pytest.raises(PaymentDeclined):
+        services.start_payment(order=order, payment_data={**CARD, "number": number})
+    call = GatewayCall.objects.get()
+    assert call.kind == GatewayCall.Kind.AUTHORIZE
+    assert (call.success, call.outcome) == (False, GatewayCall.Outcome.FAILED)
+    assert call.error_code == code and message in call.error
+    assert call.completed_at is not None
+
+
+def test_a_stripe_decline_is_stored_with_stripes_reason_and_code(stripe_fake, order):
+    payment = services.start_payment(order=order, gateway="stripe")
+    stripe_fake.fail(payment.gateway_reference, message="Your card was declined.")
+    synced = services.sync_payment(payment=payment)
+    assert synced.state == Payment.State.PENDING  # Stripe lets the shopper try another card
+    call = payment.calls.get(kind=GatewayCall.Kind.CONFIRM)
+    assert (call.success, call.outcome) == (False, GatewayCall.Outcome.FAILED)
+    assert (call.error, call.error_code) == ("Your card was declined.", "card_declined")
+
+
+def test_a_refused_stripe_request_is_stored_with_its_code(stripe_fake, order):
+    payment = services.start_payment(order=order, gateway="stripe")
+    stripe_fake.succeed(payment.gateway_reference)
+    services.sync_payment(payment=payment)
+    stripe_fake.fail_next(status=402)
+    with pytest.raises(PaymentError, match="The refund failed: Your card was declined"):
+        services.refund_payment(payment=payment, amount=Decimal("5.00"))
+    call = payment.calls.get(kind=GatewayCall.Kind.REFUND)
+    assert (call.success, call.outcome, call.error_code) == (
+        False, GatewayCall.Outcome.FAILED, "card_declined")
+    assert call.error == "Your card was declined."
