@@ -43,6 +43,12 @@ ROLES: dict[str, list[str]] = {
 }
 
 
+# The apps whose permissions ROLES decides; apps above fulfillment (returns) add their own
+# permissions to these groups, and a sync here leaves those alone.
+MANAGED_APPS = sorted({dotted.split(".")[0] for codenames in ROLES.values()
+                       for dotted in codenames})
+
+
 def sync_roles(group_model, permission_model) -> None:
     for name, codenames in ROLES.items():
         group, _ = group_model.objects.get_or_create(name=name)
@@ -51,4 +57,5 @@ def sync_roles(group_model, permission_model) -> None:
             app_label, codename = dotted.split(".")
             permissions.append(permission_model.objects.get(content_type__app_label=app_label,
                                                             codename=codename))
-        group.permissions.set(permissions)
+        others = group.permissions.exclude(content_type__app_label__in=MANAGED_APPS)
+        group.permissions.set([*permissions, *others])

@@ -16,7 +16,7 @@ def add_permissions(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("returns", "0001_initial"),
-        ("fulfillment", "0002_staff_roles"),
+        ("fulfillment", "0005_merchant_reads_options_and_voucher_uses"),
     ]
 
     operations = [migrations.RunPython(add_permissions, migrations.RunPython.noop)]
