@@ -176,6 +176,12 @@ class Variant(models.Model):
         validators=[MinValueValidator(Decimal("0"))],
     )
     currency = models.CharField(max_length=3, default=settings.SHOP_CURRENCY)
+    cost_price = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="What one unit costs the shop (weighted average of receipts), in the "
+                  "variant's currency; empty when unknown.",
+    )
     weight_grams = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=0)
@@ -187,6 +193,9 @@ class Variant(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(price__gte=0),
                                    name="variant_price_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(cost_price__isnull=True) | models.Q(cost_price__gte=0),
+                name="variant_cost_not_negative"),
             models.CheckConstraint(
                 condition=models.Q(compare_at_price__isnull=True)
                 | models.Q(compare_at_price__gte=0),
