@@ -192,14 +192,21 @@ def _return_warehouse(rma: ReturnRequest, warehouse_id: int | None) -> Warehouse
         if warehouse is None:
             raise ReturnInvalid("Choose an active warehouse for the return.")
         return warehouse
-    shipment = (Shipment.objects.filter(order=rma.order, state=Shipment.State.DELIVERED,
-                                        warehouse__is_active=True)
-                .select_related("warehouse").order_by("pk").first())
-    warehouse = shipment.warehouse if shipment else \
-        Warehouse.objects.filter(is_active=True).order_by("priority", "code").first()
+    warehouse = default_return_warehouse(rma)
     if warehouse is None:
         raise ReturnInvalid("No active warehouse can take the return.")
     return warehouse
+
+
+def default_return_warehouse(rma: ReturnRequest) -> Warehouse | None:
+    """Where a return comes back to when staff don't choose: the active warehouse that
+    delivered the order (its first delivered shipment's), else the first active one by
+    priority. A read; the approve form names it."""
+    shipment = (Shipment.objects.filter(order=rma.order, state=Shipment.State.DELIVERED,
+                                        warehouse__is_active=True)
+                .select_related("warehouse").order_by("pk").first())
+    return shipment.warehouse if shipment else \
+        Warehouse.objects.filter(is_active=True).order_by("priority", "code").first()
 
 
 def reject_return(*, return_id: int, message: str, actor=None) -> ReturnRequest:

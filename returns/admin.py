@@ -1,0 +1,640 @@
+"""Returns in admin: the clerks' queue and the steps of a return.
+
+A return is a read-only record here. Each step (approve, reject, receive, receive by scan,
+inspect, refund, exchange) is a button or a small page that checks its permission
+(``returns.<step>_returnrequest``, see ``ReturnRequest.Meta.permissions``), calls one
+``returns.services`` function and reports the outcome. A refusal (``ShopError``) is an
+error message with a redirect, or the form again with a 4xx; it never writes anything.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, Sum, Value, When
+from django.http import FileResponse, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+
+from catalog.admin import SERVICE_FORM_TEMPLATE
+from inventory.models import Warehouse
+from shop.exceptions import ShopError
+from shop.money import Money
+
+from . import services
+from .models import ReturnEvent, ReturnLine, ReturnRequest
+
+State = ReturnRequest.State
+Condition = ReturnLine.Condition
+
+
+def _can(request, step: str) -> bool:
+    return request.user.has_perm(f"returns.{step}_returnrequest")
+
+
+def _require(request, step: str) -> None:
+    if not _can(request, step):
+        raise PermissionDenied
+
+
+def _status(error: ShopError) -> int:
+    """The 4xx a refusal maps to (400, 404, 409), for a form shown again."""
+    status = getattr(error, "status_code", 400)
+    return status if 400 <= status < 500 else 400
+
+
+class AdminMedia:
+    css = {"all": ["css/admin-orders.css", "css/admin-returns.css"]}
+
+
+# --- The return page: lines and timeline ----------------------------------------------------
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Part of a return, shown to whoever may view the return (clerks have no permissions
+    on lines or events of their own)."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return _can(request, "view")
+
+
+class ReturnLineInline(ReadOnlyInline):
+    model = ReturnLine
+    fields = ("sku", "item", "quantity", "reason_text", "exchange_for", "condition_text",
+              "restock_text", "restock_warehouse", "refund_money")
+    readonly_fields = fields
+    verbose_name_plural = "lines"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(
+            "order_line", "exchange_variant__product", "restock_level__warehouse",
+            "return_request__order")  # the formset sets only the id of its parent
+
+    @admin.display(description="SKU")
+    def sku(self, line: ReturnLine) -> str:
+        return line.order_line.sku
+
+    @admin.display(description="Item")
+    def item(self, line: ReturnLine) -> str:
+        return line.order_line.description
+
+    @admin.display(description="Reason")
+    def reason_text(self, line: ReturnLine):
+        if line.reason_note:
+            return format_html("{}<br><q>{}</q>", line.get_reason_display(), line.reason_note)
+        return line.get_reason_display()
+
+    @admin.display(description="Exchange for")
+    def exchange_for(self, line: ReturnLine) -> str:
+        return str(line.exchange_variant) if line.exchange_variant_id else "—"
+
+    @admin.display(description="Condition")
+    def condition_text(self, line: ReturnLine) -> str:
+        return line.get_condition_display() if line.condition else "Not inspected"
+
+    @admin.display(description="Restock")
+    def restock_text(self, line: ReturnLine) -> str:
+        if not line.condition:
+            return "—"
+        if line.restock:
+            return "Restocked" if line.restocked_at else "To restock"
+        if line.condition == Condition.DAMAGED:
+            return "Written off" if line.restocked_at else "To write off"
+        return "No"
+
+    @admin.display(description="Restock warehouse")
+    def restock_warehouse(self, line: ReturnLine) -> str:
+        return str(line.restock_level.warehouse) if line.restock_level_id else "—"
+
+    @admin.display(description="Refund")
+    def refund_money(self, line: ReturnLine) -> str:
+        if not line.condition:
+            return "—"
+        return str(Money(line.refund_amount, line.return_request.order.currency))
+
+
+class ReturnEventInline(ReadOnlyInline):
+    model = ReturnEvent
+    fields = ("created_at", "state", "message", "actor")
+    readonly_fields = fields
+    ordering = ("created_at", "pk")
+    verbose_name_plural = "timeline"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+# --- Forms ----------------------------------------------------------------------------------
+
+
+class ApproveForm(forms.Form):
+    method = forms.ChoiceField(label="Return method", choices=ReturnRequest.Method.choices)
+    warehouse = forms.TypedChoiceField(label="Return to warehouse", coerce=int,
+                                       empty_value=None, required=False)
+    message = forms.CharField(label="Message to the shopper", max_length=500, required=False,
+                              widget=forms.Textarea(attrs={"rows": 3}),
+                              help_text="Included in the approval email.")
+
+    def __init__(self, *args, default_warehouse: Warehouse | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["method"].initial = settings.SHOP_RETURN_METHOD
+        default = (f"Default: {default_warehouse}" if default_warehouse
+                   else "Default (no active warehouse)")
+        self.fields["warehouse"].choices = [("", default)] + [
+            (warehouse.pk, str(warehouse))
+            for warehouse in Warehouse.objects.filter(is_active=True).order_by("priority",
+                                                                               "code")]
+        self.fields["warehouse"].help_text = (
+            "Left at the default, the parcel goes back to the warehouse that delivered the "
+            "order (or, if it is inactive, the first active warehouse by priority).")
+
+
+class RejectForm(forms.Form):
+    message = forms.CharField(label="Message to the shopper", max_length=500,
+                              widget=forms.Textarea(attrs={"rows": 3}),
+                              help_text="Why the return is rejected; the shopper is emailed it.",
+                              error_messages={"required": "Tell the shopper why the return "
+                                                          "is rejected."})
+
+
+class ScanForm(forms.Form):
+    code = forms.CharField(label="RMA number or return tracking number", max_length=40,
+                           widget=forms.TextInput(attrs={"autofocus": True,
+                                                         "autocomplete": "off",
+                                                         "spellcheck": "false"}),
+                           help_text="Scan the return label's barcode, or type the RMA "
+                                     "number; Enter receives the parcel.")
+
+
+class InspectLineForm(forms.Form):
+    condition = forms.ChoiceField(choices=[("", "— choose —"), *Condition.choices],
+                                  error_messages={"required": "Choose its condition."})
+    restock = forms.BooleanField(label="Back on the shelf", required=False)
+    warehouse = forms.TypedChoiceField(label="Warehouse", coerce=int, empty_value=None,
+                                       required=False)
+
+    def __init__(self, *args, line: ReturnLine, warehouses: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, prefix=f"line-{line.pk}", **kwargs)
+        self.line = line
+        self.fields["warehouse"].choices = [("", "The return's warehouse"), *warehouses]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("restock") and data.get("condition") not in (None, "", Condition.RESELLABLE):
+            self.add_error("restock", "Only resellable items go back on the shelf.")
+        return data
+
+
+class RefundForm(forms.Form):
+    amount = forms.CharField(max_length=20)
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].label = f"Refund ({currency})"
+
+
+# --- The queue ------------------------------------------------------------------------------
+
+
+@admin.register(ReturnRequest)
+class ReturnRequestAdmin(admin.ModelAdmin):
+    list_display = ("number", "order_link", "email", "state", "resolution", "method",
+                    "units", "requested", "warehouse")
+    list_filter = ("state", "resolution", "method", "warehouse")
+    list_select_related = ("order", "warehouse")
+    search_fields = ("number", "order__number", "order__email", "tracking_number")
+    search_help_text = "RMA number, order number, email or return tracking number."
+    inlines = [ReturnLineInline, ReturnEventInline]
+    fieldsets = (
+        (None, {"fields": ("number", "order_link", "email", "state", "resolution",
+                           "customer_note", "created_at")}),
+        ("Return parcel", {"fields": ("method", "warehouse", "staff_message",
+                                      "tracking_number", "label_link", "approved_at",
+                                      "received_at", "inspected_at", "closed_at")}),
+        ("Refund", {"fields": ("items_money", "shipping_refund_money",
+                               "return_shipping_fee_money", "restocking_fee_money",
+                               "proposed_money", "decided_money", "refunded_money",
+                               "refund_status")}),
+        ("Exchange", {"fields": ("replacement_link",)}),
+    )
+    change_form_template = "admin/returns/returnrequest/change_form.html"
+    change_list_template = "admin/returns/returnrequest/change_list.html"
+    Media = AdminMedia
+
+    def get_readonly_fields(self, request, obj=None):
+        return [name for _, options in self.fieldsets for name in options["fields"]]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(
+            "order", "warehouse", "replacement_order").annotate(
+            unit_total=Sum("lines__quantity"))
+
+    def get_ordering(self, request):
+        # Open returns first, oldest first: the queue a clerk works through.
+        still_open = Case(When(state__in=list(ReturnRequest.OPEN_STATES), then=Value(0)),
+                          default=Value(1), output_field=IntegerField())
+        return (still_open.asc(), "created_at", "pk")
+
+    # Returns come from shoppers and change only through the steps below.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # --- columns and fields ---------------------------------------------------------------
+
+    @admin.display(description="Order", ordering="order__number")
+    def order_link(self, rma: ReturnRequest):
+        return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change",
+                                                          args=[rma.order_id]),
+                           rma.order.number)
+
+    @admin.display(description="Email", ordering="order__email")
+    def email(self, rma: ReturnRequest) -> str:
+        return rma.order.email
+
+    @admin.display(description="Units", ordering="unit_total")
+    def units(self, rma: ReturnRequest) -> int:
+        return rma.unit_total or 0
+
+    @admin.display(description="Age", ordering="created_at")
+    def requested(self, rma: ReturnRequest):
+        when = timezone.localtime(rma.created_at).strftime("%Y-%m-%d %H:%M")
+        return format_html('<time datetime="{}" title="Requested {}">{}</time>',
+                           rma.created_at.isoformat(), when,
+                           timesince(rma.created_at).split(",")[0])
+
+    @admin.display(description="Label")
+    def label_link(self, rma: ReturnRequest):
+        if not rma.label:
+            return "—"
+        return format_html('<a href="{}">Download label (PDF)</a>',
+                           reverse("admin:returns_returnrequest_label", args=[rma.pk]))
+
+    def _money(self, rma: ReturnRequest, amount) -> str:
+        return str(Money(amount, rma.order.currency)) if amount is not None else "—"
+
+    @admin.display(description="Items (paid price and tax)")
+    def items_money(self, rma):
+        return self._money(rma, rma.items_amount)
+
+    @admin.display(description="Shipping refunded")
+    def shipping_refund_money(self, rma):
+        return self._money(rma, rma.shipping_refund)
+
+    @admin.display(description="Return shipping fee")
+    def return_shipping_fee_money(self, rma):
+        return self._money(rma, -rma.return_shipping_fee if rma.return_shipping_fee else 0)
+
+    @admin.display(description="Restocking fee")
+    def restocking_fee_money(self, rma):
+        return self._money(rma, -rma.restocking_fee if rma.restocking_fee else 0)
+
+    @admin.display(description="Proposed refund")
+    def proposed_money(self, rma):
+        if rma.inspected_at is None:
+            return "Proposed at inspection"
+        return self._money(rma, rma.proposed_refund)
+
+    @admin.display(description="Decided refund")
+    def decided_money(self, rma):
+        return self._money(rma, rma.refund_amount)
+
+    @admin.display(description="Refunded")
+    def refunded_money(self, rma):
+        return self._money(rma, rma.refunded_amount)
+
+    @admin.display(description="Refund status")
+    def refund_status(self, rma):
+        if rma.refund_error:
+            return format_html('<strong class="return-error">Failed: {}</strong>',
+                               rma.refund_error)
+        if rma.refund_requested_at and rma.state != State.REFUNDED:
+            return "Being made (the gateway is called in the background)"
+        return "—"
+
+    @admin.display(description="Replacement order")
+    def replacement_link(self, rma):
+        if not rma.replacement_order_id:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change",
+                                                          args=[rma.replacement_order_id]),
+                           rma.replacement_order.number)
+
+    # --- the buttons ----------------------------------------------------------------------
+
+    def get_urls(self):
+        def view(function):
+            return self.admin_site.admin_view(function)
+
+        return [
+            path("scan/", view(self.scan_view), name="returns_returnrequest_scan"),
+            path("<int:pk>/approve/", view(self.approve_view),
+                 name="returns_returnrequest_approve"),
+            path("<int:pk>/reject/", view(self.reject_view), name="returns_returnrequest_reject"),
+            path("<int:pk>/receive/", view(self.receive_view),
+                 name="returns_returnrequest_receive"),
+            path("<int:pk>/inspect/", view(self.inspect_view),
+                 name="returns_returnrequest_inspect"),
+            path("<int:pk>/refund/", view(self.refund_view), name="returns_returnrequest_refund"),
+            path("<int:pk>/exchange/", view(self.exchange_view),
+                 name="returns_returnrequest_exchange"),
+            path("<int:pk>/label.pdf", view(self.label_view), name="returns_returnrequest_label"),
+            *super().get_urls(),
+        ]
+
+    @staticmethod
+    def tools_for(request, rma: ReturnRequest) -> dict[str, bool]:
+        """Which buttons the return's page shows: the state allows the step and the user
+        holds its permission. The views check both again (the services under a lock)."""
+        settling = rma.refund_requested_at is not None
+        inspected = rma.state == State.INSPECTED and not settling
+        return {
+            "approve": rma.state == State.REQUESTED and _can(request, "approve"),
+            # After inspection only a return with nothing accepted may still be rejected.
+            "reject": _can(request, "approve") and (
+                rma.state in {State.REQUESTED, State.APPROVED}
+                or (inspected and not rma.items_amount)),
+            "receive": rma.state == State.APPROVED and _can(request, "receive"),
+            "inspect": rma.state == State.RECEIVED and _can(request, "inspect"),
+            "refund": inspected and _can(request, "refund"),
+            "exchange": (inspected and rma.resolution == ReturnRequest.Resolution.EXCHANGE
+                         and _can(request, "refund")),
+            "label": bool(rma.label) and _can(request, "view"),
+        }
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="",
+                           obj=None):
+        if obj is not None:
+            context["return_tools"] = self.tools_for(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _return_page(self, pk: int) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:returns_returnrequest_change", args=[pk]))
+
+    def _get(self, pk: int) -> ReturnRequest:
+        return get_object_or_404(ReturnRequest.objects.select_related("order", "warehouse"),
+                                 pk=pk)
+
+    def _context(self, request, title: str, rma: ReturnRequest | None = None, **extra):
+        return {**self.admin_site.each_context(request), "title": title, "opts": self.opts,
+                "original": rma, "has_view_permission": _can(request, "view"),
+                "media": self.media, **extra}
+
+    def _refused(self, request, rma: ReturnRequest, error: ShopError) -> None:
+        message = error.message if rma.number in error.message \
+            else f"{rma.number}: {error.message}"
+        self.message_user(request, message, messages.ERROR)
+
+    def _post_button(self, request, pk: int, *, step: str, run, done: str):
+        _require(request, step)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        rma = self._get(pk)
+        try:
+            run(rma)
+        except ShopError as error:
+            self._refused(request, rma, error)
+        else:
+            self.message_user(request, done.format(number=rma.number), messages.SUCCESS)
+        return self._return_page(pk)
+
+    def approve_view(self, request, pk: int):
+        _require(request, "approve")
+        rma = self._get(pk)
+        if rma.state != State.REQUESTED:
+            self.message_user(request, f"{rma.number} is {rma.get_state_display().lower()}; "
+                                       "only a requested return can be approved.",
+                              messages.ERROR)
+            return self._return_page(pk)
+        form = ApproveForm(request.POST if request.method == "POST" else None,
+                           default_warehouse=services.default_return_warehouse(rma))
+        status = 200
+        if form.is_bound:
+            status = 400
+            if form.is_valid():
+                try:
+                    services.approve_return(return_id=pk, actor=request.user,
+                                            method=form.cleaned_data["method"],
+                                            warehouse_id=form.cleaned_data["warehouse"],
+                                            message=form.cleaned_data["message"])
+                except ShopError as error:
+                    self._refused(request, rma, error)
+                    status = _status(error)
+                else:
+                    rma.refresh_from_db()
+                    label = " The prepaid label is issued." if rma.tracking_number else ""
+                    self.message_user(request, f"{rma.number} approved: "
+                                               f"{rma.get_method_display().lower()} to "
+                                               f"{rma.warehouse}.{label}", messages.SUCCESS)
+                    return self._return_page(pk)
+        return TemplateResponse(request, SERVICE_FORM_TEMPLATE, self._context(
+            request, f"Approve return {rma.number}", rma, form=form, submit_label="Approve",
+            intro=f"Order {rma.order.number}, {rma.order.email}. The shopper is emailed the "
+                  "approval (with the label for a prepaid return)."), status=status)
+
+    def reject_view(self, request, pk: int):
+        _require(request, "approve")
+        rma = self._get(pk)
+        form = RejectForm(request.POST if request.method == "POST" else None)
+        status = 200
+        if form.is_bound:
+            status = 400
+            if form.is_valid():
+                try:
+                    services.reject_return(return_id=pk, message=form.cleaned_data["message"],
+                                           actor=request.user)
+                except ShopError as error:
+                    self._refused(request, rma, error)
+                    status = _status(error)
+                else:
+                    self.message_user(request, f"{rma.number} rejected; the shopper is "
+                                               "emailed your message.", messages.SUCCESS)
+                    return self._return_page(pk)
+        return TemplateResponse(request, SERVICE_FORM_TEMPLATE, self._context(
+            request, f"Reject return {rma.number}", rma, form=form, submit_label="Reject",
+            intro=f"Order {rma.order.number}, {rma.order.email}."), status=status)
+
+    def receive_view(self, request, pk: int):
+        return self._post_button(
+            request, pk, step="receive", done="{number} received.",
+            run=lambda rma: services.receive_return(return_id=rma.pk, actor=request.user))
+
+    def scan_view(self, request):
+        """Receive parcels by scanning their labels, one after another: the page comes back
+        with the input focused after each scan."""
+        _require(request, "receive")
+        form = ScanForm(request.POST if request.method == "POST" else None)
+        status = 200
+        if form.is_bound:
+            status = 400
+            if form.is_valid():
+                try:
+                    rma = services.receive_by_scan(code=form.cleaned_data["code"],
+                                                   actor=request.user)
+                except ShopError as error:
+                    self.message_user(request, error.message, messages.ERROR)
+                    status = _status(error)
+                    form = ScanForm()  # empty and focused for the next scan
+                else:
+                    self.message_user(request, format_html(
+                        '<a href="{}">{}</a> received (order {}, {} unit(s)). Scan the next '
+                        'parcel.', reverse("admin:returns_returnrequest_change", args=[rma.pk]),
+                        rma.number, rma.order.number,
+                        sum(rma.lines.values_list("quantity", flat=True))), messages.SUCCESS)
+                    return HttpResponseRedirect(request.path)
+        return TemplateResponse(request, SERVICE_FORM_TEMPLATE, self._context(
+            request, "Receive returns by scan", form=form, submit_label="Receive",
+            intro="Scan each returned parcel as it arrives; it is marked received."),
+            status=status)
+
+    def inspect_view(self, request, pk: int):
+        _require(request, "inspect")
+        rma = self._get(pk)
+        if rma.state != State.RECEIVED:
+            self.message_user(request, f"{rma.number} is {rma.get_state_display().lower()}; "
+                                       "only a received return can be inspected.",
+                              messages.ERROR)
+            return self._return_page(pk)
+        lines = list(rma.lines.select_related("order_line", "exchange_variant__product")
+                     .order_by("pk"))
+        warehouses = [(warehouse.pk, str(warehouse)) for warehouse in
+                      Warehouse.objects.filter(is_active=True).order_by("priority", "code")]
+        data = request.POST if request.method == "POST" else None
+        rows = [InspectLineForm(data, line=line, warehouses=warehouses,
+                                initial={"warehouse": rma.warehouse_id})
+                for line in lines]
+        status = 200
+        if data is not None:
+            status = 400
+            if all(row.is_valid() for row in rows):
+                inspections = [services.Inspection(
+                    return_line_id=row.line.pk, condition=row.cleaned_data["condition"],
+                    restock=row.cleaned_data["restock"],
+                    warehouse_id=row.cleaned_data["warehouse"]) for row in rows]
+                try:
+                    rma = services.inspect_return(return_id=pk, inspections=inspections,
+                                                  actor=request.user)
+                except ShopError as error:
+                    self._refused(request, rma, error)
+                    status = _status(error)
+                    for row in rows:
+                        problem = getattr(error, "errors", {}).get(row.line.pk)
+                        if problem:
+                            row.add_error(None, problem)
+                else:
+                    self.message_user(request, f"{rma.number} inspected. Proposed refund "
+                                               f"{rma.money('proposed_refund')}.",
+                                      messages.SUCCESS)
+                    return self._return_page(pk)
+            else:
+                self.message_user(request, "Inspection incomplete: see the lines below.",
+                                  messages.ERROR)
+        return TemplateResponse(request, "admin/returns/returnrequest/inspect.html",
+                                self._context(request, f"Inspect return {rma.number}", rma,
+                                              rows=rows), status=status)
+
+    def refund_view(self, request, pk: int):
+        _require(request, "refund")
+        rma = self._get(pk)
+        if rma.state != State.INSPECTED or rma.refund_requested_at is not None:
+            self.message_user(request, f"{rma.number} is {rma.get_state_display().lower()}"
+                              + ("; its refund is being made." if rma.refund_requested_at
+                                 else "; only an inspected return can be refunded."),
+                              messages.ERROR)
+            return self._return_page(pk)
+        currency = rma.order.currency
+        form = RefundForm(request.POST if request.method == "POST" else None,
+                          currency=currency, initial={"amount": rma.proposed_refund})
+        limit = services.refundable_on_order(rma.order)
+        form.fields["amount"].help_text = (
+            f"Proposed {rma.money('proposed_refund')}. You may adjust it: above zero and at "
+            f"most {Money(limit, currency)}, what order {rma.order.number} has captured and "
+            "not yet refunded.")
+        status = 200
+        if form.is_bound:
+            status = 400
+            if form.is_valid():
+                try:
+                    services.refund_return(return_id=pk, amount=form.cleaned_data["amount"],
+                                           actor=request.user)
+                except ShopError as error:
+                    self._refused(request, rma, error)
+                    status = _status(error)
+                else:
+                    self._report_refund(request, pk)
+                    return self._return_page(pk)
+        return TemplateResponse(request, "admin/returns/returnrequest/refund.html",
+                                self._context(request, f"Refund return {rma.number}", rma,
+                                              form=form, submit_label="Refund",
+                                              limit=Money(limit, currency),
+                                              breakdown=self._breakdown(rma)), status=status)
+
+    def _breakdown(self, rma: ReturnRequest) -> list[tuple[str, str]]:
+        return [("Items (paid price and tax)", self.items_money(rma)),
+                ("Shipping refunded", self.shipping_refund_money(rma)),
+                ("Return shipping fee", self.return_shipping_fee_money(rma)),
+                ("Restocking fee", self.restocking_fee_money(rma)),
+                ("Proposed refund", self.proposed_money(rma))]
+
+    def _report_refund(self, request, pk: int) -> None:
+        # With an eager worker the refund is made before the redirect; with a real one it
+        # follows shortly. Say which.
+        rma = ReturnRequest.objects.select_related("order").get(pk=pk)
+        if rma.state == State.REFUNDED:
+            self.message_user(request, f"{rma.number}: refunded "
+                                       f"{rma.money('refunded_amount')}.", messages.SUCCESS)
+        elif rma.refund_error:
+            self.message_user(request, f"{rma.number}: the refund failed ({rma.refund_error}). "
+                                       "You can try again.", messages.ERROR)
+        else:
+            self.message_user(request, f"{rma.number}: refund of {rma.money('refund_amount')} "
+                                       "is being made.", messages.SUCCESS)
+
+    def exchange_view(self, request, pk: int):
+        _require(request, "refund")
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        rma = self._get(pk)
+        try:
+            rma = services.exchange_return(return_id=pk, actor=request.user)
+        except ShopError as error:
+            self._refused(request, rma, error)
+        else:
+            self.message_user(request, format_html(
+                '{}: exchange order <a href="{}">{}</a> created; it ships like any order.',
+                rma.number, reverse("admin:orders_order_change",
+                                    args=[rma.replacement_order_id]),
+                rma.replacement_order.number), messages.SUCCESS)
+        return self._return_page(pk)
+
+    def label_view(self, request, pk: int):
+        _require(request, "view")
+        rma = get_object_or_404(ReturnRequest, pk=pk)
+        if not rma.label:
+            return HttpResponse("No label: the return is not approved with a prepaid label.",
+                                status=404, content_type="text/plain")
+        return FileResponse(rma.label.open("rb"), content_type="application/pdf",
+                            filename=f"{rma.number}-label.pdf")
