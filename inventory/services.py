@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
@@ -11,6 +13,7 @@ from catalog.models import Variant
 from . import locks
 from .exceptions import StockError
 from .models import StockLevel, StockMovement, Warehouse
+from .signals import stock_level_changed
 
 # Kinds that add to on_hand and kinds that take away, for the services below.
 INBOUND_KINDS = {
@@ -20,9 +23,15 @@ INBOUND_KINDS = {
 }
 
 
+def _changed_after_commit(stock_level_id: int) -> None:
+    transaction.on_commit(partial(stock_level_changed.send, sender=StockLevel,
+                                  stock_level_id=stock_level_id))
+
+
 def _record_movement(*, level: StockLevel, kind: str, quantity: int, reason: str,
                      reference: str, user: AbstractBaseUser | None) -> StockMovement:
     StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + quantity)
+    _changed_after_commit(level.pk)
     level.refresh_from_db(fields=["on_hand", "allocated"])
     return StockMovement.objects.create(
         stock_level=level, kind=kind, quantity=quantity, on_hand_after=level.on_hand,
@@ -88,10 +97,13 @@ def allocate_units(*, stock_level_id: int, quantity: int) -> bool:
     """
     if quantity <= 0:
         raise StockError("Allocate a quantity above zero.")
-    return bool(
+    taken = bool(
         StockLevel.objects.filter(pk=stock_level_id, on_hand__gte=F("allocated") + quantity)
         .update(allocated=F("allocated") + quantity)
     )
+    if taken:
+        _changed_after_commit(stock_level_id)
+    return taken
 
 
 def release_units(*, stock_level_id: int, quantity: int) -> None:
@@ -101,6 +113,7 @@ def release_units(*, stock_level_id: int, quantity: int) -> None:
     )
     if not updated:
         raise StockError(f"Stock level {stock_level_id} has fewer than {quantity} units allocated.")
+    _changed_after_commit(stock_level_id)
 
 
 def ship_units(*, stock_level_id: int, quantity: int, reference: str,

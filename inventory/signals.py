@@ -1,0 +1,7 @@
+"""Inventory signals, sent after commit by ``inventory.services``; receivers enqueue tasks."""
+
+from django.dispatch import Signal
+
+# stock_level_id: on_hand or allocated moved (a movement, an allocation or a release), so
+# what is available to sell may have crossed a threshold.
+stock_level_changed = Signal()
