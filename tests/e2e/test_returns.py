@@ -8,13 +8,14 @@ from playwright.sync_api import expect
 
 from inventory.models import StockMovement
 from returns.models import ReturnRequest
+from tests.e2e.conftest import ARTIFACTS
 from tests.factories import UserFactory
-from tests.returns.conftest import (  # noqa: F401 - fixtures
-    catalog,
-    customer,
-    delivered_order,
-    warehouse,
-)
+from tests.returns import conftest as returns_fixtures
+
+# The returns suite's fixtures: a catalog in one warehouse and a delivered order.
+warehouse = returns_fixtures.warehouse
+catalog = returns_fixtures.catalog
+delivered_order = returns_fixtures.delivered_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "correct horse battery"
@@ -43,7 +44,8 @@ def test_shopper_returns_and_the_clerk_refunds(page, browser, live_server, deliv
     page.get_by_role("button", name="Request the return").click()
     expect(page.get_by_text("requested. We'll email you")).to_be_visible()
     rma = ReturnRequest.objects.get()
-    expect(page.locator(f"[data-return-state]")).to_have_text("Requested")
+    expect(page.locator("[data-return-state]")).to_have_text("Requested")
+    ARTIFACTS.mkdir(exist_ok=True)
 
     clerk = UserFactory(username="clerk", is_staff=True, password=PASSWORD)
     clerk.groups.add(Group.objects.get(name="Returns clerk"))
@@ -55,27 +57,28 @@ def test_shopper_returns_and_the_clerk_refunds(page, browser, live_server, deliv
 
     admin.goto(f"{live_server.url}/admin/returns/returnrequest/")
     admin.get_by_role("link", name=rma.number).click()
-    admin.get_by_role("link", name="Approve").click()
+    admin.get_by_role("link", name="Approve…").click()
     admin.get_by_label("Message to the shopper").fill("Thanks, pop it in the post.")
     admin.get_by_role("button", name="Approve").click()
     expect(admin.locator(".messagelist")).to_contain_text("approved")
     rma.refresh_from_db()
     assert rma.state == "approved" and rma.tracking_number
 
-    admin.goto(f"{live_server.url}/admin/returns/returnrequest/receive/")
-    scan = admin.get_by_label("Scan the return label or type the RMA number")
+    admin.goto(f"{live_server.url}/admin/returns/returnrequest/")
+    admin.get_by_role("link", name="Receive by scan…").click()
+    scan = admin.get_by_label("RMA number or return tracking number")
     scan.fill(rma.tracking_number)
     scan.press("Enter")
     expect(admin.locator(".messagelist")).to_contain_text("received")
 
     admin.goto(f"{live_server.url}/admin/returns/returnrequest/{rma.pk}/change/")
-    admin.get_by_role("link", name="Inspect").click()
-    admin.locator("select[name$=condition]").first.select_option("resellable")
-    admin.locator("input[type=checkbox][name$=restock]").first.check()
-    admin.get_by_role("button", name="Save inspection").click()
+    admin.get_by_role("link", name="Inspect…").click()
+    admin.get_by_label("Condition of SHIRT-M").select_option("resellable")
+    admin.get_by_label("Put SHIRT-M back on the shelf").check()
+    admin.get_by_role("button", name="Record inspection").click()
     expect(admin.locator(".messagelist")).to_contain_text("inspected")
 
-    admin.get_by_role("link", name="Refund").click()
+    admin.get_by_role("link", name="Refund…").click()
     admin.get_by_role("button", name="Refund").click()
     expect(admin.locator(".messagelist")).to_contain_text("refund")
     rma.refresh_from_db()
@@ -84,4 +87,5 @@ def test_shopper_returns_and_the_clerk_refunds(page, browser, live_server, deliv
 
     page.reload()
     expect(page.locator("[data-return-state]")).to_have_text("Refunded")
-    expect(page.get_by_text("refunded $", exact=False)).to_be_visible()
+    expect(page.locator(".return .hint").first).to_contain_text("refunded $40.00")
+    page.screenshot(path=str(ARTIFACTS / "returns-refunded.png"), full_page=True)
