@@ -10,10 +10,10 @@ from django.db.models import F
 
 from catalog.models import Variant
 
-from . import locks
-from .exceptions import StockError
-from .models import StockLevel, StockMovement, Warehouse
-from .signals import stock_level_changed
+from .. import locks
+from ..exceptions import StockError
+from ..models import StockLevel, StockMovement, Warehouse
+from ..signals import stock_level_changed
 
 # Kinds that add to on_hand and kinds that take away, for the services below.
 INBOUND_KINDS = {
