@@ -39,4 +39,4 @@ if settings.SERVE_MEDIA:
     ]
 
 handler404 = "shop.views.page_not_found"
-handler500 = "shop.views.server_error"
+handler500 = "shop.unavailable.server_error"  # a 503 when the database dropped

@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shop.unavailable.DatabaseUnavailableMiddleware",  # a dropped database: 503
 ]
 
 ROOT_URLCONF = "shop.urls"

@@ -1,0 +1,1 @@
+"""Faults: Redis stopped, a worker killed, the database dropped, a gateway down."""
