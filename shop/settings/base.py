@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "payments",
     "fulfillment",
     "returns",
+    "shop.webhooks",
     "shop",
 ]
 
@@ -103,6 +104,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "notify-delayed-shipments": {"task": "fulfillment.tasks.notify_delayed_shipments",
                                  "schedule": 3600.0},
     "sweep-return-work": {"task": "returns.tasks.sweep_return_work", "schedule": 300.0},
+    "sweep-webhook-deliveries": {"task": "shop.webhooks.tasks.sweep_webhook_deliveries",
+                                 "schedule": 60.0},
 }
 
 if REDIS_URL:
@@ -213,6 +216,15 @@ SHOP_DEFAULT_CARRIER = env("SHOP_DEFAULT_CARRIER", default="easypost" if EASYPOS
                            else "local")
 # Carrier tracking webhooks are signed with this secret (HMAC-SHA256 of the body).
 CARRIER_WEBHOOK_SECRET = env("CARRIER_WEBHOOK_SECRET", default="")
+
+# Outbound webhooks (shop.webhooks): per-request timeout; retries with exponential backoff
+# (base, cap) for this many hours from the first try; an endpoint failing without a
+# success for this many hours is disabled and its contact emailed.
+SHOP_WEBHOOK_TIMEOUT_SECONDS = env.int("SHOP_WEBHOOK_TIMEOUT_SECONDS", default=10)
+SHOP_WEBHOOK_RETRY_HOURS = env.int("SHOP_WEBHOOK_RETRY_HOURS", default=24)
+SHOP_WEBHOOK_BACKOFF_SECONDS = env.int("SHOP_WEBHOOK_BACKOFF_SECONDS", default=60)
+SHOP_WEBHOOK_MAX_BACKOFF_SECONDS = env.int("SHOP_WEBHOOK_MAX_BACKOFF_SECONDS", default=4 * 3600)
+SHOP_WEBHOOK_DISABLE_AFTER_HOURS = env.int("SHOP_WEBHOOK_DISABLE_AFTER_HOURS", default=24)
 
 # Returns: days after delivery a shopper may start a return; fees deducted from refunds
 # when the return is not the shop's fault (a damaged or not-as-described item is); how
