@@ -310,9 +310,11 @@ class VoucherForm(forms.ModelForm):
             self.add_error("ends_at", "The voucher must end after it starts.")
         limit = cleaned.get("usage_limit")
         # The count as it is now, not as it was when the page was loaded: orders placed
-        # meanwhile count too.
-        used = (Voucher.objects.filter(pk=self.instance.pk).values_list("used_count", flat=True)
-                .first() or 0) if self.instance.pk else 0
+        # meanwhile count too. The admin validates and saves in one transaction, and placing
+        # an order locks the voucher row too, so locking it here keeps an order from using
+        # the voucher between this check and the save (the database check would refuse it).
+        used = (Voucher.objects.select_for_update().filter(pk=self.instance.pk)
+                .values_list("used_count", flat=True).first() or 0) if self.instance.pk else 0
         if limit is not None and limit < used:
             self.add_error("usage_limit", f"This voucher has already been used {used} times; "
                                           "the limit cannot be lower.")
