@@ -9,8 +9,11 @@ from django.views.decorators.http import require_GET
 from fulfillment.links import shipment_number_from_signature
 from fulfillment.models import Shipment
 
+from .security.rate_limits import rate_limited
+
 
 @require_GET
+@rate_limited("order_lookup", methods=("GET",))
 def tracking(request: HttpRequest, signature: str) -> HttpResponse:
     number = shipment_number_from_signature(signature)
     shipment = (Shipment.objects.select_related("order", "warehouse")

@@ -5,6 +5,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from . import courier, tracking, views
+from .security.rate_limits import posted_email, rate_limited
 
 storefront_patterns = (
     [
@@ -22,6 +23,9 @@ urlpatterns = [
     path("", include("shop.accounts.urls")),
     path("payments/", include("payments.urls")),
     path("fulfillment/", include("fulfillment.urls")),
+    # The admin's login form, rate limited like the shop's (matched before the admin's own).
+    path(f"{settings.ADMIN_URL}login/",
+         rate_limited("login", account=posted_email)(admin.site.login), name="admin-login"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/", include("shop.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -21,6 +21,7 @@ from returns.selectors import ReturnableLine, returnable_lines
 from shop.exceptions import ShopError
 
 from ..forms import posted
+from ..security.rate_limits import rate_limited
 
 REASON_CHOICES = [("", "Choose a reason")] + list(ReturnLine.Reason.choices)
 
@@ -158,6 +159,7 @@ def request_return(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("order_lookup", methods=("GET", "POST"))
 def guest_request_return(request: HttpRequest, signature: str) -> HttpResponse:
     order = _guest_order(signature)
     return _return_page(request, order,
@@ -181,5 +183,6 @@ def return_label(request: HttpRequest, number: str, rma: str) -> HttpResponse:
 
 
 @require_GET
+@rate_limited("order_lookup", methods=("GET",))
 def guest_return_label(request: HttpRequest, signature: str, rma: str) -> HttpResponse:
     return _label_response(_guest_order(signature), rma)

@@ -14,6 +14,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -33,6 +34,7 @@ from shop.exceptions import NotFound
 
 from ..cart import guest_cart_id
 from ..forms import posted
+from ..security.rate_limits import posted_email, rate_limited
 from .forms import EmailLoginForm, RegisterForm
 from .services import register_customer
 
@@ -56,6 +58,7 @@ def _log_in(request: HttpRequest, user) -> None:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("login", account=posted_email)
 def login(request: HttpRequest) -> HttpResponse:
     form = EmailLoginForm(request, posted(request))
     if request.method == "POST":
@@ -90,6 +93,7 @@ def register(request: HttpRequest) -> HttpResponse:
     return render(request, "account/register.html", {"form": form, "next": _next_url(request, "")})
 
 
+@method_decorator(rate_limited("password_reset", account=posted_email), name="dispatch")
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "account/password_reset.html"
     email_template_name = "account/email/password_reset.txt"
@@ -179,6 +183,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_GET
+@rate_limited("order_lookup", methods=("GET",))
 def guest_order(request: HttpRequest, signature: str) -> HttpResponse:
     token = order_token_from_signature(signature)
     order = _order_page_queryset().filter(token=token).first() if token else None
@@ -205,6 +210,7 @@ def order_invoice(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_GET
+@rate_limited("order_lookup", methods=("GET",))
 def guest_invoice(request: HttpRequest, signature: str) -> HttpResponse:
     token = order_token_from_signature(signature)
     order = Order.objects.filter(token=token).first() if token else None

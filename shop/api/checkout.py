@@ -24,6 +24,7 @@ from payments.exceptions import PaymentDeclined
 from payments.models import Payment
 from shop.client_ip import client_ip
 from shop.exceptions import NotFound
+from shop.security.rate_limits import rate_throttle
 
 from .orders import OrderSerializer, order_data, order_for_request
 
@@ -292,6 +293,8 @@ class CartShippingMethodApi(APIView):
 
 
 class CartVoucherApi(APIView):
+    throttle_classes = [rate_throttle("voucher", methods=("PUT",))]
+
     @extend_schema(tags=TAGS, request=VoucherIn, responses={200: CartOut, **errors(400, 404)},
                    summary="Apply a voucher code")
     def put(self, request: Request, token) -> Response:
@@ -308,6 +311,8 @@ class CartVoucherApi(APIView):
 
 
 class CartOrderApi(APIView):
+    throttle_classes = [rate_throttle("checkout", methods=("POST",))]
+
     @extend_schema(tags=TAGS, request=None,
                    responses={201: OrderSerializer, 200: OrderSerializer,
                               **errors(400, 404, 409)},

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from orders.links import order_token_from_signature
 from orders.models import Order, OrderLine
 from shop.exceptions import NotFound
+from shop.security.rate_limits import rate_throttle
 
 TAGS = ["orders"]
 
@@ -104,6 +105,8 @@ class OrderListApi(APIView):
 
 
 class OrderDetailApi(APIView):
+    throttle_classes = [rate_throttle("order_lookup", methods=("GET",))]
+
     @extend_schema(
         tags=TAGS, responses={200: OrderSerializer, 404: OpenApiResponse(
             description="No such order, or not yours")},

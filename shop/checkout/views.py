@@ -29,6 +29,7 @@ from shop.exceptions import ShopError
 from ..cart import current_cart, forget_cart
 from ..client_ip import client_ip
 from ..forms import posted
+from ..security.rate_limits import rate_limited
 from .forms import BillingChoiceForm, CardForm, EmailStepForm, VoucherForm
 
 STEPS = [("contact", "Contact"), ("address", "Address"), ("shipping", "Shipping"),
@@ -302,6 +303,7 @@ def _render_review(request: HttpRequest, checkout: CheckoutView, *, status: int 
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("checkout")  # POST places the order
 def review(request: HttpRequest) -> HttpResponse:
     """GET shows everything with edit links; POST (the "Place order" button) places it."""
     if request.method == "POST":
@@ -315,6 +317,7 @@ def _review_page(request: HttpRequest, cart: Cart, checkout: CheckoutView) -> Ht
 
 
 @require_POST
+@rate_limited("voucher")
 @checkout_step("review")
 def voucher(request: HttpRequest, cart: Cart, checkout: CheckoutView) -> HttpResponse:
     if request.POST.get("action") == "remove":

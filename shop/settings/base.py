@@ -238,6 +238,21 @@ SHOP_RETURN_DROP_OFF_INSTRUCTIONS = env(
     default="Bring the parcel, with the RMA number written on it, to the store counter "
             "during opening hours (Monday to Saturday, 9:00 to 18:00). Keep your receipt.")
 
+# --- Rate limits (shop.security.rate_limits) --------------------------------------------------
+# Fixed windows counted in the cache, per client IP and per account: "<requests>/<n><unit>".
+SHOP_RATE_LIMITS_ENABLED = env.bool("SHOP_RATE_LIMITS_ENABLED", default=True)
+SHOP_RATE_LIMITS = {
+    "login": {"ip": env("SHOP_RATE_LOGIN_IP", default="20/10m"),
+              "account": env("SHOP_RATE_LOGIN_ACCOUNT", default="10/10m")},
+    "password_reset": {"ip": env("SHOP_RATE_PASSWORD_RESET_IP", default="10/h"),
+                       "account": env("SHOP_RATE_PASSWORD_RESET_ACCOUNT", default="3/h")},
+    "voucher": {"ip": env("SHOP_RATE_VOUCHER_IP", default="30/10m"),
+                "account": env("SHOP_RATE_VOUCHER_ACCOUNT", default="15/10m")},
+    "order_lookup": {"ip": env("SHOP_RATE_ORDER_LOOKUP_IP", default="60/10m")},
+    "checkout": {"ip": env("SHOP_RATE_CHECKOUT_IP", default="30/h"),
+                 "account": env("SHOP_RATE_CHECKOUT_ACCOUNT", default="15/h")},
+}
+
 # --- Payments -------------------------------------------------------------------------------
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
