@@ -271,3 +271,38 @@ class ProductImage(models.Model):
     @property
     def large_url(self) -> str:
         return self.url_for(self.Size.LARGE)
+
+
+class ClearanceDiscount(models.Model):
+    """A timed markdown of one variant: while it runs, the variant's price is the
+    clearance price and its compare-at price shows what it was. ``catalog.services``
+    starts and ends it (a beat task ends those past ``ends_at``); ending restores the
+    price it replaced, unless someone has set another price meanwhile."""
+
+    variant = models.ForeignKey(Variant, related_name="clearances", on_delete=models.CASCADE)
+    percent_off = models.DecimalField(max_digits=5, decimal_places=2)
+    original_price = models.DecimalField(max_digits=12, decimal_places=2)
+    original_compare_at_price = models.DecimalField(max_digits=12, decimal_places=2,
+                                                    null=True, blank=True)
+    clearance_price = models.DecimalField(max_digits=12, decimal_places=2)
+    starts_at = models.DateTimeField(auto_now_add=True)
+    ends_at = models.DateTimeField(db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["variant"], condition=models.Q(ended_at__isnull=True),
+                                    name="one_running_clearance_per_variant"),
+            models.CheckConstraint(condition=models.Q(percent_off__gt=0, percent_off__lt=100),
+                                   name="clearance_percent_between_0_and_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant.sku} −{self.percent_off}% until {self.ends_at:%Y-%m-%d}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.ended_at is None

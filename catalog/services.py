@@ -11,14 +11,18 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, UnidentifiedImageError
+
+from shop.money import quantize
 
 from .exceptions import CatalogError
 from .listing_cache import catalog_changed
 from .models import (
     MAX_OPTIONS_PER_PRODUCT,
     Category,
+    ClearanceDiscount,
     OptionValue,
     Product,
     ProductImage,
@@ -301,8 +305,98 @@ def generate_thumbnails(*, image_id: int, force: bool = False) -> ProductImage |
     return image_row
 
 
+# --- Cost price and clearance ---------------------------------------------------------------
+
+
+def set_cost_price(*, variant_id: int, cost_price: Decimal) -> Variant:
+    """Record what one unit of a variant costs the shop (inventory's weighted average of
+    receipts). Locks the variant row; call inside the caller's transaction or alone."""
+    if cost_price is None or Decimal(cost_price) < 0:
+        raise CatalogError("A cost price must be zero or more.")
+    with transaction.atomic():
+        variant = Variant.objects.select_for_update().get(pk=variant_id)
+        variant.cost_price = quantize(Decimal(cost_price), variant.currency)
+        variant.save(update_fields=["cost_price", "updated_at"])
+    return variant
+
+
+def start_clearance(*, variant_ids: Iterable[int], percent_off: Decimal,
+                    ends_at, user=None) -> list[ClearanceDiscount]:
+    """Mark variants down by ``percent_off`` until ``ends_at``.
+
+    Preconditions: 0 < percent_off < 100, ends_at in the future, no clearance already
+    running on any of the variants (all are refused together, nothing written).
+    Guarantees: variants locked in pk order; each gets price = price x (1 - percent/100)
+    rounded to the currency, and a compare-at price showing the old price (or the
+    compare-at price it already had, if higher); the old prices are kept to restore.
+    """
+    try:
+        percent_off = Decimal(percent_off)
+    except (TypeError, ArithmeticError) as error:
+        raise CatalogError("Percent off must be a number.") from error
+    if not Decimal("0") < percent_off < Decimal("100"):
+        raise CatalogError("Percent off must be more than 0 and less than 100.")
+    if ends_at is None or ends_at <= timezone.now():
+        raise CatalogError("A clearance must end in the future.")
+    ids = sorted(set(variant_ids))
+    if not ids:
+        raise CatalogError("Choose at least one variant to put on clearance.")
+    with transaction.atomic():
+        variants = list(Variant.objects.filter(pk__in=ids).order_by("pk").select_for_update())
+        running = set(ClearanceDiscount.objects.filter(variant_id__in=ids, ended_at__isnull=True)
+                      .values_list("variant__sku", flat=True))
+        if running:
+            raise CatalogError(f"Already on clearance: {', '.join(sorted(running))}.")
+        made = []
+        for variant in variants:
+            new_price = quantize(variant.price * (100 - percent_off) / 100, variant.currency)
+            shown_was = variant.price
+            if variant.compare_at_price is not None and variant.compare_at_price > shown_was:
+                shown_was = variant.compare_at_price
+            made.append(ClearanceDiscount.objects.create(
+                variant=variant, percent_off=percent_off, original_price=variant.price,
+                original_compare_at_price=variant.compare_at_price, clearance_price=new_price,
+                ends_at=ends_at, created_by=user if getattr(user, "is_authenticated", False)
+                else None))
+            variant.price, variant.compare_at_price = new_price, shown_was
+            variant.save(update_fields=["price", "compare_at_price", "updated_at"])
+    return made
+
+
+def end_clearance(*, clearance_id: int) -> bool:
+    """End one clearance and put the price back. Idempotent: an ended one is left alone.
+
+    The old price and compare-at price come back only when the variant still has the
+    clearance price; a price someone set meanwhile wins. Returns whether it ended now.
+    """
+    with transaction.atomic():
+        clearance = ClearanceDiscount.objects.select_for_update().filter(pk=clearance_id).first()
+        if clearance is None or clearance.ended_at is not None:
+            return False
+        variant = Variant.objects.select_for_update().get(pk=clearance.variant_id)
+        if variant.price == clearance.clearance_price:
+            variant.price = clearance.original_price
+            variant.compare_at_price = clearance.original_compare_at_price
+            variant.save(update_fields=["price", "compare_at_price", "updated_at"])
+        clearance.ended_at = timezone.now()
+        clearance.save(update_fields=["ended_at"])
+    return True
+
+
+def end_expired_clearances(*, now=None) -> int:
+    """End every clearance past its end (the beat task calls this). Safe to run twice."""
+    now = now or timezone.now()
+    ids = list(ClearanceDiscount.objects.filter(ended_at__isnull=True, ends_at__lte=now)
+               .order_by("pk").values_list("pk", flat=True))
+    return sum(end_clearance(clearance_id=clearance_id) for clearance_id in ids)
+
+
 __all__ = [
     "add_product_image",
+    "end_clearance",
+    "end_expired_clearances",
+    "set_cost_price",
+    "start_clearance",
     "create_category",
     "generate_thumbnails",
     "refresh_search_vectors",

@@ -2,7 +2,8 @@
 
 The migration ``fulfillment/0002_staff_roles`` creates them; ``sync_roles`` can run again
 (idempotent) when permissions are added, from a new migration that calls it (as
-``fulfillment/0005_merchant_reads_options_and_voucher_uses`` does). A staff member in a
+``fulfillment/0005_merchant_reads_options_and_voucher_uses`` and
+``0006_stock_clerk_and_purchasing`` do). A staff member in a
 role sees only that role's actions in admin, because every admin action and view checks
 these permissions.
 """
@@ -20,6 +21,18 @@ ROLES: dict[str, list[str]] = {
                               "fulfillment.deliver_shipment", "fulfillment.view_trackingevent"],
     "Returns clerk": VIEW_ORDERS + ["payments.view_payment", "payments.change_payment",
                                     "inventory.view_stockmovement"],
+    # Warehouse stock work: receive purchase orders, move stock between warehouses, count
+    # shelves. Counting is not approving: posting a count's variances (which changes the
+    # books) is the Merchant's, so one person cannot both count and write the stock off.
+    "Stock clerk": [
+        "inventory.view_stocklevel", "inventory.view_warehouse", "inventory.view_stockmovement",
+        "catalog.view_product", "catalog.view_variant",
+        "inventory.view_supplier", "inventory.view_purchaseorder",
+        "inventory.receive_purchaseorder",
+        "inventory.view_stocktransfer", "inventory.add_stocktransfer",
+        "inventory.dispatch_stocktransfer", "inventory.receive_stocktransfer",
+        "inventory.view_stockcount", "inventory.add_stockcount", "inventory.change_stockcount",
+    ],
     "Merchant": [
         # Reads everything.
         *[f"{app}.view_{model}" for app, model in [
@@ -32,13 +45,22 @@ ROLES: dict[str, list[str]] = {
             ("inventory", "stocklevel"), ("inventory", "stockmovement"),
             ("inventory", "warehouse"), ("catalog", "product"), ("catalog", "variant"),
             ("catalog", "category"), ("catalog", "productoption"), ("catalog", "optionvalue"),
-            ("catalog", "productimage")]],
+            ("catalog", "productimage"), ("inventory", "supplier"),
+            ("inventory", "supplierprice"), ("inventory", "reorderrule"),
+            ("inventory", "purchaseorder"), ("inventory", "stocktransfer"),
+            ("inventory", "stockcount"), ("catalog", "clearancediscount")]],
         # Changes the shop's settings.
         *[f"{app}.{verb}_{model}" for app, model in [
             ("orders", "voucher"), ("orders", "shippingzone"), ("orders", "shippingmethod"),
             ("orders", "shippingweighttier"), ("orders", "taxrate"),
             ("fulfillment", "courierzone"), ("fulfillment", "courierrate"),
-            ("inventory", "warehouse")] for verb in ("add", "change")],
+            ("inventory", "warehouse"), ("inventory", "supplier"),
+            ("inventory", "supplierprice"), ("inventory", "reorderrule"),
+            ("inventory", "purchaseorder")] for verb in ("add", "change")],
+        # Buying and the books: send purchase orders, approve count variances, put stale
+        # stock on clearance. (Receiving and counting are the Stock clerk's.)
+        "inventory.send_purchaseorder", "inventory.approve_stockcount",
+        "catalog.add_clearancediscount",
     ],
 }
 
@@ -49,13 +71,24 @@ MANAGED_APPS = sorted({dotted.split(".")[0] for codenames in ROLES.values()
                        for dotted in codenames})
 
 
-def sync_roles(group_model, permission_model) -> None:
+def sync_roles(group_model, permission_model, *, require_all: bool = False) -> list[str]:
+    """Give each role exactly its permissions (of the managed apps). Returns the ones that
+    do not exist yet: an early migration (0002) runs before the models that later
+    migrations add, whose own role migration then syncs again with ``require_all``."""
+    missing = []
     for name, codenames in ROLES.items():
         group, _ = group_model.objects.get_or_create(name=name)
         permissions = []
         for dotted in codenames:
             app_label, codename = dotted.split(".")
-            permissions.append(permission_model.objects.get(content_type__app_label=app_label,
-                                                            codename=codename))
+            permission = permission_model.objects.filter(content_type__app_label=app_label,
+                                                         codename=codename).first()
+            if permission is None:
+                missing.append(dotted)
+                continue
+            permissions.append(permission)
         others = group.permissions.exclude(content_type__app_label__in=MANAGED_APPS)
         group.permissions.set([*permissions, *others])
+    if missing and require_all:
+        raise LookupError(f"Role permissions that do not exist: {', '.join(missing)}")
+    return missing

@@ -52,6 +52,7 @@ def mark_in_stock(products) -> list[Product]:
 
 
 def product_page(slug: str) -> Product | None:
-    return catalog_selectors.product_for_page(
-        slug=slug, variants=inventory_selectors.with_variant_availability(Variant.objects.all())
-    )
+    variants = inventory_selectors.with_variant_availability(Variant.objects.all())
+    # ``expected_restock_on``: "back in stock around" for a sold-out variant on order.
+    variants = inventory_selectors.with_expected_restock(variants)
+    return catalog_selectors.product_for_page(slug=slug, variants=variants)

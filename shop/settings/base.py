@@ -104,6 +104,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "notify-delayed-shipments": {"task": "fulfillment.tasks.notify_delayed_shipments",
                                  "schedule": 3600.0},
     "sweep-return-work": {"task": "returns.tasks.sweep_return_work", "schedule": 300.0},
+    "check-stock-levels": {"task": "inventory.tasks.check_stock_levels", "schedule": 3600.0},
+    "end-expired-clearances": {"task": "catalog.tasks.end_expired_clearances",
+                               "schedule": 900.0},
     "sweep-webhook-deliveries": {"task": "shop.webhooks.tasks.sweep_webhook_deliveries",
                                  "schedule": 60.0},
 }
@@ -237,6 +240,12 @@ SHOP_RETURN_DROP_OFF_INSTRUCTIONS = env(
     "SHOP_RETURN_DROP_OFF_INSTRUCTIONS",
     default="Bring the parcel, with the RMA number written on it, to the store counter "
             "during opening hours (Monday to Saturday, 9:00 to 18:00). Keep your receipt.")
+
+# Inventory: the low-stock digest goes here (default: the shop's own address); the
+# slow-movers report's defaults (no sale in this many days, or more days of cover).
+SHOP_MERCHANT_EMAIL = env("SHOP_MERCHANT_EMAIL", default=DEFAULT_FROM_EMAIL)
+SHOP_SLOW_MOVER_DAYS = env.int("SHOP_SLOW_MOVER_DAYS", default=90)
+SHOP_SLOW_MOVER_COVER_DAYS = env.int("SHOP_SLOW_MOVER_COVER_DAYS", default=180)
 
 # --- Rate limits (shop.security.rate_limits) --------------------------------------------------
 # Fixed windows counted in the cache, per client IP and per account: "<requests>/<n><unit>".

@@ -31,6 +31,11 @@
       return Object.keys(chosen).every(function (key) { return variant.options[key] === chosen[key]; });
     };
     var show = function (variant) {
+      // "Back in stock around ..." belongs to one sold-out variant on order.
+      document.querySelectorAll("[data-restock-for]").forEach(function (node) {
+        node.hidden = !(variant && variant.availability === "out_of_stock" &&
+                        node.dataset.restockFor === String(variant.id));
+      });
       if (!variant) {
         price.textContent = "Unavailable";
         compareAt.hidden = true;

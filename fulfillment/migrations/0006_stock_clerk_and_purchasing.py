@@ -1,0 +1,33 @@
+"""Inventory operations join the roles: the new Stock clerk receives purchase orders,
+transfers stock and counts it; the Merchant manages suppliers, reorder rules and purchase
+orders, approves count variances and starts clearances. Runs ``sync_roles`` again, after
+the migrations that create those models, and insists that every permission exists."""
+
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+
+def sync(apps, schema_editor):
+    # Permissions are normally created after all migrations; make them now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    from fulfillment.roles import sync_roles
+
+    sync_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"),
+               require_all=True)
+
+
+def remove_stock_clerk(apps, schema_editor):
+    apps.get_model("auth", "Group").objects.filter(name="Stock clerk").delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("fulfillment", "0005_merchant_reads_options_and_voucher_uses"),
+        ("inventory", "0002_purchasing_transfers_counts"),
+        ("catalog", "0005_clearancediscount"),
+    ]
+
+    operations = [migrations.RunPython(sync, remove_stock_clerk)]
