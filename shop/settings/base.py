@@ -42,6 +42,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "shop.security.content_security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -246,6 +247,10 @@ SHOP_RETURN_DROP_OFF_INSTRUCTIONS = env(
 SHOP_MERCHANT_EMAIL = env("SHOP_MERCHANT_EMAIL", default=DEFAULT_FROM_EMAIL)
 SHOP_SLOW_MOVER_DAYS = env.int("SHOP_SLOW_MOVER_DAYS", default=90)
 SHOP_SLOW_MOVER_COVER_DAYS = env.int("SHOP_SLOW_MOVER_COVER_DAYS", default=180)
+
+# --- Content-Security-Policy (shop.security.content_security) ---------------------------------
+SHOP_CSP_REPORT_ONLY = env.bool("SHOP_CSP_REPORT_ONLY", default=False)
+SHOP_CSP_EXTRA_IMG_SRC = env.list("SHOP_CSP_EXTRA_IMG_SRC", default=[])
 
 # --- Rate limits (shop.security.rate_limits) --------------------------------------------------
 # Fixed windows counted in the cache, per client IP and per account: "<requests>/<n><unit>".
