@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 
 from catalog.models import Variant
 
@@ -43,3 +44,115 @@ class AdjustCountForm(forms.Form):
     reason = forms.CharField(max_length=255, required=False,
                              help_text="Why the count changed: cycle count, damaged, found.")
     reference = forms.CharField(max_length=100, required=False)
+
+
+# --- Inventory operations -------------------------------------------------------------------
+
+
+def parse_sku_lines(text: str, *, with_cost: bool = False) -> list[tuple]:
+    """Lines of "SKU quantity" (and optionally a unit cost) typed one a line, as
+    (variant, quantity, cost or None). Raises ValidationError naming the bad line."""
+    from decimal import Decimal, InvalidOperation
+
+    parsed, problems = [], []
+    rows = [row.strip() for row in (text or "").splitlines() if row.strip()]
+    # SKUs as typed, matched without regard to case, in one query.
+    typed = Q()
+    for row in rows:
+        typed |= Q(sku__iexact=row.replace(",", " ").split()[0])
+    variants = {variant.sku.lower(): variant
+                for variant in (Variant.objects.filter(typed) if rows else [])}
+    for number, row in enumerate(rows, start=1):
+        parts = row.replace(",", " ").split()
+        most = 3 if with_cost else 2
+        if len(parts) < 2 or len(parts) > most:
+            problems.append(f"Line {number}: write \"SKU quantity"
+                            f"{' [unit cost]' if with_cost else ''}\".")
+            continue
+        variant = variants.get(parts[0].lower())
+        if variant is None:
+            problems.append(f"Line {number}: no variant has the SKU {parts[0]!r}.")
+            continue
+        try:
+            quantity = int(parts[1])
+        except ValueError:
+            problems.append(f"Line {number}: {parts[1]!r} is not a whole number.")
+            continue
+        cost = None
+        if len(parts) == 3:
+            try:
+                cost = Decimal(parts[2])
+            except InvalidOperation:
+                problems.append(f"Line {number}: {parts[2]!r} is not a price.")
+                continue
+        parsed.append((variant, quantity, cost))
+    if problems:
+        raise forms.ValidationError(problems)
+    if not parsed:
+        raise forms.ValidationError("Add at least one line.")
+    return parsed
+
+
+class PurchaseOrderForm(forms.Form):
+    supplier = forms.ModelChoiceField(queryset=None)
+    warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.filter(is_active=True),
+                                       label="Deliver to")
+    expected_on = forms.DateField(required=False, label="Expected on",
+                                  help_text="YYYY-MM-DD; empty: today plus the supplier's "
+                                            "lead time when sent.")
+    lines = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}),
+                            help_text="One a line: SKU quantity [unit cost]. Without a cost, "
+                                      "the supplier's price.")
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        from .models import Supplier
+
+        super().__init__(*args, **kwargs)
+        self.fields["supplier"].queryset = Supplier.objects.filter(is_active=True)
+
+    def clean_lines(self):
+        return parse_sku_lines(self.cleaned_data["lines"], with_cost=True)
+
+
+class TransferForm(forms.Form):
+    source = forms.ModelChoiceField(queryset=Warehouse.objects.filter(is_active=True),
+                                    label="From")
+    destination = forms.ModelChoiceField(queryset=Warehouse.objects.filter(is_active=True),
+                                         label="To")
+    lines = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}),
+                            help_text="One a line: SKU quantity.")
+    note = forms.CharField(required=False, max_length=255)
+
+    def clean_lines(self):
+        return parse_sku_lines(self.cleaned_data["lines"])
+
+
+class StartCountForm(forms.Form):
+    warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.filter(is_active=True))
+    zone = forms.CharField(required=False, max_length=40,
+                           help_text="Only bins starting with this (e.g. A-). Empty: all.")
+    skus = forms.CharField(required=False, label="SKUs",
+                           widget=forms.Textarea(attrs={"rows": 4}),
+                           help_text="Only these SKUs, one a line. Empty: all.")
+
+
+class ApproveCountForm(forms.Form):
+    reason = forms.CharField(max_length=255, initial="Cycle count",
+                             help_text="Written on every adjustment posted.")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=255)
+
+
+class ClearanceForm(forms.Form):
+    percent_off = forms.DecimalField(label="Percent off", min_value=1, max_value=95,
+                                     decimal_places=2, initial=30)
+    ends_on = forms.DateField(label="Ends on", help_text="YYYY-MM-DD; the discount ends "
+                                                         "at the start of that day (UTC).")
+
+
+class SlowMoverFilterForm(forms.Form):
+    days = forms.IntegerField(label="No sale in (days)", min_value=1, max_value=3650)
+    cover = forms.IntegerField(label="Or days of cover above", min_value=1, max_value=36500)

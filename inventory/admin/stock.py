@@ -15,10 +15,11 @@ from django.utils.html import format_html
 
 from catalog.admin import SERVICE_FORM_TEMPLATE
 
-from . import services
-from .exceptions import StockError
-from .forms import AdjustCountForm, ReceiveNewStockForm, ReceiveStockForm
-from .models import StockLevel, StockMovement, Warehouse
+from .. import services
+from ..exceptions import StockError
+from ..forms import AdjustCountForm, ReceiveNewStockForm, ReceiveStockForm
+from ..models import StockLevel, StockMovement, Warehouse
+from . import reports
 
 
 def posted(request):
@@ -87,9 +88,10 @@ class StockLevelAdmin(admin.ModelAdmin):
     @admin.display(description="Stock")
     def stock_links(self, level: StockLevel):
         return format_html(
-            '<a href="{}">Receive</a> · <a href="{}">Count</a>',
+            '<a href="{}">Receive</a> · <a href="{}">Count</a> · <a href="{}">History</a>',
             reverse("admin:inventory_stocklevel_receive", args=[level.pk]),
             reverse("admin:inventory_stocklevel_adjust", args=[level.pk]),
+            reverse("admin:inventory_stocklevel_stock_history", args=[level.variant_id]),
         )
 
     # --- receive and count pages ----------------------------------------------------------
@@ -100,12 +102,22 @@ class StockLevelAdmin(admin.ModelAdmin):
 
         return [
             path("receive/", view(self.receive_new_view), name="inventory_stocklevel_receive_new"),
+            path("stock-history/<int:variant_id>/", view(self.stock_history_view),
+                 name="inventory_stocklevel_stock_history"),
+            path("slow-movers/", view(self.slow_movers_view),
+                 name="inventory_stocklevel_slow_movers"),
             path("<path:object_id>/receive/", view(self.receive_view),
                  name="inventory_stocklevel_receive"),
             path("<path:object_id>/adjust/", view(self.adjust_view),
                  name="inventory_stocklevel_adjust"),
             *super().get_urls(),
         ]
+
+    def stock_history_view(self, request, variant_id: int):
+        return reports.history_view(self, request, variant_id)
+
+    def slow_movers_view(self, request):
+        return reports.slow_movers_view(self, request)
 
     def _level_or_404(self, request, object_id) -> StockLevel:
         level = get_object_or_404(
