@@ -32,6 +32,8 @@ from .models import (
 
 # Largest original we accept: big enough for any product photo, small enough to resize.
 MAX_IMAGE_PIXELS = 40_000_000
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
 
 
 def _path_for(category: Category) -> str:
@@ -220,8 +222,12 @@ def save_variant(
 
 
 def _validated_image(content: bytes) -> Image.Image:
+    if len(content) > MAX_IMAGE_BYTES:
+        raise CatalogError("The file is too large (more than 20 MB).")
     try:
         image = Image.open(io.BytesIO(content))
+        if image.format not in IMAGE_FORMATS:
+            raise UnidentifiedImageError(f"{image.format} is not accepted")
         if image.width * image.height > MAX_IMAGE_PIXELS:
             raise CatalogError("The image is too large (more than 40 megapixels).")
         image.verify()
