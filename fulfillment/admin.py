@@ -20,7 +20,15 @@ from django.utils.html import format_html
 from shop.exceptions import ShopError
 
 from . import pdf, services, tasks
-from .models import CourierRate, CourierZone, PickList, Shipment, ShipmentLine, TrackingEvent
+from .models import (
+    CourierRate,
+    CourierZone,
+    LabelPurchase,
+    PickList,
+    Shipment,
+    ShipmentLine,
+    TrackingEvent,
+)
 
 State = Shipment.State
 
@@ -103,7 +111,8 @@ class ShipmentAdmin(admin.ModelAdmin):
     readonly_fields = ("number", "order", "warehouse", "state", "carrier", "service",
                        "tracking_number", "label", "label_cost", "weight_grams", "length_cm",
                        "width_cm", "height_cm", "promised_ship_by", "estimated_delivery",
-                       "pick_list", "packed_at", "shipped_at", "delivered_at", "delivered_to")
+                       "pick_list", "packed_at", "shipped_at", "delivered_at", "delivered_to",
+                       "label_status")
     exclude = ("pickup_code",)
 
     def has_add_permission(self, request):
@@ -120,6 +129,18 @@ class ShipmentAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change",
                                                           args=[shipment.order_id]),
                            shipment.order.number)
+
+    @admin.display(description="Label purchase")
+    def label_status(self, shipment):
+        """What the carrier said, so a shipper sees why a packed parcel has no label (the
+        task retries with backoff; "Buy label (or retry)" tries again now)."""
+        purchase = LabelPurchase.objects.filter(shipment=shipment).first()
+        if purchase is None:
+            return "-"
+        if purchase.outcome == LabelPurchase.Outcome.FAILED:
+            return format_html('<strong style="color:#b42318">Failed (attempt {}): {}</strong>',
+                               purchase.attempts, purchase.error or "no answer")
+        return f"{purchase.get_outcome_display()} (attempt {purchase.attempts})"
 
     @admin.display(description="Ship by", ordering="promised_ship_by")
     def promised(self, shipment):

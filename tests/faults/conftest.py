@@ -149,8 +149,8 @@ class Worker:
             except ProcessLookupError:
                 pass
 
-    def logs(self) -> str:
-        return "\n".join(path.read_text()[-3000:]
+    def logs(self, tail: int = 3000) -> str:
+        return "\n".join(path.read_text()[-tail:]
                          for path in sorted(self.log_dir.glob(f"worker-{self.queue}-*.log")))
 
 

@@ -101,18 +101,42 @@ def stripe(settings):
     fake.stop()
 
 
-def test_a_worker_killed_mid_label_purchase_leaves_one_label(
-        own_redis, start_worker, celery_client, easypost):
+def started_shipment() -> Shipment:
+    """A paid order's shipment (made in-process on payment), picked, every item scanned:
+    packing it queues the label purchase."""
     warehouse = WarehouseFactory(code="east", name="East DC", city="Newark")
     mug = make_variant(ProductFactory(title="Mug"), price="10.00", stock=5, warehouse=warehouse)
     order = order_services.place_order(cart=ready_cart(variants={mug: 2}))
     payment_services.start_payment(order=order, payment_data={
         "number": "4242424242424242", "exp_month": "12", "exp_year": "2030", "cvc": "123"})
-    shipment = Shipment.objects.get(order=order)  # created in-process (eager) on payment
+    shipment = Shipment.objects.get(order=order)
     fulfillment_services.create_pick_list(warehouse_id=warehouse.pk, shipment_ids=[shipment.pk])
     for _ in range(2):
         fulfillment_services.scan_item(shipment_id=shipment.pk, code=mug.sku)
+    return shipment
 
+
+def refund_ready_return(stripe) -> ReturnRequest:
+    """A delivered order paid through (fake) Stripe, one of its two shirts returned,
+    received and inspected: the next step is the refund."""
+    warehouse = WarehouseFactory(code="east", name="East DC", city="Newark")
+    shirt = make_variant(ProductFactory(title="Linen Shirt"), price="40.00", sku="SHIRT-M",
+                         stock=5, warehouse=warehouse)
+    order = order_services.place_order(cart=ready_cart(variants={shirt: 2}))
+    payment = payment_services.start_payment(order=order)
+    stripe.succeed(payment.gateway_reference)
+    payment_services.sync_payment(payment=payment)
+    deliver(order)
+    rma = ask(order, sku="SHIRT-M", quantity=1)
+    return_services.approve_return(return_id=rma.pk, method=ReturnRequest.Method.DROP_OFF)
+    return_services.receive_return(return_id=rma.pk)
+    inspect_all(ReturnRequest.objects.get(pk=rma.pk))
+    return ReturnRequest.objects.get(pk=rma.pk)
+
+
+def test_a_worker_killed_mid_label_purchase_leaves_one_label(
+        own_redis, start_worker, celery_client, easypost):
+    shipment = started_shipment()
     carrier_env = {"EASYPOST_API_KEY": "EZTK_test", "EASYPOST_API_BASE": f"{easypost.url}/v2"}
     worker = start_worker(own_redis.url, pool="prefork", env=carrier_env)
     celery_client(own_redis.url, worker.queue)
@@ -161,19 +185,8 @@ def test_a_worker_killed_mid_label_purchase_leaves_one_label(
 
 def test_a_worker_killed_mid_refund_refunds_once_after_restart(
         own_redis, start_worker, celery_client, stripe):
-    warehouse = WarehouseFactory(code="east", name="East DC", city="Newark")
-    shirt = make_variant(ProductFactory(title="Linen Shirt"), price="40.00", sku="SHIRT-M",
-                         stock=5, warehouse=warehouse)
-    order = order_services.place_order(cart=ready_cart(variants={shirt: 2}))
-    payment = payment_services.start_payment(order=order)
-    stripe.succeed(payment.gateway_reference)
-    payment_services.sync_payment(payment=payment)
-    deliver(order)
-    rma = ask(order, sku="SHIRT-M", quantity=1)
-    return_services.approve_return(return_id=rma.pk, method=ReturnRequest.Method.DROP_OFF)
-    return_services.receive_return(return_id=rma.pk)
-    inspect_all(ReturnRequest.objects.get(pk=rma.pk))
-
+    rma = refund_ready_return(stripe)
+    payment = Payment.objects.get(order=rma.order)
     stripe_env = {"STRIPE_SECRET_KEY": "sk_test_fake", "STRIPE_API_BASE": stripe.url,
                   "PAYMENT_GATEWAY": "stripe"}
     worker = start_worker(own_redis.url, env=stripe_env)
