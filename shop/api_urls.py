@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .api import checkout, orders, views
+from .api import checkout, inventory, orders, views
 
 app_name = "api"
 
@@ -33,4 +33,14 @@ urlpatterns = [
          name="order-payments"),
     path("orders/<uuid:order_token>/payments/<uuid:payment_token>/authenticate/",
          checkout.PaymentAuthenticateApi.as_view(), name="payment-authenticate"),
+    # Staff only, for integrations.
+    path("stock-levels/", inventory.StockLevelListApi.as_view(), name="stock-level-list"),
+    path("purchase-orders/", inventory.PurchaseOrderListApi.as_view(),
+         name="purchase-order-list"),
+    path("purchase-orders/<int:pk>/", inventory.PurchaseOrderDetailApi.as_view(),
+         name="purchase-order-detail"),
+    path("purchase-orders/<int:pk>/send/", inventory.PurchaseOrderSendApi.as_view(),
+         name="purchase-order-send"),
+    path("purchase-orders/<int:pk>/receipts/", inventory.PurchaseOrderReceiptApi.as_view(),
+         name="purchase-order-receipts"),
 ]
