@@ -26,6 +26,7 @@ urlpatterns = [
     # The admin's login form, rate limited like the shop's (matched before the admin's own).
     path(f"{settings.ADMIN_URL}login/",
          rate_limited("login", account=posted_email)(admin.site.login), name="admin-login"),
+    path("dashboard/", include("shop.dashboard.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/", include("shop.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

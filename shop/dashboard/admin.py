@@ -1,0 +1,23 @@
+"""A "KPI dashboards" entry in the admin index, for those who may see them."""
+
+from django.contrib import admin
+from django.shortcuts import redirect
+
+from .models import Dashboard
+
+
+@admin.register(Dashboard)
+class DashboardAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            return super().changelist_view(request, extra_context)  # the admin's own 403
+        return redirect("dashboard:index")
