@@ -14,6 +14,7 @@ from catalog.models import Product
 from inventory.selectors import describe_availability
 
 from . import selectors
+from .dashboard import tracking
 from .forms import ProductFilterForm, SearchForm
 from .money import Money
 
@@ -104,6 +105,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = selectors.product_page(slug)
     if product is None or not product.active_variants:
         raise Http404("No such product.")
+    tracking.record(request, "product_view")
     tree = selectors.request_category_tree(request)
     chosen = _chosen_variant(request, product)
     options: dict[int, dict] = {}

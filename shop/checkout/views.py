@@ -28,6 +28,7 @@ from shop.exceptions import ShopError
 
 from ..cart import current_cart, forget_cart
 from ..client_ip import client_ip
+from ..dashboard import tracking
 from ..forms import posted
 from ..security.rate_limits import rate_limited
 from .forms import BillingChoiceForm, CardForm, EmailStepForm, VoucherForm
@@ -77,6 +78,7 @@ def add(request: HttpRequest) -> HttpResponse:
                                           quantity=quantity)
     except ShopError as error:
         return _render_cart(request, error=error.message, status=error.status_code)
+    tracking.record(request, "add_to_cart")
     # The service accepted the quantity, so it is a whole number in range.
     messages.success(request, f"Added {int(quantity.strip())} × {line.variant} to your cart.")
     return redirect("checkout:cart")
@@ -151,6 +153,7 @@ def checkout_step(name: str):
                        if STEP_KEYS.index(m) < STEP_KEYS.index(name)]
             if earlier:
                 return redirect(f"checkout:{earlier[0]}")
+            tracking.record(request, "checkout_started")
             return view(request, cart, checkout, *args, **kwargs)
         return wrapper
     return decorator
@@ -167,6 +170,7 @@ def start(request: HttpRequest) -> HttpResponse:
     if cart is None or not cart.lines.exists():
         return redirect("checkout:cart")
     missing = _missing_pages(build_checkout(cart))
+    tracking.record(request, "checkout_started")
     return redirect(f"checkout:{missing[0] if missing else 'review'}")
 
 
