@@ -48,7 +48,8 @@ ROLES: dict[str, list[str]] = {
             ("catalog", "productimage"), ("inventory", "supplier"),
             ("inventory", "supplierprice"), ("inventory", "reorderrule"),
             ("inventory", "purchaseorder"), ("inventory", "stocktransfer"),
-            ("inventory", "stockcount"), ("catalog", "clearancediscount")]],
+            ("inventory", "stockcount"), ("catalog", "clearancediscount"),
+            ("orders", "stockexception")]],
         # Changes the shop's settings.
         *[f"{app}.{verb}_{model}" for app, model in [
             ("orders", "voucher"), ("orders", "shippingzone"), ("orders", "shippingmethod"),
@@ -61,6 +62,9 @@ ROLES: dict[str, list[str]] = {
         # stock on clearance. (Receiving and counting are the Stock clerk's.)
         "inventory.send_purchaseorder", "inventory.approve_stockcount",
         "catalog.add_clearancediscount",
+        # Decides what happens to paid orders whose stock is gone (the stock exceptions
+        # queue: backorder, another warehouse, a substitute, or cancel and refund).
+        "orders.resolve_stockexception",
     ],
 }
 

@@ -343,7 +343,9 @@ class Order(models.Model):
 
     STATUS_TRANSITIONS = {
         Status.OPEN: {Status.CANCELED, Status.CLOSED},
-        Status.CANCELED: set(),
+        # Only a payment that succeeds after the order was canceled reopens it
+        # (orders.services.stock_exceptions.record_late_payment).
+        Status.CANCELED: {Status.OPEN},
         Status.CLOSED: set(),
     }
     PAYMENT_TRANSITIONS = {
@@ -547,6 +549,8 @@ class OrderEvent(models.Model):
         RETURN_INSPECTED = "return_inspected", "Return inspected"
         RETURN_RESTOCKED = "return_restocked", "Returned items restocked"
         EXCHANGE_CREATED = "exchange_created", "Exchange order created"
+        LATE_PAYMENT = "late_payment", "Paid after it was canceled"
+        STOCK_EXCEPTION = "stock_exception", "Stock exception"
         EMAIL_SENT = "email_sent", "Email sent"
         NOTE = "note", "Note"
 
@@ -574,6 +578,9 @@ class OrderNotification(models.Model):
         CONFIRMATION = "confirmation", "Order confirmation"
         RECEIPT = "receipt", "Payment receipt"
         CANCELLATION = "cancellation", "Cancellation"
+        BACKORDER = "backorder", "Backorder notice"
+        SUBSTITUTE_OFFER = "substitute_offer", "Substitute offer"
+        STOCK_APOLOGY = "stock_apology", "Canceled for lack of stock"
 
     order = models.ForeignKey(Order, related_name="notifications", on_delete=models.CASCADE)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -612,3 +619,63 @@ class InvoiceSequence(models.Model):
 
     def __str__(self) -> str:
         return f"Last invoice {self.last_number}"
+
+
+class StockException(models.Model):
+    """An order whose payment arrived after its stock was released (the unpaid order was
+    canceled, or a webhook came hours late) and whose items could not all be allocated
+    again. It waits here, paid and unshipped, until staff backorder it, fulfil it from
+    another warehouse, substitute an item with the shopper's consent, or cancel and refund.
+    Fulfillment never ships short: the order has no allocations until this is resolved."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Needs a decision"
+        BACKORDERED = "backordered", "Backordered"
+        AWAITING_SHOPPER = "awaiting_shopper", "Substitute offered"
+        RESOLVED = "resolved", "Resolved"
+        CANCELED = "canceled", "Canceled and refunded"
+
+    class Resolution(models.TextChoices):
+        REALLOCATED = "reallocated", "Stock allocated"
+        OTHER_WAREHOUSE = "other_warehouse", "Fulfilled from another warehouse"
+        SUBSTITUTED = "substituted", "Substituted with the shopper's consent"
+        CANCELED = "canceled", "Canceled and refunded"
+
+    OPEN_STATES = {State.OPEN, State.BACKORDERED, State.AWAITING_SHOPPER}
+
+    order = models.ForeignKey(Order, related_name="stock_exceptions", on_delete=models.PROTECT)
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.OPEN)
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    reason = models.CharField(max_length=500)
+    short_lines = models.JSONField(default=list, blank=True,
+                                   help_text="What could not be allocated: SKU, wanted, free.")
+    value_at_risk = models.DecimalField(**MONEY, help_text="What the shopper paid.")
+    expected_on = models.DateField(null=True, blank=True,
+                                   help_text="When a backordered order should have its stock.")
+    substitute_line = models.ForeignKey(OrderLine, null=True, blank=True,
+                                        on_delete=models.SET_NULL, related_name="+")
+    substitute_variant = models.ForeignKey(Variant, null=True, blank=True,
+                                           on_delete=models.SET_NULL, related_name="+")
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            # One open exception per order at a time.
+            models.UniqueConstraint(fields=["order"], condition=models.Q(
+                state__in=["open", "backordered", "awaiting_shopper"]),
+                name="one_open_stock_exception_per_order"),
+        ]
+        permissions = [("resolve_stockexception", "Can resolve stock exceptions")]
+
+    def __str__(self) -> str:
+        return f"Stock exception for order {self.order_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES

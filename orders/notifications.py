@@ -31,6 +31,9 @@ SUBJECTS = {
     OrderNotification.Kind.CONFIRMATION: "Order {number} confirmed",
     OrderNotification.Kind.RECEIPT: "Receipt for order {number}",
     OrderNotification.Kind.CANCELLATION: "Order {number} canceled",
+    OrderNotification.Kind.BACKORDER: "Order {number}: some items are on backorder",
+    OrderNotification.Kind.SUBSTITUTE_OFFER: "Order {number}: may we send a substitute?",
+    OrderNotification.Kind.STOCK_APOLOGY: "Order {number} canceled and refunded: we're sorry",
 }
 
 
@@ -74,3 +77,21 @@ def _build(order_id: int, kind: str, extra: dict) -> EmailMultiAlternatives:
                                      from_email=settings.DEFAULT_FROM_EMAIL, to=[order.email])
     message.attach_alternative(html, "text/html")
     return message
+
+
+def send_stock_exception_email(*, order_id: int, kind: str) -> bool:
+    """The shopper hears about their order's stock exception: a backorder (with the
+    expected date), a substitute offer (with the signed link to answer it), or the apology
+    when it was canceled and refunded. Once per order and kind."""
+    from .models import StockException
+    from .services.stock_exceptions import substitute_signature
+
+    exception = (StockException.objects.filter(order_id=order_id)
+                 .select_related("substitute_line", "substitute_variant").order_by("-pk").first())
+    if exception is None:
+        return False
+    extra = {"exception": exception}
+    if kind == OrderNotification.Kind.SUBSTITUTE_OFFER:
+        extra["offer_link"] = absolute_url(reverse("account:substitute_offer",
+                                                   args=[substitute_signature(exception)]))
+    return send_order_email(order_id=order_id, kind=kind, context_extra=extra)

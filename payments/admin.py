@@ -772,3 +772,7 @@ class StripeEventAdmin(admin.ModelAdmin):
     def payload_json(self, event: StripeEvent):
         return format_html('<pre class="stripe-payload">{}</pre>',
                            json.dumps(event.payload, indent=2, sort_keys=True))
+
+
+# The stock exceptions queue registers itself (its actions refund through payments).
+from . import stock_exceptions_admin  # noqa: E402, F401

@@ -269,6 +269,57 @@ def cancel_and_settle(*, order: Order, reason: str = "", actor=None) -> Order:
                                        actor=actor)
 
 
+def cancel_stock_exception(*, exception_id: int, actor=None):
+    """A paid order in the stock exceptions queue can't be filled: refund it in full,
+    cancel it (its stock, if any, is released) and close the exception; the shopper gets
+    the apology email. A refund the gateway refuses leaves everything as it was."""
+    from orders.models import StockException
+    from shop.exceptions import InvalidTransition, NotFound
+
+    exception = StockException.objects.select_related("order").filter(pk=exception_id).first()
+    if exception is None:
+        raise NotFound("No such stock exception.")
+    if not exception.is_open:
+        raise InvalidTransition(f"This exception is already "
+                                f"{exception.get_state_display().lower()}.")
+    cancel_and_settle(order=exception.order, actor=actor,
+                      reason="Canceled and refunded: the payment came after the stock was "
+                             "released, and no stock could be found.")
+    return order_services.close_canceled_exception(exception_id=exception.pk, actor=actor)
+
+
+def keep_live_holds(*, now=None) -> int:
+    """Unpaid orders about to reach their deadline keep their stock while their payment is
+    still live at the gateway (a 3-D Secure step under way, a Stripe PaymentIntent still
+    open or processing), for at most SHOP_PAYMENT_HOLD_MAX_MINUTES after placing. Stripe is
+    asked (outside any transaction); a gateway that doesn't answer leaves the deadline as
+    it is. Returns how many orders were extended."""
+    now = now or timezone.now()
+    cap = timedelta(minutes=settings.SHOP_PAYMENT_HOLD_MAX_MINUTES)
+    payments = (Payment.objects.filter(
+        state__in=Payment.LIVE_STATES, order__status=Order.Status.OPEN,
+        order__payment_status=Order.PaymentStatus.UNPAID,
+        order__payment_due_by__lt=now + timedelta(minutes=2),
+        order__placed_at__gt=now - cap,
+    ).select_related("order").order_by("order_id", "-pk"))
+    extended, seen = 0, set()
+    for payment in payments[:500]:
+        if payment.order_id in seen:
+            continue
+        seen.add(payment.order_id)
+        if payment.gateway == Payment.Gateway.STRIPE and payment.gateway_reference:
+            try:
+                payment = sync_payment(payment=payment)
+            except GatewayUnavailable:
+                continue
+        if payment.state in Payment.LIVE_STATES:
+            until = min(now + timedelta(minutes=settings.SHOP_UNPAID_ORDER_TIMEOUT_MINUTES),
+                        payment.order.placed_at + cap)
+            order_services.extend_payment_deadline(order_id=payment.order_id, until=until)
+            extended += 1
+    return extended
+
+
 # --- Recording results ----------------------------------------------------------------------
 
 def _call(call: GatewayCall, request) -> GatewayResult:

@@ -69,6 +69,13 @@ def sync_payment_risk(payment_id: int) -> bool:
 
 
 @shared_task(acks_late=True)
+def keep_live_payment_holds() -> int:
+    """Beat, every minute: unpaid orders whose payment is still under way at the gateway
+    keep their stock past the deadline (bounded; see ``services.keep_live_holds``)."""
+    return services.keep_live_holds()
+
+
+@shared_task(acks_late=True)
 def sweep_payment_work() -> int:
     """Beat: receipts that a lost task never sent."""
     cutoff = timezone.now() - timedelta(minutes=5)

@@ -27,6 +27,18 @@ from .lifecycle import (
 )
 from .placing import allocate_lines, place_order
 from .returns import place_replacement_order, record_returned
+from .stock_exceptions import (
+    StockExceptionError,
+    answer_substitute,
+    backorder,
+    close_canceled_exception,
+    exception_from_signature,
+    fulfil_from_warehouse,
+    offer_substitute,
+    open_exception_ids,
+    retry_allocation,
+    substitute_signature,
+)
 
 __all__ = [
     "issue_invoice",
@@ -38,5 +50,7 @@ __all__ = [
     "cancel_order", "expired_unpaid_order_ids", "extend_payment_deadline", "hold_for_review",
     "record_order_event", "record_order_payment", "record_risk", "release_hold",
     "release_order_stock", "allocate_lines", "place_order", "place_replacement_order",
-    "record_returned",
+    "record_returned", "StockExceptionError", "answer_substitute", "backorder",
+    "close_canceled_exception", "exception_from_signature", "fulfil_from_warehouse",
+    "offer_substitute", "open_exception_ids", "retry_allocation", "substitute_signature",
 ]

@@ -15,6 +15,7 @@ from .. import locks
 from ..models import Allocation, Order, OrderEvent
 from ..signals import order_canceled, order_paid
 from .events import record_event
+from .stock_exceptions import record_late_payment
 
 SECURED = {Order.PaymentStatus.AUTHORIZED, Order.PaymentStatus.PAID}
 
@@ -29,6 +30,12 @@ def record_order_payment(*, order_id: int, payment_status: str, event_type: str,
     """
     with transaction.atomic():
         order = locks.order_for_update(order_id)
+        if (order.status == Order.Status.CANCELED and payment_status in SECURED
+                and order.payment_status == Order.PaymentStatus.UNPAID):
+            # Paid after its stock was released: reopen, re-allocate or queue it.
+            return record_late_payment(order, payment_status=payment_status,
+                                       event_type=event_type, message=message, data=data,
+                                       actor=actor)
         was_secured = order.payment_status in SECURED
         if order.payment_status != payment_status:
             order.ensure_payment_status(payment_status)

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import returns, views
+from . import returns, substitutes, views
 
 app_name = "account"
 urlpatterns = [
@@ -30,6 +30,8 @@ urlpatterns = [
     path("account/addresses/<int:pk>/delete/", views.address_delete, name="address_delete"),
     path("orders/view/<str:signature>/", views.guest_order, name="guest_order"),
     path("orders/view/<str:signature>/invoice.pdf", views.guest_invoice, name="guest_invoice"),
+    path("orders/substitute/<str:signature>/", substitutes.substitute_offer,
+         name="substitute_offer"),
     path("orders/view/<str:signature>/return/", returns.guest_request_return,
          name="guest_order_return"),
     re_path(r"^orders/view/(?P<signature>[^/]+)/returns/(?P<rma>RMA-[0-9]{1,12})/label\.pdf$",

@@ -1,0 +1,271 @@
+"""Payments that arrive after an order's stock was released, and the stock exceptions queue.
+
+An unpaid order is canceled at its deadline and its stock released. If its payment then
+succeeds anyway (a Stripe webhook hours late, an authentication finished after the cancel),
+the order is reopened as paid and its lines are allocated again when the stock is still
+free. When it is not, the order goes to the stock exceptions queue instead of shipping short
+or oversold; staff backorder it, fulfil it from another warehouse, offer a substitute (the
+shopper accepts by a signed link), or cancel and refund it (``payments.services``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from functools import partial
+
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.models import Variant
+from inventory.models import StockLevel
+from shop.exceptions import InvalidTransition, NotFound, ShopError
+
+from .. import locks
+from ..exceptions import OutOfStock
+from ..models import Order, OrderEvent, OrderLine, StockException
+from ..signals import order_allocated, order_paid, stock_exception_notice
+from .events import record_event
+from .placing import allocate_lines
+
+State = StockException.State
+SUBSTITUTE_SALT = "orders.substitute-offer"
+SUBSTITUTE_MAX_AGE = 14 * 86400
+
+
+class StockExceptionError(ShopError):
+    code = "stock_exception_invalid"
+
+
+def record_late_payment(order: Order, *, payment_status: str, event_type: str, message: str,
+                        data: dict | None, actor=None) -> Order:
+    """A canceled order's payment succeeded (call with the order locked, inside the
+    payment's transaction). The order reopens as paid; its lines are allocated again when
+    the stock is free (all or nothing, under the stock locks), else a stock exception
+    opens. ``order_paid`` is sent after commit either way (the receipt goes out;
+    fulfillment finds allocations only when there are any, so nothing ships short)."""
+    order.ensure_status(Order.Status.OPEN)
+    order.status = Order.Status.OPEN
+    order.canceled_at = None
+    order.payment_status = payment_status
+    order.payment_due_by = None
+    order.paid_at = order.paid_at or timezone.now()
+    order.save(update_fields=["status", "canceled_at", "payment_status", "payment_due_by",
+                              "paid_at", "updated_at"])
+    record_event(order, event_type, message, actor=actor, data=data)
+    lines = list(order.lines.order_by("pk"))
+    try:
+        with transaction.atomic():  # a savepoint: a shortage leaves nothing half-allocated
+            allocate_lines(lines, pickup_warehouse_id=order.pickup_warehouse_id)
+    except OutOfStock as error:
+        exception = StockException.objects.create(
+            order=order, reason=f"Paid after it was canceled; {error.message}",
+            short_lines=_shortages(lines), value_at_risk=order.total)
+        record_event(order, OrderEvent.Type.STOCK_EXCEPTION,
+                     f"The payment arrived after the order was canceled and its stock "
+                     f"released. {error.message} Waiting for a staff decision.",
+                     data={"exception": exception.pk})
+    else:
+        record_event(order, OrderEvent.Type.LATE_PAYMENT,
+                     "The payment arrived after the order was canceled; its stock was still "
+                     "free, so the order goes ahead.")
+    transaction.on_commit(partial(order_paid.send, sender=Order, order_id=order.pk))
+    return order
+
+
+def _shortages(lines: list[OrderLine]) -> list[dict]:
+    free: dict[int, int] = defaultdict(int)
+    for variant_id, on_hand, allocated in StockLevel.objects.filter(
+            variant_id__in=[line.variant_id for line in lines], warehouse__is_active=True,
+    ).values_list("variant_id", "on_hand", "allocated"):
+        free[variant_id] += max(on_hand - allocated, 0)
+    return [{"line": line.pk, "sku": line.sku, "wanted": line.quantity,
+             "free": free[line.variant_id]} for line in lines
+            if free[line.variant_id] < line.quantity]
+
+
+def _exception_for_update(exception_id) -> StockException:
+    try:
+        return (StockException.objects.select_for_update(of=("self",))
+                .select_related("order").get(pk=exception_id))
+    except (StockException.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such stock exception.") from None
+
+
+def _ensure_open(exception: StockException) -> None:
+    if not exception.is_open:
+        raise InvalidTransition(f"This exception is already "
+                                f"{exception.get_state_display().lower()}.")
+
+
+def _resolve(exception: StockException, resolution: str, message: str, *, actor=None) -> None:
+    exception.state = State.CANCELED if resolution == StockException.Resolution.CANCELED \
+        else State.RESOLVED
+    exception.resolution = resolution
+    exception.resolved_at = timezone.now()
+    exception.resolved_by = actor if getattr(actor, "is_authenticated", False) else None
+    exception.save()
+    record_event(exception.order, OrderEvent.Type.STOCK_EXCEPTION, message, actor=actor,
+                 data={"exception": exception.pk, "resolution": resolution})
+
+
+def _allocate_and_resolve(exception: StockException, resolution: str, message: str, *,
+                          warehouse_id: int | None = None, actor=None) -> StockException:
+    """Allocate every line (from ``warehouse_id`` only, when given) and resolve; raises
+    OutOfStock and changes nothing when the stock isn't there."""
+    order = locks.order_for_update(exception.order_id)
+    lines = list(order.lines.order_by("pk"))
+    with transaction.atomic():
+        allocate_lines(lines, pickup_warehouse_id=warehouse_id or order.pickup_warehouse_id)
+    _resolve(exception, resolution, message, actor=actor)
+    transaction.on_commit(partial(order_allocated.send, sender=Order, order_id=order.pk))
+    return exception
+
+
+def retry_allocation(*, exception_id: int, actor=None) -> bool:
+    """Try to allocate a waiting order again (a beat task for backorders, or staff).
+    Returns whether it was allocated; False, with nothing changed, while stock is short."""
+    with transaction.atomic():
+        exception = _exception_for_update(exception_id)
+        if not exception.is_open:
+            return False
+        try:
+            _allocate_and_resolve(exception, StockException.Resolution.REALLOCATED,
+                                  "Stock is available again: allocated, the order ships.",
+                                  actor=actor)
+        except OutOfStock:
+            return False
+        return True
+
+
+def open_exception_ids() -> list[int]:
+    return list(StockException.objects.filter(state__in=[State.OPEN, State.BACKORDERED])
+                .order_by("pk").values_list("pk", flat=True)[:500])
+
+
+def backorder(*, exception_id: int, expected_on: datetime.date, actor=None) -> StockException:
+    """Keep the order and tell the shopper when the stock is expected; it ships as soon as
+    stock can be allocated (the beat task retries backorders)."""
+    if not isinstance(expected_on, datetime.date):
+        raise StockExceptionError("Enter the date the stock is expected.")
+    if expected_on <= timezone.now().date():
+        raise StockExceptionError("The expected date must be after today.")
+    with transaction.atomic():
+        exception = _exception_for_update(exception_id)
+        _ensure_open(exception)
+        first = exception.state != State.BACKORDERED
+        exception.state = State.BACKORDERED
+        exception.expected_on = expected_on
+        exception.save(update_fields=["state", "expected_on"])
+        record_event(exception.order, OrderEvent.Type.STOCK_EXCEPTION,
+                     f"Backordered: the stock is expected around {expected_on:%B %-d, %Y}.",
+                     actor=actor, data={"exception": exception.pk})
+        if first:
+            transaction.on_commit(partial(stock_exception_notice.send, sender=Order,
+                                          order_id=exception.order_id, kind="backorder"))
+        return exception
+
+
+def fulfil_from_warehouse(*, exception_id: int, warehouse_id: int, actor=None) -> StockException:
+    """Allocate the whole order from one chosen warehouse (one with the stock the
+    storefront's own choice missed, e.g. a store)."""
+    with transaction.atomic():
+        exception = _exception_for_update(exception_id)
+        _ensure_open(exception)
+        from inventory.models import Warehouse
+
+        warehouse = Warehouse.objects.filter(pk=warehouse_id, is_active=True).first()
+        if warehouse is None:
+            raise StockExceptionError("Choose an active warehouse.")
+        return _allocate_and_resolve(
+            exception, StockException.Resolution.OTHER_WAREHOUSE,
+            f"Allocated from {warehouse.name}; the order ships from there.",
+            warehouse_id=warehouse.pk, actor=actor)
+
+
+def offer_substitute(*, exception_id: int, line_id: int, variant_id: int,
+                     actor=None) -> StockException:
+    """Offer the shopper another variant for a short line; they accept or decline by the
+    link in the email. Nothing changes on the order until they accept."""
+    with transaction.atomic():
+        exception = _exception_for_update(exception_id)
+        _ensure_open(exception)
+        line = OrderLine.objects.filter(pk=line_id, order_id=exception.order_id).first()
+        if line is None:
+            raise NotFound("That item is not on this order.")
+        variant = Variant.objects.filter(pk=variant_id, is_active=True).first()
+        if variant is None or variant.pk == line.variant_id:
+            raise StockExceptionError("Choose another variant that is on sale.")
+        exception.state = State.AWAITING_SHOPPER
+        exception.substitute_line, exception.substitute_variant = line, variant
+        exception.save(update_fields=["state", "substitute_line", "substitute_variant"])
+        record_event(exception.order, OrderEvent.Type.STOCK_EXCEPTION,
+                     f"Offered {variant} instead of {line.description}; waiting for the "
+                     "shopper.", actor=actor, data={"exception": exception.pk})
+        transaction.on_commit(partial(stock_exception_notice.send, sender=Order,
+                                      order_id=exception.order_id, kind="substitute_offer"))
+        return exception
+
+
+def substitute_signature(exception: StockException) -> str:
+    return signing.dumps(str(exception.token), salt=SUBSTITUTE_SALT, compress=False)
+
+
+def exception_from_signature(signature: str) -> StockException | None:
+    try:
+        token = signing.loads(signature, salt=SUBSTITUTE_SALT, max_age=SUBSTITUTE_MAX_AGE)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    return (StockException.objects.select_related("order", "substitute_line",
+                                                  "substitute_variant__product")
+            .filter(token=token).first())
+
+
+def answer_substitute(*, exception_id: int, accept: bool) -> StockException:
+    """The shopper's answer. Accepting swaps the line to the substitute (at the price they
+    paid) and allocates; if the substitute sold out meanwhile the exception reopens for
+    staff. Declining reopens it too (staff then cancel and refund, or backorder)."""
+    with transaction.atomic():
+        exception = _exception_for_update(exception_id)
+        if exception.state != State.AWAITING_SHOPPER:
+            raise InvalidTransition("This offer has already been answered or withdrawn.")
+        line, variant = exception.substitute_line, exception.substitute_variant
+        exception.state = State.OPEN
+        exception.save(update_fields=["state"])
+        if not accept or line is None or variant is None:
+            exception.note = "The shopper declined the substitute."
+            exception.save(update_fields=["note"])
+            record_event(exception.order, OrderEvent.Type.STOCK_EXCEPTION,
+                         "The shopper declined the substitute.",
+                         data={"exception": exception.pk})
+            return exception
+        try:
+            with transaction.atomic():
+                was = line.description
+                OrderLine.objects.filter(pk=line.pk).update(
+                    variant=variant, sku=variant.sku, product_name=variant.product.title,
+                    variant_name=variant.title, weight_grams=variant.weight_grams)
+                _allocate_and_resolve(exception, StockException.Resolution.SUBSTITUTED,
+                                      f"The shopper accepted {variant} instead of {was}; "
+                                      "allocated.")
+        except OutOfStock:
+            exception.note = f"The shopper accepted {variant}, but it sold out meanwhile."
+            exception.save(update_fields=["note"])
+            record_event(exception.order, OrderEvent.Type.STOCK_EXCEPTION, exception.note,
+                         data={"exception": exception.pk})
+        return exception
+
+
+def close_canceled_exception(*, exception_id: int, actor=None) -> StockException:
+    """Mark an exception canceled once its order was canceled and refunded
+    (``payments.services.cancel_stock_exception`` does both, then calls this)."""
+    with transaction.atomic():
+        exception = _exception_for_update(exception_id)
+        _ensure_open(exception)
+        _resolve(exception, StockException.Resolution.CANCELED,
+                 "Canceled and refunded in full: the stock could not be found.", actor=actor)
+        transaction.on_commit(partial(stock_exception_notice.send, sender=Order,
+                                      order_id=exception.order_id, kind="stock_apology"))
+        return exception
+

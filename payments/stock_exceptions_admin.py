@@ -1,0 +1,246 @@
+"""The stock exceptions queue in admin: paid orders whose payment came after their stock was
+released and that could not be allocated again. Oldest first, with their age and the value
+at risk. Each way out is a small form or button that calls one service; refusals are
+messages, never 500s. It lives in payments because "cancel and refund" settles money.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from catalog.admin import SERVICE_FORM_TEMPLATE
+from catalog.models import Variant
+from inventory.models import Warehouse
+from orders import services as order_services
+from orders.models import StockException
+from shop.exceptions import ShopError
+from shop.money import Money
+
+from .services import cancel_stock_exception
+
+State = StockException.State
+
+
+class BackorderForm(forms.Form):
+    expected_on = forms.DateField(label="Stock expected on", widget=forms.DateInput(
+        attrs={"type": "date"}), help_text="The shopper is emailed this date.")
+
+
+class WarehouseForm(forms.Form):
+    warehouse = forms.ModelChoiceField(label="Allocate from", queryset=Warehouse.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["warehouse"].queryset = Warehouse.objects.filter(is_active=True)
+
+
+class SubstituteForm(forms.Form):
+    line = forms.TypedChoiceField(label="Instead of", coerce=int)
+    sku = forms.CharField(label="Offer the SKU", max_length=64,
+                          help_text="Another active variant; the shopper pays nothing more "
+                                    "and accepts or declines by email.")
+
+    def __init__(self, *args, exception: StockException, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["line"].choices = [(line.pk, f"{line.description} ({line.sku})")
+                                       for line in exception.order.lines.all()]
+
+    def clean_sku(self):
+        sku = self.cleaned_data["sku"].strip()
+        variant = Variant.objects.filter(sku=sku, is_active=True).select_related(
+            "product").first()
+        if variant is None:
+            raise forms.ValidationError(f"No variant on sale has the SKU {sku}.")
+        self.cleaned_data["variant"] = variant
+        return sku
+
+
+@admin.register(StockException)
+class StockExceptionAdmin(admin.ModelAdmin):
+    list_display = ("order_number", "state", "age", "value", "short", "expected_on",
+                    "created_at")
+    list_display_links = ("order_number",)
+    list_filter = ("state", "resolution")
+    search_fields = ("order__number", "order__email")
+    list_select_related = ("order",)
+    readonly_fields = ("order_link", "state", "resolution", "reason", "short", "value",
+                       "expected_on", "substitute_line", "substitute_variant", "note",
+                       "created_at", "resolved_at", "resolved_by")
+    fields = readonly_fields
+    change_form_template = "admin/orders/stockexception/change_form.html"
+
+    class Media:
+        css = {"all": ["css/admin-orders.css"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(
+            "order", "substitute_line", "substitute_variant", "resolved_by")
+
+    def get_ordering(self, request):
+        return ("created_at", "pk")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_resolve_permission(self, request) -> bool:
+        return request.user.has_perm("orders.resolve_stockexception")
+
+    @admin.display(description="Order", ordering="order__number")
+    def order_number(self, exception: StockException) -> str:
+        return exception.order.number
+
+    @admin.display(description="Order")
+    def order_link(self, exception: StockException):
+        return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change",
+                                                          args=[exception.order_id]),
+                           exception.order.number)
+
+    @admin.display(description="Age")
+    def age(self, exception: StockException) -> str:
+        age = (exception.resolved_at or timezone.now()) - exception.created_at
+        if age < timedelta(hours=1):
+            return f"{int(age.total_seconds() // 60)} min"
+        if age < timedelta(days=2):
+            return f"{int(age.total_seconds() // 3600)} h"
+        return f"{age.days} days"
+
+    @admin.display(description="Value at risk", ordering="value_at_risk")
+    def value(self, exception: StockException) -> str:
+        return str(Money(exception.value_at_risk, exception.order.currency))
+
+    @admin.display(description="Short")
+    def short(self, exception: StockException) -> str:
+        return "; ".join(f"{row['sku']}: {row['wanted']} wanted, {row['free']} free"
+                         for row in exception.short_lines) or "—"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/backorder/", view(self.backorder_view),
+                 name="orders_stockexception_backorder"),
+            path("<int:pk>/warehouse/", view(self.warehouse_view),
+                 name="orders_stockexception_warehouse"),
+            path("<int:pk>/substitute/", view(self.substitute_view),
+                 name="orders_stockexception_substitute"),
+            path("<int:pk>/retry/", view(self.retry_view), name="orders_stockexception_retry"),
+            path("<int:pk>/cancel/", view(self.cancel_view),
+                 name="orders_stockexception_cancel"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="",
+                           obj=None):
+        context["exception_tools"] = bool(obj and obj.is_open
+                                          and self.has_resolve_permission(request))
+        return super().render_change_form(request, context, add=add, change=change,
+                                          form_url=form_url, obj=obj)
+
+    # --- Views ------------------------------------------------------------------------------
+
+    def _page(self, pk: int):
+        return HttpResponseRedirect(reverse("admin:orders_stockexception_change", args=[pk]))
+
+    def _guard(self, request, pk: int) -> StockException:
+        if not self.has_resolve_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(StockException.objects.select_related("order"), pk=pk)
+
+    def _form_page(self, request, exception, *, title, form, submit_label, intro="",
+                   status=200):
+        context = {**self.admin_site.each_context(request), "title": title, "opts": self.opts,
+                   "original": exception, "form": form, "submit_label": submit_label,
+                   "intro": intro, "has_view_permission": True}
+        return TemplateResponse(request, SERVICE_FORM_TEMPLATE, context, status=status)
+
+    def _run(self, request, exception, action, success: str):
+        try:
+            action()
+        except ShopError as error:
+            self.message_user(request, f"Order {exception.order.number}: {error.message}",
+                              messages.ERROR)
+            return False
+        self.message_user(request, success, messages.SUCCESS)
+        return True
+
+    def backorder_view(self, request, pk: int):
+        exception = self._guard(request, pk)
+        form = BackorderForm(request.POST or None, initial={
+            "expected_on": exception.expected_on or timezone.now().date() + timedelta(days=7)})
+        if form.is_bound and form.is_valid():
+            if self._run(request, exception, lambda: order_services.backorder(
+                    exception_id=pk, expected_on=form.cleaned_data["expected_on"],
+                    actor=request.user),
+                    f"Order {exception.order.number} backordered; the shopper is emailed "
+                    "the date."):
+                return self._page(pk)
+        return self._form_page(request, exception, form=form, submit_label="Backorder",
+                               title=f"Backorder order {exception.order.number}",
+                               intro="The order waits, paid, and ships as soon as its stock "
+                                     "can be allocated (checked every ten minutes).",
+                               status=400 if form.is_bound else 200)
+
+    def warehouse_view(self, request, pk: int):
+        exception = self._guard(request, pk)
+        form = WarehouseForm(request.POST or None)
+        if form.is_bound and form.is_valid():
+            if self._run(request, exception, lambda: order_services.fulfil_from_warehouse(
+                    exception_id=pk, warehouse_id=form.cleaned_data["warehouse"].pk,
+                    actor=request.user),
+                    f"Order {exception.order.number} allocated from "
+                    f"{form.cleaned_data['warehouse'].name}; it ships from there."):
+                return self._page(pk)
+        return self._form_page(request, exception, form=form, submit_label="Allocate",
+                               title=f"Fulfil order {exception.order.number} from another "
+                                     "warehouse", status=400 if form.is_bound else 200)
+
+    def substitute_view(self, request, pk: int):
+        exception = self._guard(request, pk)
+        form = SubstituteForm(request.POST or None, exception=exception)
+        if form.is_bound and form.is_valid():
+            variant = form.cleaned_data["variant"]
+            if self._run(request, exception, lambda: order_services.offer_substitute(
+                    exception_id=pk, line_id=form.cleaned_data["line"], variant_id=variant.pk,
+                    actor=request.user),
+                    f"Offered {variant} to the shopper of order {exception.order.number}."):
+                return self._page(pk)
+        return self._form_page(request, exception, form=form, submit_label="Email the offer",
+                               title=f"Offer a substitute for order {exception.order.number}",
+                               status=400 if form.is_bound else 200)
+
+    def retry_view(self, request, pk: int):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        exception = self._guard(request, pk)
+        if order_services.retry_allocation(exception_id=pk, actor=request.user):
+            self.message_user(request, f"Order {exception.order.number} allocated; it ships.",
+                              messages.SUCCESS)
+        else:
+            self.message_user(request, f"Order {exception.order.number}: still not enough "
+                                       "stock.", messages.ERROR)
+        return self._page(pk)
+
+    def cancel_view(self, request, pk: int):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        exception = self._guard(request, pk)
+        self._run(request, exception, lambda: cancel_stock_exception(exception_id=pk,
+                                                                     actor=request.user),
+                  f"Order {exception.order.number} canceled and refunded in full; the shopper "
+                  "is emailed an apology.")
+        return self._page(pk)

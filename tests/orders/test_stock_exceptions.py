@@ -1,0 +1,251 @@
+"""Payments that arrive after the order's stock was released, the stock exceptions queue and
+each way out of it, and unpaid orders that keep their stock while the payment is live."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from fulfillment.models import Shipment
+from inventory.models import StockLevel
+from inventory.services import adjust_stock_count, receive_stock
+from orders import services as order_services
+from orders import tasks as order_tasks
+from orders.exceptions import OutOfStock
+from orders.models import Order, StockException
+from payments import services as payment_services
+from payments.models import Payment
+from shop.exceptions import InvalidTransition
+from tests.factories import ProductFactory, WarehouseFactory, make_variant, ready_cart
+
+# Transactional: after-commit work (receipts, shipments, emails) runs as in production.
+pytestmark = pytest.mark.django_db(transaction=True)
+AUTH_CARD = {"number": "4000002500003155", "exp_month": "12", "exp_year": "2030",
+             "cvc": "123"}
+Exc = StockException.State
+
+
+@pytest.fixture
+def shop(monkeypatch):
+    """A lamp with ``stock`` units in the east warehouse; the west one holds none."""
+    from payments import receivers
+
+    # A canceled order's open payments are voided by a task; here the payment must stay
+    # open, as it does when the shopper's bank is slower than the void.
+    monkeypatch.setattr(receivers, "enqueue", lambda *args: None)
+    east = WarehouseFactory(code="east", name="East DC", priority=1)
+    west = WarehouseFactory(code="west", name="West Store", priority=2)
+    lamp = make_variant(ProductFactory(title="Desk Lamp"), sku="LAMP", price="30.00",
+                        stock=1, warehouse=east)
+    return {"east": east, "west": west, "lamp": lamp}
+
+
+def expired_order(lamp, email="late@example.com", quantity=1):
+    """An order whose shopper is stuck on the authentication page until it expires."""
+    order = order_services.place_order(cart=ready_cart(variants={lamp: quantity}, email=email))
+    payment_services.start_payment(order=order, payment_data=AUTH_CARD)
+    payment = order.payments.get()
+    assert payment.state == Payment.State.REQUIRES_ACTION
+    assert order_services.cancel_expired_unpaid_order(
+        order_id=order.pk, now=timezone.now() + timedelta(hours=2))
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELED
+    return order, payment
+
+
+def pay_late(payment):
+    """The bank says yes after all (a webhook, or the authentication finished)."""
+    return payment_services.move_payment(payment=payment, state=Payment.State.CAPTURED,
+                                         amount=payment.amount)
+
+
+def level(variant, warehouse):
+    return StockLevel.objects.get(variant=variant, warehouse=warehouse)
+
+
+def test_a_late_payment_with_stock_left_reopens_and_ships(shop):
+    order, payment = expired_order(shop["lamp"])
+    assert level(shop["lamp"], shop["east"]).allocated == 0
+    pay_late(payment)
+    order.refresh_from_db()
+    assert order.status == Order.Status.OPEN and order.payment_status == "paid"
+    assert level(shop["lamp"], shop["east"]).allocated == 1
+    assert not StockException.objects.exists()
+    assert Shipment.objects.filter(order=order).count() == 1
+    assert order.events.filter(type="late_payment").exists()
+
+
+def test_a_late_payment_without_stock_goes_to_the_queue_and_ships_nothing(shop):
+    order, payment = expired_order(shop["lamp"])
+    other = order_services.place_order(cart=ready_cart(variants={shop["lamp"]: 1},
+                                                       email="quick@example.com"))
+    assert other.status == Order.Status.OPEN  # took the released unit
+    pay_late(payment)
+    order.refresh_from_db()
+    exception = StockException.objects.get(order=order)
+    assert exception.state == Exc.OPEN and exception.value_at_risk == order.total
+    assert exception.short_lines == [{"line": order.lines.get().pk, "sku": "LAMP",
+                                      "wanted": 1, "free": 0}]
+    assert order.status == Order.Status.OPEN and order.payment_status == "paid"
+    assert not order.lines.get().allocations.exists()
+    assert not Shipment.objects.filter(order=order).exists()
+    lamp = level(shop["lamp"], shop["east"])
+    assert lamp.allocated == 1 == lamp.on_hand  # never oversold
+
+
+@pytest.mark.postgres
+def test_concurrent_late_payments_for_the_last_unit(shop):
+    first, first_payment = expired_order(shop["lamp"], email="one@example.com")
+    second, second_payment = expired_order(shop["lamp"], email="two@example.com")
+    barrier = threading.Barrier(2)
+
+    def pay(payment):
+        try:
+            barrier.wait()
+            pay_late(payment)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=pay, args=(p,)) for p in (first_payment,
+                                                                second_payment)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    queued = list(StockException.objects.values_list("order_id", flat=True))
+    assert len(queued) == 1 and queued[0] in {first.pk, second.pk}
+    lamp = level(shop["lamp"], shop["east"])
+    assert lamp.allocated == 1 == lamp.on_hand
+    assert Order.objects.filter(payment_status="paid", status="open").count() == 2
+
+
+def queued_order(shop):
+    order, payment = expired_order(shop["lamp"])
+    order_services.place_order(cart=ready_cart(variants={shop["lamp"]: 1},
+                                               email="quick@example.com"))
+    pay_late(payment)
+    return order, StockException.objects.get(order=order)
+
+
+def test_backorder_emails_the_date_and_ships_when_stock_arrives(shop):
+    order, exception = queued_order(shop)
+    mail.outbox.clear()
+    with pytest.raises(order_services.StockExceptionError, match="after today"):
+        order_services.backorder(exception_id=exception.pk, expected_on=timezone.now().date())
+    expected = timezone.now().date() + timedelta(days=9)
+    order_services.backorder(exception_id=exception.pk, expected_on=expected)
+    exception.refresh_from_db()
+    assert exception.state == Exc.BACKORDERED and exception.expected_on == expected
+    assert len(mail.outbox) == 1 and "backorder" in mail.outbox[0].subject
+    assert f"{expected:%B} {expected.day}, {expected.year}" in mail.outbox[0].body
+    assert order_tasks.allocate_backorders() == 0  # still no stock
+    receive_stock(variant=shop["lamp"], warehouse=shop["east"], quantity=3, reference="PO-1")
+    assert order_tasks.allocate_backorders() == 1
+    exception.refresh_from_db()
+    assert exception.state == Exc.RESOLVED and exception.resolution == "reallocated"
+    assert Shipment.objects.filter(order=order).count() == 1
+
+
+def test_fulfil_from_another_warehouse(shop):
+    order, exception = queued_order(shop)
+    with pytest.raises(OutOfStock):
+        order_services.fulfil_from_warehouse(exception_id=exception.pk,
+                                             warehouse_id=shop["west"].pk)
+    exception.refresh_from_db()
+    assert exception.state == Exc.OPEN
+    receive_stock(variant=shop["lamp"], warehouse=shop["west"], quantity=2, reference="T-1")
+    order_services.fulfil_from_warehouse(exception_id=exception.pk,
+                                         warehouse_id=shop["west"].pk)
+    exception.refresh_from_db()
+    assert exception.resolution == "other_warehouse"
+    assert level(shop["lamp"], shop["west"]).allocated == 1
+    assert Shipment.objects.get(order=order).warehouse == shop["west"]
+
+
+def test_substitute_accepted_by_the_shopper(shop, client):
+    order, exception = queued_order(shop)
+    brass = make_variant(shop["lamp"].product, sku="LAMP-BRASS", price="45.00",
+                         options={"Finish": "Brass"}, stock=2, warehouse=shop["east"])
+    mail.outbox.clear()
+    order_services.offer_substitute(exception_id=exception.pk, line_id=order.lines.get().pk,
+                                    variant_id=brass.pk)
+    assert len(mail.outbox) == 1
+    link = next(word for word in mail.outbox[0].body.split() if "/substitute/" in word)
+    page = client.get(link)
+    assert page.status_code == 200 and b"LAMP-BRASS" in page.content
+    response = client.post(link, {"answer": "accept"})
+    assert response.status_code == 302
+    line = order.lines.get()
+    assert line.sku == "LAMP-BRASS" and str(line.total) == "30.00"  # the price paid
+    exception.refresh_from_db()
+    assert exception.resolution == "substituted"
+    assert Shipment.objects.filter(order=order).count() == 1
+    assert client.post(link, {"answer": "accept"}).status_code == 409  # answered already
+    assert client.get(link.replace("/substitute/", "/substitute/x")).status_code == 404
+
+
+def test_substitute_declined_goes_back_to_staff(shop, client):
+    order, exception = queued_order(shop)
+    other = make_variant(shop["lamp"].product, sku="LAMP-2", price="30.00",
+                         options={"Finish": "Black"}, stock=1, warehouse=shop["east"])
+    order_services.offer_substitute(exception_id=exception.pk, line_id=order.lines.get().pk,
+                                    variant_id=other.pk)
+    order_services.answer_substitute(exception_id=exception.pk, accept=False)
+    exception.refresh_from_db()
+    assert exception.state == Exc.OPEN and "declined" in exception.note
+    assert order.lines.get().sku == "LAMP"
+
+
+def test_cancel_and_refund_with_an_apology(shop):
+    order, exception = queued_order(shop)
+    mail.outbox.clear()
+    payment_services.cancel_stock_exception(exception_id=exception.pk)
+    order.refresh_from_db()
+    exception.refresh_from_db()
+    assert order.status == Order.Status.CANCELED and order.payment_status == "refunded"
+    assert order.payments.get().refunded_amount == order.total
+    assert exception.state == Exc.CANCELED
+    assert [m.subject for m in mail.outbox if "sorry" in m.subject.lower()]
+    with pytest.raises(InvalidTransition):
+        payment_services.cancel_stock_exception(exception_id=exception.pk)
+
+
+def test_actions_on_a_closed_exception_are_refused(shop):
+    order, exception = queued_order(shop)
+    payment_services.cancel_stock_exception(exception_id=exception.pk)
+    for action in (lambda: order_services.backorder(
+                       exception_id=exception.pk,
+                       expected_on=timezone.now().date() + timedelta(days=3)),
+                   lambda: order_services.offer_substitute(
+                       exception_id=exception.pk, line_id=order.lines.get().pk,
+                       variant_id=shop["lamp"].pk)):
+        with pytest.raises(InvalidTransition):
+            action()
+
+
+def test_a_live_payment_keeps_its_hold_past_the_deadline(shop):
+    order = order_services.place_order(cart=ready_cart(variants={shop["lamp"]: 1}))
+    payment_services.start_payment(order=order, payment_data=AUTH_CARD)
+    order.refresh_from_db()
+    soon = order.payment_due_by - timedelta(minutes=1)
+    assert payment_services.keep_live_holds(now=soon) == 1
+    order.refresh_from_db()
+    assert order.payment_due_by > soon + timedelta(minutes=20)
+    # Never past the cap after placing, and not at all once the payment is over.
+    late = order.placed_at + timedelta(minutes=500)
+    assert payment_services.keep_live_holds(now=late) == 0
+    payment = order.payments.get()
+    Payment.objects.filter(pk=payment.pk).update(state=Payment.State.FAILED)
+    assert payment_services.keep_live_holds(now=soon) == 0
+
+
+def test_no_oversell_after_the_exception_resolves(shop):
+    order, exception = queued_order(shop)
+    adjust_stock_count(variant=shop["lamp"], warehouse=shop["east"], counted=1,
+                       reason="recount")
+    assert not order_services.retry_allocation(exception_id=exception.pk)
+    lamp = level(shop["lamp"], shop["east"])
+    assert lamp.allocated <= lamp.on_hand
