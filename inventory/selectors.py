@@ -22,6 +22,7 @@ from django.db.models import (
     Subquery,
     Sum,
 )
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -39,12 +40,20 @@ from .models import (
 _SELLABLE = Q(warehouse__is_active=True)
 
 
+def level_available_expression() -> CombinedExpression:
+    """Units of one stock level that may still be promised to a buyer: on hand less what is
+    allocated to orders. The one place the formula lives: the per-variant availability and
+    in-stock filters below and the stock consistency check use it (extend it here). Not
+    clamped, so a check can see it go below zero."""
+    return F("on_hand") - F("allocated")
+
+
 def variant_available_expression() -> Coalesce:
     """Units of a variant (``OuterRef('pk')``) that may still be sold, over active warehouses."""
     per_variant = (
         StockLevel.objects.filter(_SELLABLE, variant=OuterRef("pk"))
         .values("variant")
-        .annotate(total=Sum(F("on_hand") - F("allocated")))
+        .annotate(total=Sum(level_available_expression()))
         .values("total")
     )
     return Coalesce(Subquery(per_variant, output_field=IntegerField()), 0)
@@ -58,11 +67,11 @@ def product_in_stock_expression() -> Exists:
     candidate row, not just the page, and hashes every stock level in the shop.
     """
     return Exists(
-        StockLevel.objects.filter(
+        StockLevel.objects.alias(available=level_available_expression()).filter(
             _SELLABLE,
             variant__product=OuterRef("pk"),
             variant__is_active=True,
-            on_hand__gt=F("allocated"),
+            available__gt=0,
         )
     )
 
@@ -74,11 +83,11 @@ def with_variant_availability(variants: QuerySet) -> QuerySet:
 def in_stock_product_ids(*, product_ids: Iterable[int]) -> set[int]:
     """Which of these products have an active variant that can be sold (one query)."""
     return set(
-        StockLevel.objects.filter(
+        StockLevel.objects.alias(available=level_available_expression()).filter(
             _SELLABLE,
             variant__product_id__in=list(product_ids),
             variant__is_active=True,
-            on_hand__gt=F("allocated"),
+            available__gt=0,
         ).order_by().values_list("variant__product_id", flat=True).distinct()
     )
 
@@ -89,7 +98,7 @@ def available_to_sell(*, variant_ids: Iterable[int]) -> dict[int, int]:
     totals = dict(
         StockLevel.objects.filter(_SELLABLE, variant_id__in=variant_ids)
         .values("variant_id")
-        .annotate(total=Sum(F("on_hand") - F("allocated")))
+        .annotate(total=Sum(level_available_expression()))
         .values_list("variant_id", "total")
     )
     return {variant_id: max(totals.get(variant_id) or 0, 0) for variant_id in variant_ids}
@@ -110,18 +119,23 @@ class LedgerMismatch:
         )
 
 
-def stock_ledger_mismatches() -> list[LedgerMismatch]:
-    """Every stock level whose on hand differs from the sum of its movements (one query)."""
+def ledger_total_expression() -> Coalesce:
+    """What the ledger says a stock level (``OuterRef('pk')``) holds: the sum of its
+    movements, 0 with none. ``check_stock_ledger`` and the stock check both compare it with
+    ``on_hand``, so they always agree."""
     ledger_total = (
         StockMovement.objects.filter(stock_level=OuterRef("pk"))
         .values("stock_level")
         .annotate(total=Sum("quantity"))
         .values("total")
     )
+    return Coalesce(Subquery(ledger_total, output_field=IntegerField()), 0)
+
+
+def stock_ledger_mismatches() -> list[LedgerMismatch]:
+    """Every stock level whose on hand differs from the sum of its movements (one query)."""
     rows = (
-        StockLevel.objects.annotate(
-            ledger_total=Coalesce(Subquery(ledger_total, output_field=IntegerField()), 0)
-        )
+        StockLevel.objects.annotate(ledger_total=ledger_total_expression())
         .exclude(on_hand=F("ledger_total"))
         .values_list("pk", "variant__sku", "warehouse__code", "on_hand", "ledger_total")
         .order_by("pk")

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "returns",
     "shop.webhooks",
     "shop",
+    "shop.stockcheck",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +112,9 @@ CELERY_BEAT_SCHEDULE: dict = {
                                "schedule": 900.0},
     "sweep-webhook-deliveries": {"task": "shop.webhooks.tasks.sweep_webhook_deliveries",
                                  "schedule": 60.0},
+    # Every stock invariant, nightly; the merchant is emailed when one breaks.
+    "nightly-stock-check": {"task": "shop.stockcheck.tasks.nightly_stock_check",
+                            "schedule": crontab(hour=2, minute=30)},
 }
 
 if REDIS_URL:
