@@ -19,20 +19,14 @@ from django.db.models.functions import Coalesce
 
 from inventory.models import StockLevel
 from inventory.selectors import ledger_total_expression, level_available_expression
-from orders.models import Allocation, Order, OrderLine
+from orders.models import Allocation, Order, OrderLine, StockException
 
 from .models import Problem, StockRepair
-
-try:  # issue 9's stock exceptions; until they exist no order waits on one
-    from orders.models import StockException
-except ImportError:  # pragma: no cover
-    StockException = None
 
 # Orders whose money is secured: their unshipped units must be held in a warehouse.
 PAID_STATUSES = (Order.PaymentStatus.AUTHORIZED, Order.PaymentStatus.PAID,
                  Order.PaymentStatus.PARTIALLY_REFUNDED)
-OPEN_EXCEPTION_STATES = (sorted(StockException.OPEN_STATES) if StockException is not None
-                         else [])
+OPEN_EXCEPTION_STATES = sorted(StockException.OPEN_STATES)
 
 REPAIRS = {
     Problem.LEDGER_DRIFT: "Write a correcting ledger line",
@@ -179,11 +173,10 @@ def _order_line_violations() -> tuple[list[Violation], list[WaitingLine]]:
         .select_related("order")
         .order_by("order_id", "pk")
     )
-    if StockException is not None:
-        lines = lines.annotate(exception_state=Subquery(
-            StockException.objects.filter(order=OuterRef("order_id"),
-                                          state__in=OPEN_EXCEPTION_STATES)
-            .values("state")[:1]))
+    lines = lines.annotate(exception_state=Subquery(
+        StockException.objects.filter(order=OuterRef("order_id"),
+                                      state__in=OPEN_EXCEPTION_STATES)
+        .values("state")[:1]))
     found, waiting = [], []
     for line in lines:
         number = line.order.number
@@ -196,7 +189,7 @@ def _order_line_violations() -> tuple[list[Violation], list[WaitingLine]]:
                 f"({line.quantity_fulfilled} shipped); "
                 f"{line.allocated_units - line.outstanding} are held for nothing.", **where))
             continue
-        exception_state = getattr(line, "exception_state", None)
+        exception_state = line.exception_state
         if exception_state:
             waiting.append(WaitingLine(number, line.sku, line.outstanding,
                                        line.allocated_units, exception_state))

@@ -257,7 +257,7 @@ def allocate_paid_line(*, order_line_id: int, user=None) -> RepairOutcome:
             order, line = _lock_line(order_line_id)
             if order.status != Order.Status.OPEN or order.payment_status not in PAID_STATUSES:
                 return RepairOutcome(False, f"Order {order.number} is not an open, paid order.")
-            if StockException is not None and StockException.objects.filter(
+            if StockException.objects.filter(
                     order=order, state__in=StockException.OPEN_STATES).exists():
                 return RepairOutcome(False, f"Order {order.number} waits on a stock exception; "
                                             "resolve it there.")

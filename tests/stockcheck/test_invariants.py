@@ -227,7 +227,6 @@ def test_paid_line_that_cannot_be_allocated_is_reported_and_nothing_changes(plac
     assert [v.problem for v in check_stock().violations] == [Problem.UNALLOCATED_LINE]
 
 
-@pytest.mark.skipif(StockException is None, reason="orders.StockException is not there yet")
 def test_an_order_waiting_on_a_stock_exception_is_listed_not_a_violation(place, mug):
     order = place({mug: 2})
     drop_allocation(order.lines.get())
