@@ -10,6 +10,7 @@ from django import template
 from shop.money import Money
 
 from .. import charts
+from ..periods import shop_zone
 
 register = template.Library()
 DASH = "—"
@@ -71,7 +72,7 @@ def cell(value) -> str:
     if value is None:
         return DASH
     if isinstance(value, dt.datetime):
-        return f"{value:%Y-%m-%d %H:%M}"
+        return f"{value.astimezone(shop_zone()):%Y-%m-%d %H:%M}"
     if isinstance(value, Money | dt.timedelta):
         return kpi_value(value)
     return str(value)
