@@ -43,5 +43,5 @@ if settings.SERVE_MEDIA:
         re_path(rf"^{media_prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     ]
 
-handler404 = "shop.views.page_not_found"
+handler404 = "shop.api.page_not_found"  # JSON under /api/, the HTML page elsewhere
 handler500 = "shop.unavailable.server_error"  # a 503 when the database dropped

@@ -208,7 +208,7 @@ def test_unknown_category_is_a_404_in_json(api, outdoor):
     response = api.get("/api/categories/nowhere/products/")
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "No such category."}
+    assert response.json() == {"detail": "No such category.", "code": "not_found"}
 
 
 def test_inactive_category_is_a_404(api, outdoor):
@@ -317,7 +317,7 @@ def test_unpublished_product_is_a_404(api, outdoor):
     response = api.get("/api/products/tent/")
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "No such product."}
+    assert response.json() == {"detail": "No such product.", "code": "not_found"}
     assert api.get("/api/products/no-such-thing/").status_code == 404
 
 
