@@ -268,7 +268,9 @@ SHOP_RATE_LIMITS = {
     "voucher": {"ip": env("SHOP_RATE_VOUCHER_IP", default="30/10m"),
                 "account": env("SHOP_RATE_VOUCHER_ACCOUNT", default="15/10m")},
     "order_lookup": {"ip": env("SHOP_RATE_ORDER_LOOKUP_IP", default="60/10m")},
-    "checkout": {"ip": env("SHOP_RATE_CHECKOUT_IP", default="30/h"),
+    # Per IP generous (many shoppers share an office or mobile-carrier address); per account
+    # tight.
+    "checkout": {"ip": env("SHOP_RATE_CHECKOUT_IP", default="60/10m"),
                  "account": env("SHOP_RATE_CHECKOUT_ACCOUNT", default="15/h")},
 }
 
