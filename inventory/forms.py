@@ -46,6 +46,24 @@ class AdjustCountForm(forms.Form):
     reference = forms.CharField(max_length=100, required=False)
 
 
+class QualityHoldForm(forms.Form):
+    """Units put on quality hold, released from it, or written off from it."""
+
+    ACTIONS = [("hold", "Put free units on quality hold (damaged, inspection, recall)"),
+               ("release", "Release held units as sellable"),
+               ("write_off", "Write off held units (they leave on hand)")]
+    action = forms.ChoiceField(choices=ACTIONS, widget=forms.RadioSelect, initial="hold")
+    quantity = forms.IntegerField(min_value=1, max_value=1_000_000)
+    reason = forms.CharField(max_length=255, help_text="Why: damaged in the warehouse, "
+                                                       "supplier recall, passed inspection.")
+
+
+class SafetyStockForm(forms.Form):
+    safety_stock = forms.IntegerField(
+        label="Safety stock", min_value=0, max_value=1_000_000,
+        help_text="Units the storefront never sells from this warehouse (0 for none).")
+
+
 # --- Inventory operations -------------------------------------------------------------------
 
 

@@ -39,6 +39,10 @@ class StockLevel(models.Model):
     warehouse = models.ForeignKey(Warehouse, related_name="stock_levels", on_delete=models.PROTECT)
     on_hand = models.IntegerField(default=0)
     allocated = models.IntegerField(default=0)
+    unsellable = models.PositiveIntegerField(
+        default=0, help_text="Units on hand that can't be sold: damaged or on quality hold.")
+    safety_stock = models.PositiveIntegerField(
+        default=0, help_text="A buffer the storefront never sells from this warehouse.")
     bin_location = models.CharField(max_length=40, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -50,14 +54,52 @@ class StockLevel(models.Model):
                                    name="stock_allocated_not_negative"),
             models.CheckConstraint(condition=models.Q(on_hand__gte=models.F("allocated")),
                                    name="stock_allocated_within_on_hand"),
+            models.CheckConstraint(
+                condition=models.Q(on_hand__gte=models.F("allocated") + models.F("unsellable")),
+                name="stock_held_within_on_hand"),
         ]
 
     def __str__(self) -> str:
         return f"{self.variant.sku} @ {self.warehouse.code}"
 
     @property
+    def free(self) -> int:
+        """Units here neither promised to orders nor held back as unsellable (the database
+        keeps this at zero or more)."""
+        return self.on_hand - self.allocated - self.unsellable
+
+    @property
     def available(self) -> int:
-        return max(self.on_hand - self.allocated, 0)
+        """What the storefront may still sell from here: free units above the safety stock.
+        ``inventory.selectors.level_available_expression`` is the same rule in SQL."""
+        return max(self.free - self.safety_stock, 0)
+
+
+class UnsellableChange(models.Model):
+    """Units moved onto or off quality hold (``StockLevel.unsellable``), or written off
+    from it: who, why, how many. On hand moves only for write-offs, with their own ledger
+    line."""
+
+    class Kind(models.TextChoices):
+        HOLD = "hold", "Put on quality hold"
+        RELEASE = "release", "Released as sellable"
+        WRITE_OFF = "write_off", "Written off from hold"
+
+    stock_level = models.ForeignKey(StockLevel, related_name="unsellable_changes",
+                                    on_delete=models.PROTECT)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    quantity = models.PositiveIntegerField()
+    unsellable_after = models.PositiveIntegerField()
+    reason = models.CharField(max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.quantity}"
 
 
 class StockMovement(models.Model):

@@ -21,6 +21,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
 )
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Greatest
@@ -40,12 +41,26 @@ from .models import (
 _SELLABLE = Q(warehouse__is_active=True)
 
 
+def level_free_expression() -> CombinedExpression:
+    """Units of one stock level neither allocated to orders nor unsellable (damaged, on
+    quality hold): what physically may still be promised. The database keeps it >= 0;
+    ``StockLevel.free`` is the same rule in Python."""
+    return F("on_hand") - F("allocated") - F("unsellable")
+
+
 def level_available_expression() -> CombinedExpression:
-    """Units of one stock level that may still be promised to a buyer: on hand less what is
-    allocated to orders. The one place the formula lives: the per-variant availability and
-    in-stock filters below and the stock consistency check use it (extend it here). Not
-    clamped, so a check can see it go below zero."""
-    return F("on_hand") - F("allocated")
+    """Units of one stock level the storefront may still sell: free units above the
+    safety stock. The one place the rule lives (``StockLevel.available`` mirrors it): the
+    per-variant availability and in-stock filters below, the cart, checkout's allocation
+    and the stock check use it. Not clamped (below zero when the safety stock exceeds what
+    is free); sums clamp each level first (``level_sellable_expression``)."""
+    return level_free_expression() - F("safety_stock")
+
+
+def level_sellable_expression() -> Greatest:
+    """``level_available_expression`` never below zero: one level's buffer must not eat
+    into another warehouse's stock when a variant's levels are summed."""
+    return Greatest(level_available_expression(), Value(0))
 
 
 def variant_available_expression() -> Coalesce:
@@ -53,7 +68,7 @@ def variant_available_expression() -> Coalesce:
     per_variant = (
         StockLevel.objects.filter(_SELLABLE, variant=OuterRef("pk"))
         .values("variant")
-        .annotate(total=Sum(level_available_expression()))
+        .annotate(total=Sum(level_sellable_expression()))
         .values("total")
     )
     return Coalesce(Subquery(per_variant, output_field=IntegerField()), 0)
@@ -98,7 +113,7 @@ def available_to_sell(*, variant_ids: Iterable[int]) -> dict[int, int]:
     totals = dict(
         StockLevel.objects.filter(_SELLABLE, variant_id__in=variant_ids)
         .values("variant_id")
-        .annotate(total=Sum(level_available_expression()))
+        .annotate(total=Sum(level_sellable_expression()))
         .values_list("variant_id", "total")
     )
     return {variant_id: max(totals.get(variant_id) or 0, 0) for variant_id in variant_ids}
@@ -282,7 +297,7 @@ def slow_movers(*, days_without_sale: int, min_days_of_cover: int,
         .select_related("product")
         .annotate(
             units_on_hand=Coalesce(per_variant(levels, Sum("on_hand")), 0),
-            units_available=Coalesce(per_variant(levels, Sum(F("on_hand") - F("allocated"))), 0),
+            units_available=Coalesce(per_variant(levels, Sum(level_sellable_expression())), 0),
             shipped_in_window=Coalesce(per_variant(shipments.filter(created_at__gte=window_start),
                                                    Sum("quantity")), 0),
             last_sold_at=per_variant(shipments, Max("created_at"),

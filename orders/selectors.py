@@ -249,7 +249,7 @@ def _pickup_stock(methods: list[ShippingMethod],
     if not warehouse_ids or not variant_quantities:
         return {}
     return {
-        (level.warehouse_id, level.variant_id): level.on_hand - level.allocated
+        (level.warehouse_id, level.variant_id): level.available
         for level in StockLevel.objects.filter(warehouse_id__in=warehouse_ids,
                                                variant_id__in=list(variant_quantities))
     }

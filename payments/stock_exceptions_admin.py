@@ -33,7 +33,8 @@ State = StockException.State
 
 class BackorderForm(forms.Form):
     expected_on = forms.DateField(label="Stock expected on", widget=forms.DateInput(
-        attrs={"type": "date"}), help_text="The shopper is emailed this date.")
+        attrs={"type": "date"}), help_text="The shopper is emailed this date. Filled in from "
+                                           "the open purchase orders when they bring the stock.")
 
 
 class WarehouseForm(forms.Form):
@@ -180,8 +181,10 @@ class StockExceptionAdmin(admin.ModelAdmin):
 
     def backorder_view(self, request, pk: int):
         exception = self._guard(request, pk)
+        from_purchase_orders = order_services.expected_restock_date(exception)
         form = BackorderForm(request.POST or None, initial={
-            "expected_on": exception.expected_on or timezone.now().date() + timedelta(days=7)})
+            "expected_on": exception.expected_on or from_purchase_orders
+            or timezone.now().date() + timedelta(days=7)})
         if form.is_bound and form.is_valid():
             if self._run(request, exception, lambda: order_services.backorder(
                     exception_id=pk, expected_on=form.cleaned_data["expected_on"],

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -17,8 +16,15 @@ from catalog.admin import SERVICE_FORM_TEMPLATE
 
 from .. import services
 from ..exceptions import StockError
-from ..forms import AdjustCountForm, ReceiveNewStockForm, ReceiveStockForm
-from ..models import StockLevel, StockMovement, Warehouse
+from ..forms import (
+    AdjustCountForm,
+    QualityHoldForm,
+    ReceiveNewStockForm,
+    ReceiveStockForm,
+    SafetyStockForm,
+)
+from ..models import StockLevel, StockMovement, UnsellableChange, Warehouse
+from ..selectors import level_available_expression
 from . import reports
 
 
@@ -38,20 +44,22 @@ class WarehouseAdmin(admin.ModelAdmin):
 
 @admin.register(StockLevel)
 class StockLevelAdmin(admin.ModelAdmin):
-    list_display = ("sku", "product", "warehouse", "on_hand", "allocated", "available_units",
-                    "bin_location", "stock_links")
+    list_display = ("sku", "product", "warehouse", "on_hand", "allocated", "unsellable",
+                    "safety_stock", "available_units", "bin_location", "stock_links")
     list_select_related = ("variant__product", "warehouse")
     list_filter = ("warehouse",)
     search_fields = ("variant__sku", "variant__barcode", "variant__product__title")
     search_help_text = "SKU, barcode or product title."
-    fields = ("variant", "warehouse", "on_hand", "allocated", "available", "bin_location",
-              "updated_at")
-    # Counters move only through the services below, each with a ledger line.
-    readonly_fields = ("variant", "warehouse", "on_hand", "allocated", "available", "updated_at")
+    fields = ("variant", "warehouse", "on_hand", "allocated", "unsellable", "safety_stock",
+              "available", "bin_location", "updated_at")
+    # Counters move only through the services below, each with a ledger line (or, for
+    # quality holds, an entry of its own).
+    readonly_fields = ("variant", "warehouse", "on_hand", "allocated", "unsellable",
+                       "safety_stock", "available", "updated_at")
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
-            available_units=F("on_hand") - F("allocated")
+            available_units=level_available_expression()
         )
 
     def has_add_permission(self, request):
@@ -88,9 +96,12 @@ class StockLevelAdmin(admin.ModelAdmin):
     @admin.display(description="Stock")
     def stock_links(self, level: StockLevel):
         return format_html(
-            '<a href="{}">Receive</a> · <a href="{}">Count</a> · <a href="{}">History</a>',
+            '<a href="{}">Receive</a> · <a href="{}">Count</a> · <a href="{}">Hold</a> · '
+            '<a href="{}">Safety stock</a> · <a href="{}">History</a>',
             reverse("admin:inventory_stocklevel_receive", args=[level.pk]),
             reverse("admin:inventory_stocklevel_adjust", args=[level.pk]),
+            reverse("admin:inventory_stocklevel_hold", args=[level.pk]),
+            reverse("admin:inventory_stocklevel_safety", args=[level.pk]),
             reverse("admin:inventory_stocklevel_stock_history", args=[level.variant_id]),
         )
 
@@ -110,6 +121,10 @@ class StockLevelAdmin(admin.ModelAdmin):
                  name="inventory_stocklevel_receive"),
             path("<path:object_id>/adjust/", view(self.adjust_view),
                  name="inventory_stocklevel_adjust"),
+            path("<path:object_id>/hold/", view(self.hold_view),
+                 name="inventory_stocklevel_hold"),
+            path("<path:object_id>/safety-stock/", view(self.safety_view),
+                 name="inventory_stocklevel_safety"),
             *super().get_urls(),
         ]
 
@@ -138,7 +153,9 @@ class StockLevelAdmin(admin.ModelAdmin):
             "submit_label": submit_label,
             "has_view_permission": self.has_view_permission(request, level),
         }
-        return TemplateResponse(request, SERVICE_FORM_TEMPLATE, context)
+        # A form sent back with errors is a 400: the message is on the page, nothing moved.
+        status = 400 if form.is_bound and form.errors else 200
+        return TemplateResponse(request, SERVICE_FORM_TEMPLATE, context, status=status)
 
     def _done(self, request, movement) -> HttpResponseRedirect:
         level = movement.stock_level
@@ -219,9 +236,55 @@ class StockLevelAdmin(admin.ModelAdmin):
         return self._render(
             request, form=form, level=level, title=f"Adjust count: {level}",
             submit_label="Save count",
-            intro=f"On hand {level.on_hand}, allocated {level.allocated} "
-                  f"(the count cannot go below what is allocated).",
+            intro=f"On hand {level.on_hand}, allocated {level.allocated}, on quality hold "
+                  f"{level.unsellable} (the count cannot go below allocated and held).",
         )
+
+    def hold_view(self, request, object_id):
+        """Units that can't be sold (damaged, awaiting inspection, recalled) stay on hand but
+        leave what the storefront offers; released, or written off with a ledger line."""
+        level = self._level_or_404(request, object_id)
+        form = QualityHoldForm(posted(request))
+        if form.is_bound and form.is_valid():
+            action = {"hold": services.hold_units, "release": services.release_held_units,
+                      "write_off": services.write_off_held_units}[form.cleaned_data["action"]]
+            try:
+                change = action(stock_level_id=level.pk,
+                                quantity=form.cleaned_data["quantity"],
+                                reason=form.cleaned_data["reason"], user=request.user)
+            except StockError as error:
+                form.add_error(None, error.message)
+            else:
+                self.message_user(
+                    request, f"{level}: {change.quantity} unit(s) "
+                             f"{change.get_kind_display().lower()}; {change.unsellable_after} "
+                             "now on hold.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:inventory_stocklevel_changelist"))
+        return self._render(
+            request, form=form, level=level, title=f"Quality hold: {level}",
+            submit_label="Save",
+            intro=f"On hand {level.on_hand}, allocated {level.allocated}, on hold "
+                  f"{level.unsellable}, free {level.free}.")
+
+    def safety_view(self, request, object_id):
+        level = self._level_or_404(request, object_id)
+        form = SafetyStockForm(posted(request), initial={"safety_stock": level.safety_stock})
+        if form.is_bound and form.is_valid():
+            try:
+                level = services.set_safety_stock(
+                    stock_level_id=level.pk, quantity=form.cleaned_data["safety_stock"],
+                    user=request.user)
+            except StockError as error:
+                form.add_error(None, error.message)
+            else:
+                self.message_user(request, f"{level}: safety stock {level.safety_stock}; "
+                                           f"{level.available} available to sell.",
+                                  messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:inventory_stocklevel_changelist"))
+        return self._render(request, form=form, level=level,
+                            title=f"Safety stock: {level}", submit_label="Save",
+                            intro=f"Free {level.free}; the storefront sells what is above "
+                                  "the safety stock.")
 
 
 @admin.register(StockMovement)
@@ -256,3 +319,23 @@ class StockMovementAdmin(admin.ModelAdmin):
     @admin.display(description="Quantity", ordering="quantity")
     def signed_quantity(self, movement: StockMovement) -> str:
         return f"{movement.quantity:+d}"
+
+
+@admin.register(UnsellableChange)
+class UnsellableChangeAdmin(admin.ModelAdmin):
+    """Units moved onto and off quality hold: read it, never edit it."""
+
+    list_display = ("created_at", "stock_level", "kind", "quantity", "unsellable_after",
+                    "reason", "user")
+    list_select_related = ("stock_level__variant", "stock_level__warehouse", "user")
+    list_filter = ("kind", "stock_level__warehouse")
+    search_fields = ("stock_level__variant__sku", "reason")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -20,15 +20,23 @@ from .stock import (
     INBOUND_KINDS,
     adjust_stock_count,
     allocate_units,
+    hold_units,
     receive_stock,
+    release_held_units,
     release_units,
+    set_safety_stock,
     ship_units,
+    write_off_held_units,
     write_off_stock,
 )
 from .transfers import cancel_transfer, create_transfer, dispatch_transfer, receive_transfer
 
 __all__ = [
     "INBOUND_KINDS",
+    "hold_units",
+    "release_held_units",
+    "set_safety_stock",
+    "write_off_held_units",
     "LineRequest",
     "Receipt",
     "add_to_draft",

@@ -93,10 +93,12 @@ def enter_counts(*, count_id: int, counted: Mapping[int, int | None],
             level = StockLevel.objects.get(pk=line.stock_level_id)
             line.counted = value
             line.expected = level.on_hand
-            line.needs_review = value is not None and value < level.allocated
-            line.review_note = (f"{level.allocated} units are allocated to orders; a count of "
-                                f"{value} would leave fewer on hand. Recount, or find the "
-                                f"units." if line.needs_review else "")
+            held = level.allocated + level.unsellable  # units that must exist
+            line.needs_review = value is not None and value < held
+            line.review_note = (f"{level.allocated} units are allocated to orders and "
+                                f"{level.unsellable} on quality hold; a count of {value} would "
+                                "leave fewer on hand. Recount, or find the units."
+                                if line.needs_review else "")
             line.save(update_fields=["counted", "expected", "needs_review", "review_note"])
     return count
 
@@ -137,10 +139,11 @@ def approve_count(*, count_id: int, reason: str,
         for line in counted:
             level = levels[line.stock_level_id]
             new_on_hand = level.on_hand + line.variance
-            if new_on_hand < level.allocated:
+            if new_on_hand < level.allocated + level.unsellable:
                 line.needs_review = True
-                line.review_note = (f"{level.allocated} allocated; posting this count would "
-                                    f"leave {new_on_hand} on hand. Recount.")
+                line.review_note = (f"{level.allocated} allocated and {level.unsellable} on "
+                                    f"hold; posting this count would leave {new_on_hand} on "
+                                    "hand. Recount.")
                 line.save(update_fields=["needs_review", "review_note"])
                 flagged.append(line)
                 continue

@@ -83,10 +83,9 @@ def evaluate_rules(rules: list[ReorderRule], *, now: datetime) -> list[ReorderLi
     queries (levels, incoming, prices, one ledger query per distinct velocity window)."""
     variant_ids = {rule.variant_id for rule in rules}
     available = {
-        (variant_id, warehouse_id): on_hand - allocated
-        for variant_id, warehouse_id, on_hand, allocated in StockLevel.objects.filter(
-            variant_id__in=variant_ids).values_list("variant_id", "warehouse_id", "on_hand",
-                                                    "allocated")
+        (level.variant_id, level.warehouse_id): level.available  # sellable, as the shop sells
+        for level in StockLevel.objects.filter(variant_id__in=variant_ids).only(
+            "variant_id", "warehouse_id", "on_hand", "allocated", "unsellable", "safety_stock")
     }
     incoming = selectors.incoming_quantities(variant_ids=variant_ids)
     prices: dict[int, list[SupplierPrice]] = {}

@@ -12,7 +12,8 @@ from catalog.models import Variant
 
 from .. import locks
 from ..exceptions import StockError
-from ..models import StockLevel, StockMovement, Warehouse
+from ..models import StockLevel, StockMovement, UnsellableChange, Warehouse
+from ..selectors import level_available_expression
 from ..signals import stock_level_changed
 
 # Kinds that add to on_hand and kinds that take away, for the services below.
@@ -76,10 +77,11 @@ def adjust_stock_count(*, variant: Variant, warehouse: Warehouse, counted: int,
         raise StockError("Say why the count changed (e.g. cycle count, damaged).")
     with transaction.atomic():
         level = locks.stock_level_for_update(variant_id=variant.pk, warehouse_id=warehouse.pk)
-        if counted < level.allocated:
+        if counted < level.allocated + level.unsellable:
             raise StockError(
                 f"{variant.sku} at {warehouse.code}: {level.allocated} units are allocated to "
-                f"orders, so the count cannot be {counted}."
+                f"orders and {level.unsellable} on quality hold, so the count cannot be "
+                f"{counted}."
             )
         delta = counted - level.on_hand
         if delta == 0:
@@ -91,14 +93,17 @@ def adjust_stock_count(*, variant: Variant, warehouse: Warehouse, counted: int,
 def allocate_units(*, stock_level_id: int, quantity: int) -> bool:
     """Promise ``quantity`` units of a stock level to an order, only if they are free.
 
-    One conditional UPDATE (``allocated = allocated + q WHERE on_hand - allocated >= q``),
-    so two buyers can never both take the last unit, on PostgreSQL or SQLite. Returns
-    whether the units were taken. Call inside the caller's transaction.
+    One conditional UPDATE (``allocated = allocated + q WHERE available >= q``, available
+    being ``inventory.selectors.level_available_expression``: on hand less allocated,
+    unsellable and safety stock), so two buyers can never both take the last unit, on
+    PostgreSQL or SQLite. Returns whether the units were taken. Call inside the caller's
+    transaction.
     """
     if quantity <= 0:
         raise StockError("Allocate a quantity above zero.")
     taken = bool(
-        StockLevel.objects.filter(pk=stock_level_id, on_hand__gte=F("allocated") + quantity)
+        StockLevel.objects.alias(sellable=level_available_expression())
+        .filter(pk=stock_level_id, sellable__gte=quantity)
         .update(allocated=F("allocated") + quantity)
     )
     if taken:
@@ -147,9 +152,80 @@ def write_off_stock(*, stock_level_id: int, quantity: int, reason: str, referenc
         raise StockError("Say why the units are written off.")
     with transaction.atomic():
         level = StockLevel.objects.select_for_update().get(pk=stock_level_id)
-        if level.on_hand - level.allocated < quantity:
-            raise StockError(f"{level}: only {level.on_hand - level.allocated} free units; "
+        if level.free < quantity:
+            raise StockError(f"{level}: only {level.free} free units; "
                              f"cannot write off {quantity}.")
         return _record_movement(level=level, kind=StockMovement.Kind.WRITE_OFF,
                                 quantity=-quantity, reason=reason, reference=reference,
                                 user=user)
+
+
+def _unsellable_change(level: StockLevel, kind: str, quantity: int, reason: str,
+                       user: AbstractBaseUser | None) -> UnsellableChange:
+    level.refresh_from_db(fields=["on_hand", "allocated", "unsellable"])
+    return UnsellableChange.objects.create(
+        stock_level=level, kind=kind, quantity=quantity, unsellable_after=level.unsellable,
+        reason=reason[:255], user=user if user is not None and user.is_authenticated else None)
+
+
+def _check_units(quantity: int, reason: str) -> None:
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+        raise StockError("Enter a whole number of units above zero.")
+    if not (reason or "").strip():
+        raise StockError("Say why (e.g. damaged in the warehouse, supplier recall).")
+
+
+def hold_units(*, stock_level_id: int, quantity: int, reason: str,
+               user: AbstractBaseUser | None = None) -> UnsellableChange:
+    """Put free units on quality hold: still on hand, no longer sellable. Refused when
+    fewer than ``quantity`` units are free (units promised to orders stay promised)."""
+    _check_units(quantity, reason)
+    with transaction.atomic():
+        level = StockLevel.objects.select_for_update().get(pk=stock_level_id)
+        if level.free < quantity:
+            raise StockError(f"{level}: only {level.free} free units can go on hold.")
+        StockLevel.objects.filter(pk=level.pk).update(unsellable=F("unsellable") + quantity)
+        _changed_after_commit(level.pk)
+        return _unsellable_change(level, UnsellableChange.Kind.HOLD, quantity, reason, user)
+
+
+def release_held_units(*, stock_level_id: int, quantity: int, reason: str,
+                       user: AbstractBaseUser | None = None) -> UnsellableChange:
+    """Units on hold passed inspection: sellable again."""
+    _check_units(quantity, reason)
+    with transaction.atomic():
+        level = StockLevel.objects.select_for_update().get(pk=stock_level_id)
+        if level.unsellable < quantity:
+            raise StockError(f"{level}: only {level.unsellable} units are on hold.")
+        StockLevel.objects.filter(pk=level.pk).update(unsellable=F("unsellable") - quantity)
+        _changed_after_commit(level.pk)
+        return _unsellable_change(level, UnsellableChange.Kind.RELEASE, quantity, reason, user)
+
+
+def write_off_held_units(*, stock_level_id: int, quantity: int, reason: str,
+                         user: AbstractBaseUser | None = None) -> UnsellableChange:
+    """Units on hold are beyond saving: they leave on hand with a write-off ledger line."""
+    _check_units(quantity, reason)
+    with transaction.atomic():
+        level = StockLevel.objects.select_for_update().get(pk=stock_level_id)
+        if level.unsellable < quantity:
+            raise StockError(f"{level}: only {level.unsellable} units are on hold.")
+        StockLevel.objects.filter(pk=level.pk).update(unsellable=F("unsellable") - quantity)
+        _record_movement(level=level, kind=StockMovement.Kind.WRITE_OFF, quantity=-quantity,
+                         reason=f"Written off from quality hold: {reason}", reference="",
+                         user=user)
+        return _unsellable_change(level, UnsellableChange.Kind.WRITE_OFF, quantity, reason,
+                                  user)
+
+
+def set_safety_stock(*, stock_level_id: int, quantity: int,
+                     user: AbstractBaseUser | None = None) -> StockLevel:
+    """The buffer the storefront never sells from this stock level (zero for none)."""
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
+        raise StockError("Safety stock is a whole number of units, zero or more.")
+    with transaction.atomic():
+        level = StockLevel.objects.select_for_update().get(pk=stock_level_id)
+        StockLevel.objects.filter(pk=level.pk).update(safety_stock=quantity)
+        _changed_after_commit(level.pk)
+        level.refresh_from_db()
+        return level

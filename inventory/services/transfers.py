@@ -69,8 +69,8 @@ def dispatch_transfer(*, transfer_id: int,
         short = []
         for line in lines:
             level = levels[(line.variant_id, transfer.source_id)]
-            if level.on_hand - level.allocated < line.quantity:
-                short.append(f"{line.variant.sku} ({level.on_hand - level.allocated} free, "
+            if level.free < line.quantity:
+                short.append(f"{line.variant.sku} ({level.free} free, "
                              f"{line.quantity} wanted)")
         if short:
             raise StockError(f"Not enough free stock at {transfer.source.code}: "

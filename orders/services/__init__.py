@@ -33,6 +33,7 @@ from .stock_exceptions import (
     backorder,
     close_canceled_exception,
     exception_from_signature,
+    expected_restock_date,
     fulfil_from_warehouse,
     offer_substitute,
     open_exception_ids,
@@ -51,6 +52,7 @@ __all__ = [
     "record_order_event", "record_order_payment", "record_risk", "release_hold",
     "release_order_stock", "allocate_lines", "place_order", "place_replacement_order",
     "record_returned", "StockExceptionError", "answer_substitute", "backorder",
-    "close_canceled_exception", "exception_from_signature", "fulfil_from_warehouse",
+    "close_canceled_exception", "exception_from_signature", "expected_restock_date",
+    "fulfil_from_warehouse",
     "offer_substitute", "open_exception_ids", "retry_allocation", "substitute_signature",
 ]

@@ -150,7 +150,9 @@ def allocate_lines(lines: list[OrderLine], *, pickup_warehouse_id: int | None = 
     if pickup_warehouse_id:
         levels = levels.filter(warehouse_id=pickup_warehouse_id)
     levels = list(levels.select_related("warehouse").order_by("pk").select_for_update(of=("self",)))
-    free = {level.pk: level.on_hand - level.allocated for level in levels}
+    # What each level may sell (on hand less allocated, unsellable and safety stock): the
+    # same rule allocate_units applies in its conditional update.
+    free = {level.pk: level.available for level in levels}
     by_variant: dict[int, list[StockLevel]] = defaultdict(list)
     for level in sorted(levels, key=lambda lv: (lv.warehouse.priority, lv.warehouse.code)):
         by_variant[level.variant_id].append(level)

@@ -11,7 +11,6 @@ shopper accepts by a signed link), or cancel and refund it (``payments.services`
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from functools import partial
 
 from django.core import signing
@@ -19,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Variant
-from inventory.models import StockLevel
+from inventory.selectors import available_to_sell, with_expected_restock
 from shop.exceptions import InvalidTransition, NotFound, ShopError
 
 from .. import locks
@@ -75,11 +74,7 @@ def record_late_payment(order: Order, *, payment_status: str, event_type: str, m
 
 
 def _shortages(lines: list[OrderLine]) -> list[dict]:
-    free: dict[int, int] = defaultdict(int)
-    for variant_id, on_hand, allocated in StockLevel.objects.filter(
-            variant_id__in=[line.variant_id for line in lines], warehouse__is_active=True,
-    ).values_list("variant_id", "on_hand", "allocated"):
-        free[variant_id] += max(on_hand - allocated, 0)
+    free = available_to_sell(variant_ids=[line.variant_id for line in lines])
     return [{"line": line.pk, "sku": line.sku, "wanted": line.quantity,
              "free": free[line.variant_id]} for line in lines
             if free[line.variant_id] < line.quantity]
@@ -144,16 +139,35 @@ def open_exception_ids() -> list[int]:
                 .order_by("pk").values_list("pk", flat=True)[:500])
 
 
-def backorder(*, exception_id: int, expected_on: datetime.date, actor=None) -> StockException:
-    """Keep the order and tell the shopper when the stock is expected; it ships as soon as
-    stock can be allocated (the beat task retries backorders)."""
-    if not isinstance(expected_on, datetime.date):
+def expected_restock_date(exception: StockException) -> datetime.date | None:
+    """When open purchase orders bring every short item back: the latest of their earliest
+    expected dates, or None when one of them has no purchase order on the way."""
+    variant_ids = list(OrderLine.objects.filter(
+        pk__in=[row["line"] for row in exception.short_lines]).values_list("variant_id",
+                                                                           flat=True))
+    dates = [variant.expected_restock_on for variant in
+             with_expected_restock(Variant.objects.filter(pk__in=variant_ids))]
+    if not dates or None in dates:
+        return None
+    return max(dates)
+
+
+def backorder(*, exception_id: int, expected_on: datetime.date | None = None,
+              actor=None) -> StockException:
+    """Keep the order and tell the shopper when the stock is expected (``expected_on``, or
+    from the open purchase orders that bring it); it ships as soon as stock can be
+    allocated (the beat task retries backorders)."""
+    if expected_on is not None and not isinstance(expected_on, datetime.date):
         raise StockExceptionError("Enter the date the stock is expected.")
-    if expected_on <= timezone.now().date():
-        raise StockExceptionError("The expected date must be after today.")
     with transaction.atomic():
         exception = _exception_for_update(exception_id)
         _ensure_open(exception)
+        expected_on = expected_on or expected_restock_date(exception)
+        if expected_on is None:
+            raise StockExceptionError("No open purchase order brings this stock; enter the "
+                                      "date it is expected.")
+        if expected_on <= timezone.now().date():
+            raise StockExceptionError("The expected date must be after today.")
         first = exception.state != State.BACKORDERED
         exception.state = State.BACKORDERED
         exception.expected_on = expected_on

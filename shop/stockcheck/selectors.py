@@ -2,8 +2,9 @@
 
 1. each stock level's ledger sums to its on hand;
 2. each stock level's ``allocated`` equals the sum of its order allocations;
-3. no stock level's available (``inventory.selectors.level_available_expression``) is
-   below zero;
+3. no stock level's free units (``inventory.selectors.level_free_expression``: on hand
+   less allocated and unsellable) are below zero; a safety stock above what is free is a
+   buffer not yet filled, not a violation;
 4. each line of an open, paid (or authorized) order has its unshipped units allocated,
    unless the order waits on an open stock exception (listed apart, not a violation);
 5. no allocation belongs to a closed or canceled order, or to units already shipped.
@@ -18,7 +19,7 @@ from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from inventory.models import StockLevel
-from inventory.selectors import ledger_total_expression, level_available_expression
+from inventory.selectors import ledger_total_expression, level_free_expression
 from orders.models import Allocation, Order, OrderLine, StockException
 
 from .models import Problem, StockRepair
@@ -130,7 +131,7 @@ def _stock_level_violations() -> list[Violation]:
     levels = (
         StockLevel.objects.annotate(ledger_total=ledger_total_expression(),
                                     allocations_total=level_allocations_expression(),
-                                    available_units=level_available_expression())
+                                    available_units=level_free_expression())
         .filter(~Q(on_hand=F("ledger_total")) | ~Q(allocated=F("allocations_total"))
                 | Q(available_units__lt=0))
         .select_related("variant", "warehouse")
@@ -154,8 +155,9 @@ def _stock_level_violations() -> list[Violation]:
         if level.available_units < 0:
             found.append(Violation(
                 Problem.NEGATIVE_AVAILABLE, level.pk,
-                f"{name}: available is {level.available_units} (on hand {level.on_hand}, "
-                f"allocated {level.allocated}); more is promised than the warehouse holds.",
+                f"{name}: free is {level.available_units} (on hand {level.on_hand}, "
+                f"allocated {level.allocated}, on hold {level.unsellable}); more is promised "
+                "than the warehouse holds.",
                 **where))
     return found
 

@@ -28,7 +28,7 @@ from inventory import locks as inventory_locks
 from inventory import services as inventory_services
 from inventory.exceptions import StockError
 from inventory.models import StockLevel, StockMovement
-from inventory.selectors import level_available_expression
+from inventory.selectors import level_available_expression, level_free_expression
 from orders import locks as order_locks
 from orders import services as order_services
 from orders.exceptions import OutOfStock
@@ -57,7 +57,7 @@ def _user(user):
 def _lock_level(stock_level_id: int) -> StockLevel:
     level = (inventory_locks.stock_levels_for_update([stock_level_id])
              .select_related("variant", "warehouse")
-             .annotate(available_units=level_available_expression()).first())
+             .annotate(available_units=level_free_expression()).first())
     if level is None:
         raise NotFound("That stock level no longer exists.")
     return level
@@ -275,12 +275,12 @@ def allocate_paid_line(*, order_line_id: int, user=None) -> RepairOutcome:
                             .values_list("pk", flat=True))
             levels = {level.pk: level for level in inventory_locks.stock_levels_for_update(
                 level_ids | {a.stock_level_id for a in existing})
-                .select_related("warehouse").annotate(free=level_available_expression())}
+                .select_related("warehouse").annotate(sellable_units=level_available_expression())}
             for allocation in existing:
                 level = levels[allocation.stock_level_id]
                 usable = level.warehouse.is_active and order.pickup_warehouse_id in (
                     None, level.warehouse_id)
-                take = min(max(level.free, 0), short) if usable else 0
+                take = min(max(level.sellable_units, 0), short) if usable else 0
                 if take and inventory_services.allocate_units(stock_level_id=level.pk,
                                                               quantity=take):
                     Allocation.objects.filter(pk=allocation.pk).update(

@@ -131,7 +131,7 @@ def check_low_stock(*, stock_level_id: int) -> WebhookEvent | None:
              .filter(pk=stock_level_id).first())
     if level is None:
         return None
-    if level.on_hand - level.allocated > threshold:
+    if level.available > threshold:
         LowStockMark.objects.filter(stock_level=level).delete()
         return None
     with transaction.atomic():

@@ -507,7 +507,7 @@ def test_receiving_an_unknown_sku_is_a_field_error(admin_client, level):
         "sku": "NOPE", "warehouse": str(level.warehouse_id), "quantity": "3",
     })
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "No variant has the SKU" in response.content.decode()
 
 
@@ -520,7 +520,7 @@ def test_receiving_a_bad_quantity_shows_the_error_and_writes_nothing(
         {"quantity": quantity, "reference": "PO-77"},
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Quantity received must be a whole number above zero." in response.content.decode()
     assert StockMovement.objects.count() == 1
     level.refresh_from_db()
@@ -535,7 +535,7 @@ def test_receiving_into_an_inactive_warehouse_shows_the_error(admin_client, leve
         reverse("admin:inventory_stocklevel_receive", args=[level.pk]), {"quantity": "2"},
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Warehouse east is not active." in response.content.decode()
     assert StockMovement.objects.count() == 1
 
@@ -564,7 +564,7 @@ def test_a_count_below_allocated_shows_the_error_and_writes_nothing(admin_client
         {"counted": "5", "reason": "Cycle count"},
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "6 units are allocated to orders" in response.content.decode()
     assert StockMovement.objects.count() == 1
 

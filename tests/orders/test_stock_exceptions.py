@@ -249,3 +249,24 @@ def test_no_oversell_after_the_exception_resolves(shop):
     assert not order_services.retry_allocation(exception_id=exception.pk)
     lamp = level(shop["lamp"], shop["east"])
     assert lamp.allocated <= lamp.on_hand
+
+
+def test_backorder_takes_its_date_from_an_open_purchase_order(shop):
+    from decimal import Decimal
+
+    from inventory.models import Supplier
+    from inventory.services import LineRequest, create_purchase_order, send_purchase_order
+
+    order, exception = queued_order(shop)
+    with pytest.raises(order_services.StockExceptionError, match="No open purchase order"):
+        order_services.backorder(exception_id=exception.pk)
+    supplier = Supplier.objects.create(name="Acme", contact_email="po@acme.example",
+                                       lead_time_days=5, currency="USD")
+    arriving = timezone.localdate() + timedelta(days=12)
+    purchase_order = create_purchase_order(
+        supplier_id=supplier.pk, warehouse_id=shop["east"].pk, expected_on=arriving,
+        lines=[LineRequest(variant_id=shop["lamp"].pk, quantity=5, unit_cost=Decimal("9"))])
+    send_purchase_order(purchase_order_id=purchase_order.pk)
+    order_services.backorder(exception_id=exception.pk)
+    exception.refresh_from_db()
+    assert exception.state == Exc.BACKORDERED and exception.expected_on == arriving

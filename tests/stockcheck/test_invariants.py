@@ -96,13 +96,13 @@ def test_allocated_drift_is_set_back_to_the_allocations_with_an_audit_row(place,
 
 
 def drop_allocated_constraint():
-    """The database forbids allocated > on hand; a negative available can then only come
-    from a constraint that was lost (or, soon, unsellable units). Dropped inside the test's
-    transaction, so PostgreSQL rolls it back."""
+    """The database forbids allocated (plus unsellable) above on hand; negative free units
+    can then only come from constraints that were lost. Dropped inside the test's
+    transaction, so PostgreSQL rolls them back."""
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred checks pending
-        cursor.execute(f"ALTER TABLE {StockLevel._meta.db_table} "
-                       "DROP CONSTRAINT stock_allocated_within_on_hand")
+        for name in ("stock_allocated_within_on_hand", "stock_held_within_on_hand"):
+            cursor.execute(f"ALTER TABLE {StockLevel._meta.db_table} DROP CONSTRAINT {name}")
 
 
 @pytest.mark.postgres
@@ -116,8 +116,8 @@ def test_negative_available_is_found_and_the_drifted_counter_repaired(place, mug
     assert [v.problem for v in report.violations] == [Problem.ALLOCATED_DRIFT,
                                                       Problem.NEGATIVE_AVAILABLE]
     assert report.violations[1].cause == (
-        "MUG at east: available is -3 (on hand 10, allocated 13); more is promised than the "
-        "warehouse holds.")
+        "MUG at east: free is -3 (on hand 10, allocated 13, on hold 0); more is promised "
+        "than the warehouse holds.")
     outcome = services.repair(problem=Problem.NEGATIVE_AVAILABLE, key=level.pk)
     assert outcome.repaired
     level.refresh_from_db()
