@@ -31,7 +31,8 @@ def assert_throttled_api(response):
     assert response.status_code == 429
     retry = int(response["Retry-After"])
     assert response.json() == {
-        "detail": f"Request was throttled. Expected available in {retry} seconds."}
+        "detail": f"Request was throttled. Expected available in {retry} seconds.",
+        "code": "throttled"}  # the API's documented error shape
 
 
 def test_rates_parse_and_bad_ones_are_refused():
