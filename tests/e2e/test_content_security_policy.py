@@ -18,7 +18,8 @@ PASSWORD = "correct horse battery"
 WATCH = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (event) => {
-  window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI} ${event.sourceFile}:${event.lineNumber}`);
+  window.__cspViolations.push(
+    `${event.violatedDirective} ${event.blockedURI} ${event.sourceFile}:${event.lineNumber}`);
 });
 """
 
@@ -103,7 +104,8 @@ def test_no_csp_violations_across_the_shop_and_admin(watched, live_server, catal
     admin.wait_for_url("**/admin/")
     shipment = order.shipments.first()
     for path in ["/admin/", f"/admin/orders/order/{order.pk}/change/",
-                 "/admin/fulfillment/shipment/", f"/admin/fulfillment/shipment/{shipment.pk}/change/",
+                 "/admin/fulfillment/shipment/",
+                 f"/admin/fulfillment/shipment/{shipment.pk}/change/",
                  f"/admin/catalog/product/{catalog['shirt'].pk}/change/",
                  "/admin/catalog/category/", "/admin/webhooks/webhookendpoint/add/"]:
         visit(admin, admin_problems, f"{live_server.url}{path}")
