@@ -74,7 +74,9 @@ def build(dsn: str, *, orders: int, customers: int, days: int, products: int = 5
         step("plan orders", f"""
             CREATE TEMP TABLE gen_orders AS
             SELECT g AS n,
-                   now() - random() * interval '{days} days' AS placed_at,
+                   -- ids rise with time, as a real shop's do (a few minutes of jitter)
+                   now() - ({orders} - g)::float / {orders} * interval '{days} days'
+                         - random() * interval '5 minutes' AS placed_at,
                    1 + floor(power(random(), 1.7) * {customers})::int AS customer,
                    random() AS fate, random() AS luck
             FROM generate_series(1, {orders}) g""")
@@ -165,6 +167,7 @@ def build(dsn: str, *, orders: int, customers: int, days: int, products: int = 5
             "stock_level_id": "(l.variant_id - 1) * 2 + l.warehouse_no",
             "quantity": "l.qty", "quantity_scanned": "l.qty"},
             "FROM gen_lines l JOIN gen_ship s ON s.n = l.n AND s.warehouse_no = l.warehouse_no"))
+        step("analyze", "ANALYZE")  # fresh tables: give the planner real row counts
         step("refunds", lambda: _insert(cursor, "orders_orderevent", {
             "order_id": "o.id", "type": "'refunded'", "message": "'Refunded.'",
             "data": "jsonb_build_object('amount', round(o.total * 0.3, 2)::text)",
@@ -265,5 +268,5 @@ def _returns(cursor) -> None:
         "reason": "(ARRAY['wrong_size','damaged','not_as_described','changed_mind','other'])"
                   "[1 + r.rid % 5]",
         "reason_note": "''", "condition": "''", "restock": "false", "refund_amount": "0"},
-        "FROM gen_returns r JOIN LATERAL (SELECT id FROM orders_orderline "
-        "WHERE order_id = r.order_id ORDER BY id LIMIT 1) l ON true")
+        "FROM gen_returns r JOIN (SELECT order_id, min(id) AS id FROM orders_orderline "
+        "GROUP BY order_id) l ON l.order_id = r.order_id")

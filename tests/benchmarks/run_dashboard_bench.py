@@ -55,6 +55,7 @@ def parse_args(argv):
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--reuse", action="store_true",
                         help="keep the database built by an earlier run (skip steps 1-2)")
+    parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated")
     parser.add_argument("--output", type=Path, default=Path("bench-results.json"))
     return parser.parse_args(argv)
 
@@ -175,7 +176,7 @@ def main(argv=None) -> int:
     results: dict = {}
     try:
         server.wait_ready()
-        for page in PAGES:
+        for page in args.pages.split(","):
             for range_name, query in ranges.items():
                 path = f"/dashboard/{page}/?{query}"
                 for _ in range(3):
@@ -194,13 +195,17 @@ def main(argv=None) -> int:
                     f"p95 {row['p95_ms']:7.1f} ms   max {row['max_ms']:7.1f} ms")
     finally:
         server.stop()
-    report["pages"] = results
+    merged = json.loads(args.output.read_text()) if args.output.exists() else {}
+    if args.reuse and "dashboard" in merged:  # add to the figures of the run that built it
+        report = {**merged["dashboard"], "pages": {**merged["dashboard"].get("pages", {}),
+                                                   **results}}
+    else:
+        report["pages"] = results
     print("\npage          range    p50 ms   p95 ms")
     for key, row in results.items():
         page, range_name = key.split()
         print(f"{page:<13} {range_name:<6} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f}")
     print(f"direct from orders (no roll-up), sales figures: {report['direct_sales_ms']} ms")
-    merged = json.loads(args.output.read_text()) if args.output.exists() else {}
     merged["dashboard"] = report
     args.output.write_text(json.dumps(merged, indent=2, default=str) + "\n")
     log(f"results merged into {args.output} under 'dashboard'")

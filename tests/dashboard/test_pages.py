@@ -17,7 +17,7 @@ PANELS = ["sales", "funnel", "customers", "fulfillment", "returns", "stock"]
 MARCH = "?range=custom&start=2025-03-01&end=2025-03-07"
 # Session, user, the user's and the group's permissions; then the panel's own reads.
 REQUEST = 4
-QUERIES = {"sales": REQUEST + 4, "funnel": REQUEST + 2, "customers": REQUEST + 4,
+QUERIES = {"sales": REQUEST + 3, "funnel": REQUEST + 2, "customers": REQUEST + 4,
            "fulfillment": REQUEST + 4, "returns": REQUEST + 4, "stock": REQUEST + 2}
 
 

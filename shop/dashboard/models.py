@@ -1,0 +1,214 @@
+"""The dashboards' own tables: daily roll-ups, per-order facts, funnel counts, rebuild runs.
+
+Everything here is derived: ``rollups`` recomputes it from the orders, payments,
+shipments and returns tables (per order on each event, everything nightly), and the
+funnel rows come from the cache counters. Links to other apps' rows carry no database
+constraint, so a roll-up never blocks a delete elsewhere and is simply rebuilt.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+
+from catalog.models import Product
+from fulfillment.models import Shipment
+from orders.models import MONEY, Order, OrderEvent
+from returns.models import ReturnLine, ReturnRequest
+
+LOOSE = {"on_delete": models.DO_NOTHING, "db_constraint": False, "related_name": "+"}
+
+
+class Dashboard(models.Model):
+    """No table: holds the ``dashboard.view_dashboard`` permission the Merchant role has."""
+
+    class Meta:
+        managed = False
+        default_permissions = ("view",)
+        verbose_name = "KPI dashboard"
+        verbose_name_plural = "KPI dashboards"
+
+    def __str__(self) -> str:
+        return "KPI dashboards"
+
+
+class DailySales(models.Model):
+    """Counted orders placed on ``day`` (in SHOP_TIME_ZONE), and money refunded that day."""
+
+    day = models.DateField()
+    currency = models.CharField(max_length=3)
+    orders = models.PositiveIntegerField(default=0)
+    units = models.PositiveIntegerField(default=0)
+    gross_sales = models.DecimalField(**MONEY, default=Decimal("0"))
+    discounts = models.DecimalField(**MONEY, default=Decimal("0"))
+    tax = models.DecimalField(**MONEY, default=Decimal("0"))
+    shipping = models.DecimalField(**MONEY, default=Decimal("0"))
+    refunds = models.DecimalField(**MONEY, default=Decimal("0"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "currency"],
+                                               name="daily_sales_unique")]
+
+    def __str__(self) -> str:
+        return f"Sales {self.day} {self.currency}"
+
+
+class DailyProductSales(models.Model):
+    """Per SKU and day: units sold and their sales (orders placed that day), and units
+    delivered that day."""
+
+    day = models.DateField()
+    currency = models.CharField(max_length=3)
+    sku = models.CharField(max_length=64)
+    product = models.ForeignKey(Product, null=True, **LOOSE)
+    product_name = models.CharField(max_length=200)
+    units_sold = models.PositiveIntegerField(default=0)
+    gross_sales = models.DecimalField(**MONEY, default=Decimal("0"))
+    discounts = models.DecimalField(**MONEY, default=Decimal("0"))
+    net_sales = models.DecimalField(**MONEY, default=Decimal("0"))
+    units_delivered = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "currency", "sku"],
+                                               name="daily_product_sales_unique")]
+        indexes = [
+            models.Index(fields=["sku", "day"]),
+            # Covering: top products and categories read it without touching the table.
+            models.Index(fields=["day", "currency"],
+                         include=["product", "net_sales", "units_sold", "units_delivered"],
+                         name="dailyproduct_day_cover"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.day}"
+
+
+class RefundFact(models.Model):
+    """One refund on a counted order (from the order's timeline), by the day it was made."""
+
+    event = models.OneToOneField(OrderEvent, primary_key=True, **LOOSE)
+    order = models.ForeignKey(Order, **LOOSE)
+    currency = models.CharField(max_length=3)
+    refunded_at = models.DateTimeField()
+    day = models.DateField(db_index=True)
+    amount = models.DecimalField(**MONEY)
+
+    def __str__(self) -> str:
+        return f"Refund {self.amount} on {self.day}"
+
+
+class ShipmentFact(models.Model):
+    """One shipment of a counted order, with its lead and delivery times."""
+
+    shipment = models.OneToOneField(Shipment, primary_key=True, on_delete=models.DO_NOTHING,
+                                    db_constraint=False, related_name="dashboard_fact")
+    order = models.ForeignKey(Order, **LOOSE)
+    carrier = models.CharField(max_length=20)
+    state = models.CharField(max_length=20)
+    paid_at = models.DateTimeField(null=True)
+    promised_ship_by = models.DateTimeField()
+    shipped_at = models.DateTimeField(null=True)
+    ship_day = models.DateField(null=True)
+    delivered_at = models.DateTimeField(null=True)
+    delivery_day = models.DateField(null=True)
+    delivery_latest = models.DateField(null=True)
+    lead_time = models.DurationField(null=True, help_text="Paid to shipped.")
+    delivery_time = models.DurationField(null=True, help_text="Shipped to delivered.")
+    shipped_in_time = models.BooleanField(null=True)
+    delivered_on_time = models.BooleanField(null=True)
+
+    class Meta:
+        # Covering indexes: the fulfillment panel reads them without touching the table.
+        indexes = [
+            models.Index(fields=["ship_day"], include=["lead_time", "shipped_in_time", "carrier"],
+                         name="shipmentfact_ship_day_cover"),
+            models.Index(fields=["delivery_day"], include=["delivery_time", "delivered_on_time"],
+                         name="shipmentfact_delivery_cover"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Shipment fact {self.shipment_id}"
+
+
+class ReturnFact(models.Model):
+    """One return request on a counted order."""
+
+    return_request = models.OneToOneField(ReturnRequest, primary_key=True, **LOOSE)
+    order = models.ForeignKey(Order, **LOOSE)
+    state = models.CharField(max_length=20)
+    currency = models.CharField(max_length=3)
+    requested_at = models.DateTimeField()
+    request_day = models.DateField(db_index=True)
+    refunded_at = models.DateTimeField(null=True)
+    refund_day = models.DateField(null=True, db_index=True)
+    refunded_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+
+    def __str__(self) -> str:
+        return f"Return fact {self.return_request_id}"
+
+
+class ReturnLineFact(models.Model):
+    """Units asked back on one return line (rejected returns are left out)."""
+
+    return_line = models.OneToOneField(ReturnLine, primary_key=True, **LOOSE)
+    return_request = models.ForeignKey(ReturnRequest, **LOOSE)
+    order = models.ForeignKey(Order, **LOOSE)
+    request_day = models.DateField(db_index=True)
+    sku = models.CharField(max_length=64)
+    product_name = models.CharField(max_length=200)
+    reason = models.CharField(max_length=20)
+    quantity = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku} back"
+
+
+class CustomerFact(models.Model):
+    """A customer's whole history of counted orders. A customer is an account, or an
+    email address for guest orders."""
+
+    key = models.CharField(max_length=260, unique=True, help_text="u:<user id> or e:<email>")
+    email = models.EmailField()
+    user_id = models.BigIntegerField(null=True)
+    currency = models.CharField(max_length=3)
+    first_order_day = models.DateField(db_index=True)
+    last_order_day = models.DateField()
+    orders = models.PositiveIntegerField()
+    net_sales = models.DecimalField(**MONEY, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class DailyFunnel(models.Model):
+    """Browser-days that reached each step on ``day``: counted in the cache by
+    ``tracking``, written here by a beat task. No personal data: counts only."""
+
+    day = models.DateField(unique=True)
+    sessions = models.PositiveIntegerField(default=0)
+    product_views = models.PositiveIntegerField(default=0)
+    add_to_carts = models.PositiveIntegerField(default=0)
+    checkouts_started = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Funnel {self.day}"
+
+
+class RollupRun(models.Model):
+    """A nightly rebuild: how many roll-up rows it checked and how many the incremental
+    refreshes had got wrong (then fixed)."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True)
+    rows_checked = models.PositiveIntegerField(default=0)
+    rows_differing = models.PositiveIntegerField(default=0)
+    differences = models.JSONField(default=list, blank=True,
+                                   help_text="The first few rows that differed.")
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Rebuild {self.started_at:%Y-%m-%d %H:%M}: {self.rows_differing} differing"
