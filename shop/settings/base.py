@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "returns",
     "shop.webhooks",
     "shop",
+    "shop.dashboard",
     "shop.stockcheck",
 ]
 
@@ -52,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shop.dashboard.tracking.FunnelMiddleware",
     "shop.unavailable.DatabaseUnavailableMiddleware",  # a dropped database: 503
 ]
 
@@ -107,6 +109,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "notify-delayed-shipments": {"task": "fulfillment.tasks.notify_delayed_shipments",
                                  "schedule": 3600.0},
     "sweep-return-work": {"task": "returns.tasks.sweep_return_work", "schedule": 300.0},
+    "flush-funnel-counts": {"task": "shop.dashboard.tasks.flush_funnel_counts",
+                            "schedule": 300.0},
+    "rebuild-kpi-rollups": {"task": "shop.dashboard.tasks.rebuild_kpi_rollups",
+                            "schedule": crontab(hour=3, minute=15)},
     "check-stock-levels": {"task": "inventory.tasks.check_stock_levels", "schedule": 3600.0},
     "end-expired-clearances": {"task": "catalog.tasks.end_expired_clearances",
                                "schedule": 900.0},
@@ -194,6 +200,8 @@ SHOP_CURRENCY = env("SHOP_CURRENCY", default="USD")
 SHOP_COUNTRY = env("SHOP_COUNTRY", default="US")
 # Availability at or below this shows "only N left".
 SHOP_LOW_STOCK_THRESHOLD = env.int("SHOP_LOW_STOCK_THRESHOLD", default=5)
+# Dashboards bucket days in this time zone (an IANA name, e.g. America/New_York).
+SHOP_TIME_ZONE = env("SHOP_TIME_ZONE", default="UTC")
 SHOP_PRODUCTS_PER_PAGE = env.int("SHOP_PRODUCTS_PER_PAGE", default=24)
 ADMIN_URL = env("ADMIN_URL", default="admin/")
 # Prices in the catalog include tax (VAT style) or have tax added at checkout (US style).

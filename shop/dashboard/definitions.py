@@ -1,0 +1,79 @@
+"""One line per KPI: shown on the page (a footnote and the tooltip) and repeated word for
+word in docs/KPIS.md (a test checks they match)."""
+
+COUNTED = ("Counted orders are paid or authorized, not canceled, and not exchange "
+           "replacements; days are in SHOP_TIME_ZONE.")
+
+DEFINITIONS: dict[str, str] = {
+    # Sales
+    "gross_sales": "Items at their selling price before discounts (order subtotals), for "
+                   "counted orders placed in the period.",
+    "discounts": "Voucher discounts on counted orders placed in the period.",
+    "refunds": "Money refunded in the period (by refund date, tax and shipping included) on "
+               "counted orders.",
+    "net_sales": "Gross sales minus discounts minus refunds.",
+    "tax": "Tax charged on counted orders placed in the period.",
+    "shipping": "Shipping charged on counted orders placed in the period.",
+    "orders": "Counted orders placed in the period.",
+    "average_order_value": "Gross sales minus discounts, divided by orders.",
+    "units_per_order": "Units on counted orders, divided by orders.",
+    "product_net_sales": "A product's items at selling price minus their discounts, on "
+                         "counted orders placed in the period (refunds are per order, so "
+                         "they are not split by product).",
+    # Funnel
+    "sessions": "Browsers that opened a storefront page that day, counted once per browser "
+                "per day (a first-party cookie; no personal data).",
+    "product_views": "Sessions that opened at least one product page.",
+    "add_to_carts": "Sessions that added at least one item to the cart.",
+    "checkouts_started": "Sessions that reached a checkout step.",
+    "funnel_orders": "Counted orders placed in the period.",
+    "conversion_rate": "Each step divided by the step before it; overall conversion is "
+                       "orders divided by sessions.",
+    # Customers
+    "customers": "Customers (an account, or an email for guest orders) with a counted "
+                 "order in the period.",
+    "new_customers": "Customers whose first counted order ever was placed in the period.",
+    "returning_customers": "Customers with an order in the period whose first order was "
+                           "earlier.",
+    "repeat_purchase_rate": "Customers with two or more counted orders in the period, as a "
+                            "share of customers.",
+    "orders_per_customer": "Counted orders in the period divided by customers.",
+    "lifetime_value": "Net sales per customer over their whole history (items after "
+                      "discounts, minus refunds), averaged over all customers.",
+    # Fulfillment
+    "lead_time_median": "Median time from payment to shipment, for shipments shipped in "
+                        "the period.",
+    "lead_time_p90": "90th percentile (nearest rank) of payment-to-shipment time, for "
+                     "shipments shipped in the period.",
+    "shipped_in_time": "Share of shipments shipped in the period that left by their "
+                       "promised ship time.",
+    "delivery_time_median": "Median time from shipment to delivery, for parcels delivered "
+                            "in the period (store pickups left out).",
+    "on_time_delivery": "Share of parcels delivered in the period on or before the last "
+                        "day of the delivery window promised at checkout.",
+    "shipments": "Shipments shipped in the period, by carrier (a split order counts each "
+                 "shipment).",
+    "late_shipments": "Now: shipments not yet shipped after their promised ship time, and "
+                      "shipments with a delivery problem.",
+    # Returns
+    "return_rate": "Units on returns requested in the period (rejected ones left out), "
+                   "divided by units delivered in the period.",
+    "units_returned": "Units on returns requested in the period, rejected ones left out.",
+    "return_refunds": "Money refunded on returns closed as refunded in the period.",
+    "time_to_refund": "Average time from a return's request to its refund, for returns "
+                      "refunded in the period.",
+    # Stock
+    "value_at_cost": "Units on hand in every warehouse times the variant's cost price "
+                     "(variants with no cost price are left out and counted).",
+    "value_at_price": "Units on hand in every warehouse times the variant's selling price.",
+    "low_stock": "Active variants with 1 to SHOP_LOW_STOCK_THRESHOLD units available "
+                 "(on hand minus allocated, unsellable and safety stock, in active "
+                 "warehouses).",
+    "out_of_stock": "Active variants with no unit available.",
+    "days_of_cover": "Units available divided by units sold per day in the period.",
+    "sell_through": "Units sold in the period divided by units sold plus units on hand now.",
+    "inventory_turnover": "Cost of units sold in the period (at today's cost price) divided "
+                          "by inventory value at cost now.",
+    "slow_movers": "Variants with units on hand and no sale in the last N days of the "
+                   "period.",
+}
