@@ -53,8 +53,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "shop.dashboard.tracking.FunnelMiddleware",
     "shop.unavailable.DatabaseUnavailableMiddleware",  # a dropped database: 503
+    "shop.dashboard.tracking.FunnelMiddleware",
 ]
 
 ROOT_URLCONF = "shop.urls"
@@ -102,6 +102,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "cancel-unpaid-orders": {"task": "orders.tasks.cancel_expired_unpaid_orders",
                              "schedule": 60.0},
     "sweep-order-work": {"task": "orders.tasks.sweep_order_work", "schedule": 300.0},
+    "allocate-backorders": {"task": "orders.tasks.allocate_backorders", "schedule": 600.0},
+    "keep-live-payment-holds": {"task": "payments.tasks.keep_live_payment_holds",
+                                "schedule": 60.0},
     "sweep-payment-work": {"task": "payments.tasks.sweep_payment_work", "schedule": 300.0},
     "sweep-fulfillment-work": {"task": "fulfillment.tasks.sweep_fulfillment_work",
                                "schedule": 300.0},
@@ -209,6 +212,9 @@ SHOP_PRICES_INCLUDE_TAX = env.bool("SHOP_PRICES_INCLUDE_TAX", default=False)
 SHOP_TAX_SHIPPING = env.bool("SHOP_TAX_SHIPPING", default=True)
 # An order still unpaid after this many minutes is canceled and its stock released.
 SHOP_UNPAID_ORDER_TIMEOUT_MINUTES = env.int("SHOP_UNPAID_ORDER_TIMEOUT_MINUTES", default=30)
+# An unpaid order whose payment is still under way at the gateway (3-D Secure, a Stripe
+# PaymentIntent processing) keeps its stock past that deadline, up to this long after placing.
+SHOP_PAYMENT_HOLD_MAX_MINUTES = env.int("SHOP_PAYMENT_HOLD_MAX_MINUTES", default=120)
 SHOP_MAX_LINE_QUANTITY = env.int("SHOP_MAX_LINE_QUANTITY", default=99)
 # Fraud screening: orders scoring at or above this are held for review before fulfilment.
 SHOP_RISK_HOLD_SCORE = env.int("SHOP_RISK_HOLD_SCORE", default=60)
