@@ -96,3 +96,26 @@ def sync_roles(group_model, permission_model, *, require_all: bool = False) -> l
     if missing and require_all:
         raise LookupError(f"Role permissions that do not exist: {', '.join(missing)}")
     return missing
+
+
+def create_all_permissions(apps) -> None:
+    """Make every app's permissions now, for the models as the migration state has them
+    (Django makes them only after all migrations; a role migration needs them first)."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+
+def add_role_permissions(group_model, permission_model,
+                         permissions: dict[str, list[str]]) -> None:
+    """Give roles extra permissions: apps above fulfillment (returns, the dashboards, the
+    stock check) add their own this way, and a sync of ROLES keeps them."""
+    for name, codenames in permissions.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        for dotted in codenames:
+            app_label, codename = dotted.split(".")
+            group.permissions.add(permission_model.objects.get(
+                content_type__app_label=app_label, codename=codename))

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from fulfillment.roles import add_role_permissions
+
 RETURN_PERMISSIONS: dict[str, list[str]] = {
     "Returns clerk": [
         "returns.view_returnrequest", "returns.approve_returnrequest",
@@ -18,9 +20,4 @@ RETURN_PERMISSIONS: dict[str, list[str]] = {
 
 
 def sync_return_roles(group_model, permission_model) -> None:
-    for name, codenames in RETURN_PERMISSIONS.items():
-        group, _ = group_model.objects.get_or_create(name=name)
-        for dotted in codenames:
-            app_label, codename = dotted.split(".")
-            group.permissions.add(permission_model.objects.get(
-                content_type__app_label=app_label, codename=codename))
+    add_role_permissions(group_model, permission_model, RETURN_PERMISSIONS)

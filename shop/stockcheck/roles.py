@@ -4,6 +4,8 @@ this app adds its own permissions). ``stockcheck/0002_merchant_checks_stock`` ap
 
 from __future__ import annotations
 
+from fulfillment.roles import add_role_permissions
+
 STOCKCHECK_PERMISSIONS: dict[str, list[str]] = {
     "Merchant": ["stockcheck.view_stockcheck", "stockcheck.repair_stockcheck",
                  "stockcheck.view_stockrepair", "stockcheck.view_stockcheckrun"],
@@ -11,9 +13,4 @@ STOCKCHECK_PERMISSIONS: dict[str, list[str]] = {
 
 
 def sync_stockcheck_roles(group_model, permission_model) -> None:
-    for name, codenames in STOCKCHECK_PERMISSIONS.items():
-        group, _ = group_model.objects.get_or_create(name=name)
-        for dotted in codenames:
-            app_label, codename = dotted.split(".")
-            group.permissions.add(permission_model.objects.get(
-                content_type__app_label=app_label, codename=codename))
+    add_role_permissions(group_model, permission_model, STOCKCHECK_PERMISSIONS)
