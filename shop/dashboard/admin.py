@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.shortcuts import redirect
+from django.urls import path
 
 from .models import Dashboard
 
@@ -16,6 +17,12 @@ class DashboardAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def get_urls(self):
+        # Only the index entry: the model has no table, so no change, history or delete pages.
+        opts = self.opts
+        return [path("", self.admin_site.admin_view(self.changelist_view),
+                     name=f"{opts.app_label}_{opts.model_name}_changelist")]
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):

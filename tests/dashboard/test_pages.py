@@ -115,3 +115,8 @@ def test_a_bad_range_is_a_400_with_the_reason(client, merchant, query):
 
 def test_unknown_panel_is_a_404(client, merchant):
     assert client.get("/dashboard/profit/").status_code == 404
+
+
+def test_the_admin_entry_has_no_pages_that_would_read_a_table(client, merchant):
+    assert client.get("/admin/dashboard/dashboard/1/change/").status_code == 404
+    assert client.get("/admin/dashboard/dashboard/add/").status_code == 404
