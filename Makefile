@@ -54,6 +54,7 @@ bench: install-dev
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python tests/benchmarks/run_catalog_bench.py --output bench-results.json
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python tests/benchmarks/run_checkout_bench.py --output bench-results.json
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python tests/benchmarks/run_fulfillment_bench.py --output bench-results.json
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python tests/benchmarks/run_soak_bench.py --output bench-results.json
 	$(BIN)/python tests/benchmarks/run_dashboard_bench.py --output bench-results.json
 
 lint: install-dev

@@ -13,7 +13,7 @@ os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-used-anywhere-els
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 from shop.settings.production import *  # noqa: E402,F403
-from shop.settings.production import LOGGING, env  # noqa: E402
+from shop.settings.production import CELERY_BEAT_SCHEDULE, LOGGING, env  # noqa: E402
 
 DEBUG = False
 SECURE_SSL_REDIRECT = False
@@ -25,3 +25,11 @@ SHOP_RATE_LIMITS_ENABLED = False
 STATIC_ROOT = env("BENCH_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))  # noqa: F405
 # Warnings (404s, slow queries) still reach gunicorn's error log; nothing per request.
 LOGGING = {**LOGGING, "root": {**LOGGING["root"], "level": env("LOG_LEVEL", default="WARNING")}}
+# The soak bench runs beat: BENCH_SWEEP_SECONDS=30 runs every "sweep-*" entry at least that
+# often, so sweeps happen within a short run. Unset: the shop's own schedule.
+if _sweep_seconds := env.float("BENCH_SWEEP_SECONDS", default=0.0):
+    CELERY_BEAT_SCHEDULE = {
+        name: {**entry, "schedule": min(entry["schedule"], _sweep_seconds)}
+        if name.startswith("sweep-") and isinstance(entry["schedule"], int | float) else entry
+        for name, entry in CELERY_BEAT_SCHEDULE.items()
+    }
