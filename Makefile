@@ -48,8 +48,10 @@ test: install-dev browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
 
 ## make bench: the catalog pages (10,000 products), the HTTP checkout (orders/s, hot SKU,
-## sold-out race) and paid-to-label/shipped-email latency with a real worker, on PostgreSQL;
-## figures printed and written to bench-results.json
+## sold-out race), paid-to-label/shipped-email latency with a real worker, a 10-minute soak
+## (browsing + checkouts with worker and beat: 5xx, placed vs processed, memory growth) and
+## the KPI dashboards at 1,000,000 orders, on PostgreSQL; figures printed and written to
+## bench-results.json
 bench: install-dev
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python tests/benchmarks/run_catalog_bench.py --output bench-results.json
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python tests/benchmarks/run_checkout_bench.py --output bench-results.json
