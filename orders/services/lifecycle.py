@@ -13,11 +13,12 @@ from shop.exceptions import InvalidTransition
 
 from .. import locks
 from ..models import Allocation, Order, OrderEvent
-from ..signals import order_canceled, order_paid
+from ..signals import order_canceled, order_paid, order_refunded
 from .events import record_event
 from .stock_exceptions import record_late_payment
 
 SECURED = {Order.PaymentStatus.AUTHORIZED, Order.PaymentStatus.PAID}
+REFUND_STATUSES = {Order.PaymentStatus.PARTIALLY_REFUNDED, Order.PaymentStatus.REFUNDED}
 
 
 def record_order_payment(*, order_id: int, payment_status: str, event_type: str,
@@ -47,6 +48,9 @@ def record_order_payment(*, order_id: int, payment_status: str, event_type: str,
         record_event(order, event_type, message, actor=actor, data=data)
         if payment_status in SECURED and not was_secured:
             transaction.on_commit(partial(order_paid.send, sender=Order, order_id=order.pk))
+        if payment_status in REFUND_STATUSES:
+            transaction.on_commit(partial(order_refunded.send, sender=Order,
+                                          order_id=order.pk))
         return order
 
 

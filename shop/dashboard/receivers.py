@@ -1,7 +1,6 @@
 """Order, shipment and return signals -> one refresh task for the order concerned.
 
-Receivers only enqueue. A lost message (broker down) is caught by the nightly rebuild,
-as is a refund made with no signal (a partial refund from the order admin).
+Receivers only enqueue. A lost message (broker down) is caught by the nightly rebuild.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ import logging
 from kombu.exceptions import OperationalError
 
 from fulfillment.signals import shipment_status_changed
-from orders.signals import order_canceled, order_paid
+from orders.signals import order_canceled, order_paid, order_refunded
 from returns.signals import return_state_changed
 
 from . import tasks
@@ -43,6 +42,8 @@ def on_return_state_changed(sender, return_id: int, **kwargs) -> None:
 def connect() -> None:
     order_paid.connect(on_order_event, dispatch_uid="dashboard.order_paid")
     order_canceled.connect(on_order_event, dispatch_uid="dashboard.order_canceled")
+    # Any refund (a return, the order admin, a Stripe dashboard refund via its webhook).
+    order_refunded.connect(on_order_event, dispatch_uid="dashboard.order_refunded")
     shipment_status_changed.connect(on_shipment_status_changed,
                                     dispatch_uid="dashboard.shipment_status")
     return_state_changed.connect(on_return_state_changed, dispatch_uid="dashboard.return_state")

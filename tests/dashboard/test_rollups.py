@@ -34,6 +34,17 @@ def test_live_events_keep_todays_rollups_without_a_rebuild():
     assert rollups.rebuild_rollups().rows_differing == 0
 
 
+def test_a_refund_from_the_order_admin_counts_at_once():
+    variant = make_variant(ProductFactory(title="Teapot"), sku="TEAPOT", price="40.00", stock=5)
+    order = order_services.place_order(cart=ready_cart(variants={variant: 1}))
+    payment_services.start_payment(order=order, payment_data=CARD)
+    payment = order.payments.get()
+    payment_services.refund_payment(payment=payment, amount=Decimal("15.00"))  # no return
+    today = DailySales.objects.get(day=local_today())
+    assert today.refunds == Decimal("15.00")
+    assert rollups.rebuild_rollups().rows_differing == 0
+
+
 def test_per_order_refreshes_agree_with_the_rebuild(history):
     # The fixture moved every timestamp behind the services' back: the increments are stale
     # until each order is refreshed, as its next event would.
