@@ -54,6 +54,7 @@ def staff_roles(db):
 
     from fulfillment.roles import sync_roles
     from returns.roles import sync_return_roles
+    from shop.webhooks.roles import sync_webhook_roles
 
     ContentType.objects.clear_cache()  # ids cached before a flush are stale
     for app_config in apps.get_app_configs():  # a flush can leave them missing too
@@ -61,3 +62,4 @@ def staff_roles(db):
         create_permissions(app_config, verbosity=0)
     sync_roles(Group, Permission)
     sync_return_roles(Group, Permission)
+    sync_webhook_roles(Group, Permission)
