@@ -7,14 +7,11 @@ notification row's lock, so a task run twice sends once)."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone
 
 from orders.links import absolute_url
 from orders.models import OrderEvent
-from orders.notifications import order_link
+from orders.notifications import claim_notification, email_message, order_link
 from orders.services import record_order_event
 
 from .links import tracking_path
@@ -32,26 +29,16 @@ SUBJECTS = {
 
 def send_shipment_email(*, shipment_id: int, kind: str) -> bool:
     with transaction.atomic():
-        notification, _ = ShipmentNotification.objects.get_or_create(shipment_id=shipment_id,
-                                                                     kind=kind)
-        notification = ShipmentNotification.objects.select_for_update().get(pk=notification.pk)
-        if notification.sent_at is not None:
+        if not claim_notification(ShipmentNotification, shipment_id=shipment_id, kind=kind):
             return False
-        notification.sent_at = timezone.now()
-        notification.save(update_fields=["sent_at"])
         shipment = (Shipment.objects.select_related("order__shipping_address", "warehouse")
                     .prefetch_related("lines__order_line", "tracking_events").get(pk=shipment_id))
         context = {"shipment": shipment, "order": shipment.order, "kind": kind,
                    "shop_name": settings.SHOP_NAME, "order_link": order_link(shipment.order),
                    "tracking_link": absolute_url(tracking_path(shipment)),
                    "latest": shipment.tracking_events.last()}
-        subject = f"{settings.SHOP_NAME}: " + SUBJECTS[kind].format(order=shipment.order.number)
-        message = EmailMultiAlternatives(
-            subject=subject, body=render_to_string(f"emails/shipment_{kind}.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL, to=[shipment.order.email])
-        message.attach_alternative(render_to_string(f"emails/shipment_{kind}.html", context),
-                                   "text/html")
-        message.send()
+        email_message(template=f"shipment_{kind}", context=context, to=shipment.order.email,
+                      subject=SUBJECTS[kind].format(order=shipment.order.number)).send()
     record_order_event(order_id=shipment.order_id, event_type=OrderEvent.Type.EMAIL_SENT,
                        message=f"{ShipmentNotification.Kind(kind).label} email for "
                                f"{shipment.number} sent to {shipment.order.email}.",

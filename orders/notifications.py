@@ -44,22 +44,43 @@ def order_link(order: Order) -> str:
     return absolute_url(guest_order_path(order))
 
 
+def claim_notification(model, *, defaults: dict | None = None, **lookup) -> bool:
+    """Claim the one notification row for ``lookup`` (order/shipment/return and kind) to
+    send it now. Call inside the transaction that then sends the email: the row is locked
+    and marked sent first, so a parallel run waits and then finds it sent (False), and a
+    mail server that refuses rolls the mark back for the retry. Shared by the order,
+    shipment and return emails."""
+    notification, _ = model.objects.get_or_create(**lookup, defaults=defaults or {})
+    notification = model.objects.select_for_update().get(pk=notification.pk)
+    if notification.sent_at is not None:
+        return False
+    notification.sent_at = timezone.now()
+    notification.save(update_fields=["sent_at"])
+    return True
+
+
+def email_message(*, template: str, context: dict, subject: str,
+                  to: str) -> EmailMultiAlternatives:
+    """The shop's two-part email: ``emails/<template>.txt`` as the body and
+    ``emails/<template>.html`` as the HTML alternative."""
+    message = EmailMultiAlternatives(
+        subject=f"{settings.SHOP_NAME}: {subject}",
+        body=render_to_string(f"emails/{template}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
+    message.attach_alternative(render_to_string(f"emails/{template}.html", context),
+                               "text/html")
+    return message
+
+
 def send_order_email(*, order_id: int, kind: str, context_extra: dict | None = None) -> bool:
     """Send the ``kind`` email for an order once. Returns True when this call sent it."""
     with transaction.atomic():
         order = Order.objects.get(pk=order_id)
-        notification, _ = OrderNotification.objects.get_or_create(
-            order=order, kind=kind, defaults={"recipient": order.email})
-        notification = OrderNotification.objects.select_for_update().get(pk=notification.pk)
-        if notification.sent_at is not None:
+        if not claim_notification(OrderNotification, order=order, kind=kind,
+                                  defaults={"recipient": order.email}):
             return False
-        # Mark before sending while holding the lock: a parallel run waits, then sees it.
-        notification.sent_at = timezone.now()
-        notification.save(update_fields=["sent_at"])
-        message = _build(order_id, kind, context_extra or {})
-        # Sending inside the lock keeps two runs from both sending; if the mail server
-        # refuses, the exception rolls the mark back and the task retries.
-        message.send()
+        # Sent inside the claim's lock: two runs never both send.
+        _build(order_id, kind, context_extra or {}).send()
     record_order_event(order_id=order_id, event_type=OrderEvent.Type.EMAIL_SENT,
                        message=f"{OrderNotification.Kind(kind).label} emailed to {order.email}.",
                        data={"kind": kind})
@@ -70,13 +91,8 @@ def _build(order_id: int, kind: str, extra: dict) -> EmailMultiAlternatives:
     order = order_detail_queryset().get(pk=order_id)
     context = {"order": order, "shop_name": settings.SHOP_NAME, "order_link": order_link(order),
                "is_guest": order.user_id is None, "kind": kind, **extra}
-    subject = f"{settings.SHOP_NAME}: " + SUBJECTS[kind].format(number=order.number)
-    text = render_to_string(f"emails/order_{kind}.txt", context)
-    html = render_to_string(f"emails/order_{kind}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text,
-                                     from_email=settings.DEFAULT_FROM_EMAIL, to=[order.email])
-    message.attach_alternative(html, "text/html")
-    return message
+    return email_message(template=f"order_{kind}", context=context, to=order.email,
+                         subject=SUBJECTS[kind].format(number=order.number))
 
 
 def send_stock_exception_email(*, order_id: int, kind: str) -> bool:

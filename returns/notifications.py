@@ -6,16 +6,13 @@ under its lock while the email goes, so a task run twice sends once)."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone
 
 from fulfillment.links import tracking_path
 from fulfillment.models import Shipment
 from orders.links import absolute_url
 from orders.models import OrderEvent
-from orders.notifications import order_link
+from orders.notifications import claim_notification, email_message, order_link
 from orders.services import record_order_event
 
 from .models import ReturnNotification, ReturnRequest
@@ -32,13 +29,8 @@ SUBJECTS = {
 def send_return_email(*, return_id: int, kind: str) -> bool:
     """Send the ``kind`` email for a return once. Returns True when this call sent it."""
     with transaction.atomic():
-        notification, _ = ReturnNotification.objects.get_or_create(return_request_id=return_id,
-                                                                   kind=kind)
-        notification = ReturnNotification.objects.select_for_update().get(pk=notification.pk)
-        if notification.sent_at is not None:
+        if not claim_notification(ReturnNotification, return_request_id=return_id, kind=kind):
             return False
-        notification.sent_at = timezone.now()
-        notification.save(update_fields=["sent_at"])
         rma = (ReturnRequest.objects.select_related("order", "warehouse", "replacement_order")
                .prefetch_related("lines__order_line", "lines__exchange_variant")
                .get(pk=return_id))
@@ -52,12 +44,8 @@ def send_return_email(*, return_id: int, kind: str) -> bool:
                    "drop_off_instructions": settings.SHOP_RETURN_DROP_OFF_INSTRUCTIONS,
                    "shipment": shipment,
                    "tracking_link": absolute_url(tracking_path(shipment)) if shipment else ""}
-        subject = f"{settings.SHOP_NAME}: " + SUBJECTS[kind].format(number=rma.number)
-        message = EmailMultiAlternatives(
-            subject=subject, body=render_to_string(f"emails/return_{kind}.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL, to=[order.email])
-        message.attach_alternative(render_to_string(f"emails/return_{kind}.html", context),
-                                   "text/html")
+        message = email_message(template=f"return_{kind}", context=context, to=order.email,
+                                subject=SUBJECTS[kind].format(number=rma.number))
         if kind == ReturnNotification.Kind.APPROVED and rma.label:
             with rma.label.open("rb") as label:
                 message.attach(f"{rma.number}-label.pdf", label.read(), "application/pdf")
