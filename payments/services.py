@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from orders import locks as order_locks
 from orders import services as order_services
-from orders.models import Order, OrderEvent
+from orders.models import Order, OrderEvent, StockException
+from shop.exceptions import InvalidTransition, NotFound
 from shop.money import Money
 
 from . import locks, risk
@@ -273,9 +274,6 @@ def cancel_stock_exception(*, exception_id: int, actor=None):
     """A paid order in the stock exceptions queue can't be filled: refund it in full,
     cancel it (its stock, if any, is released) and close the exception; the shopper gets
     the apology email. A refund the gateway refuses leaves everything as it was."""
-    from orders.models import StockException
-    from shop.exceptions import InvalidTransition, NotFound
-
     exception = StockException.objects.select_related("order").filter(pk=exception_id).first()
     if exception is None:
         raise NotFound("No such stock exception.")

@@ -32,7 +32,7 @@ from orders import services as order_services
 from orders.exceptions import OutOfStock
 from orders.models import Order, OrderEvent
 from payments import services as payment_services
-from payments.exceptions import GatewayUnavailable, PaymentError
+from payments.exceptions import PaymentError
 from payments.models import GatewayCall, Payment
 from shop.exceptions import InvalidTransition, NotFound
 from shop.money import Money, parse_amount, quantize
@@ -510,9 +510,7 @@ def execute_refund(*, return_id: int, actor=None) -> ReturnRequest:
             remaining -= part
             if remaining <= 0:
                 break
-    except GatewayUnavailable:
-        raise
-    except PaymentError as error:
+    except PaymentError as error:  # GatewayUnavailable is not one: the task retries it
         with transaction.atomic():
             rma = return_for_update(return_id)
             rma.refund_requested_at = None

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Variant
+from inventory.models import Warehouse
 from inventory.selectors import available_to_sell, with_expected_restock
 from shop.exceptions import InvalidTransition, NotFound, ShopError
 
@@ -187,8 +188,6 @@ def fulfil_from_warehouse(*, exception_id: int, warehouse_id: int, actor=None) -
     with transaction.atomic():
         exception = _exception_for_update(exception_id)
         _ensure_open(exception)
-        from inventory.models import Warehouse
-
         warehouse = Warehouse.objects.filter(pk=warehouse_id, is_active=True).first()
         if warehouse is None:
             raise StockExceptionError("Choose an active warehouse.")
