@@ -19,8 +19,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 
-from shop.exceptions import ShopError
-from shop.money import quantize
+from kernel.admin import SERVICE_FORM_TEMPLATE, DomainErrorsAdminMixin
+from kernel.money import quantize
 
 from . import services
 from .exceptions import CatalogError
@@ -37,26 +37,6 @@ from .models import (
 # Uploads are read into memory to be validated and re-encoded; refuse anything bigger.
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 # A small admin page holding one form that calls one service (shared with inventory's admin).
-SERVICE_FORM_TEMPLATE = "admin/catalog/service_form.html"
-
-
-class DomainErrorsAdminMixin:
-    """Turn a domain error raised while saving into an admin error message.
-
-    Forms catch the common mistakes first, with the message next to the field; this is
-    the backstop for rules only the service can check under its lock. ``changeform_view``
-    saves inside ``transaction.atomic()``, so the error rolls back everything the request
-    wrote before the redirect.
-    """
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ShopError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
-
 # --- Categories -----------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, UnidentifiedImageError
 
-from shop.money import quantize
+from kernel.money import quantize
 
 from .exceptions import CatalogError
 from .listing_cache import catalog_changed

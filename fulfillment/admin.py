@@ -17,7 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from shop.exceptions import ShopError
+from kernel.errors import ShopError
 
 from . import pdf, services, tasks
 from .models import (
@@ -293,7 +293,7 @@ class ShipmentAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{shipment.number} collected.", messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:fulfillment_shipment_change",
                                                     args=[pk]))
-        from catalog.admin import SERVICE_FORM_TEMPLATE
+        from kernel.admin import SERVICE_FORM_TEMPLATE
 
         return TemplateResponse(request, SERVICE_FORM_TEMPLATE, self._context(
             request, f"Hand over {shipment.number}", original=shipment, form=form,
@@ -313,7 +313,7 @@ class ShipmentAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{shipment.number} shipped.", messages.SUCCESS)
                 return HttpResponseRedirect(request.path)
-        from catalog.admin import SERVICE_FORM_TEMPLATE
+        from kernel.admin import SERVICE_FORM_TEMPLATE
 
         return TemplateResponse(request, SERVICE_FORM_TEMPLATE, self._context(
             request, "Scan labels to ship", form=form, submit_label="Ship",
@@ -332,7 +332,7 @@ class ShipmentAdmin(admin.ModelAdmin):
             else:
                 return HttpResponseRedirect(reverse("admin:fulfillment_picklist_print",
                                                     args=[pick_list.pk]))
-        from catalog.admin import SERVICE_FORM_TEMPLATE
+        from kernel.admin import SERVICE_FORM_TEMPLATE
 
         return TemplateResponse(request, SERVICE_FORM_TEMPLATE, self._context(
             request, "Next pick list", form=form, submit_label="Make pick list",

@@ -17,8 +17,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 
 from inventory.models import StockLevel, Warehouse
+from kernel.errors import InvalidTransition
 from orders.models import MONEY, Order, OrderLine
-from shop.exceptions import InvalidTransition
 
 
 def pickup_code() -> str:

@@ -21,10 +21,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory import services as inventory_services
+from kernel.errors import InvalidTransition, NotFound, ShopError
 from orders import locks as order_locks
 from orders import services as order_services
 from orders.models import Allocation, Order, OrderEvent
-from shop.exceptions import InvalidTransition, NotFound, ShopError
 
 from . import signals
 from .carriers import Parcel, TrackingUpdate, get_carrier

@@ -11,11 +11,11 @@ from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from kernel.errors import ShopError
 from orders.models import Allocation, Order
 from payments import services as payment_services
 from payments.exceptions import GatewayUnavailable
 from payments.models import Payment
-from shop.exceptions import ShopError
 
 from . import services
 from .carriers import CarrierError, get_carrier

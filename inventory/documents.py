@@ -10,7 +10,7 @@ from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
 from reportlab.pdfgen import canvas
 
-from shop.money import quantize
+from kernel.money import quantize
 
 
 def _warehouse_lines(warehouse) -> list[str]:

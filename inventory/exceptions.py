@@ -1,4 +1,4 @@
-from shop.exceptions import ShopError
+from kernel.errors import ShopError
 
 
 class StockError(ShopError):

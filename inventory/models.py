@@ -285,7 +285,7 @@ class PurchaseOrder(models.Model):
         return f"{self.NUMBER_PREFIX}{self.pk:05d}" if self.pk else "New purchase order"
 
     def ensure_can_become(self, new: str) -> None:
-        from shop.exceptions import InvalidTransition
+        from kernel.errors import InvalidTransition
 
         if new not in self.TRANSITIONS[self.status]:
             raise InvalidTransition(
@@ -414,7 +414,7 @@ class StockTransfer(models.Model):
         return f"{self.NUMBER_PREFIX}{self.pk:05d}" if self.pk else "New transfer"
 
     def ensure_can_become(self, new: str) -> None:
-        from shop.exceptions import InvalidTransition
+        from kernel.errors import InvalidTransition
 
         if new not in self.TRANSITIONS[self.status]:
             raise InvalidTransition(
@@ -492,7 +492,7 @@ class StockCount(models.Model):
         return f"{self.NUMBER_PREFIX}{self.pk:05d}" if self.pk else "New count"
 
     def ensure_can_become(self, new: str) -> None:
-        from shop.exceptions import InvalidTransition
+        from kernel.errors import InvalidTransition
 
         if new not in self.TRANSITIONS[self.status]:
             raise InvalidTransition(

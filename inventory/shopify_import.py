@@ -35,8 +35,8 @@ from catalog.models import (
     Variant,
     sanitise_description,
 )
-from shop.exceptions import ShopError
-from shop.money import parse_amount
+from kernel.errors import ShopError
+from kernel.money import parse_amount
 
 from . import services as inventory_services
 from .models import StockLevel, Warehouse

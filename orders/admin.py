@@ -21,7 +21,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
-from shop.money import Money
+from kernel.money import Money
 
 from .countries import COUNTRIES, country_name
 from .models import (

@@ -1,6 +1,6 @@
 """Errors of carts, checkout and orders. Each carries a message a shopper can read."""
 
-from shop.exceptions import ShopError
+from kernel.errors import ShopError
 
 
 class CartError(ShopError):

@@ -10,8 +10,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
-from shop.exceptions import ShopError
-from shop.money import Money
+from kernel.errors import ShopError
+from kernel.money import Money
 
 
 def invoice_pdf(*, invoice) -> bytes:

@@ -1,6 +1,6 @@
 """Locking querysets for carts and orders (``select_for_update``; rows locked by key)."""
 
-from shop.exceptions import NotFound
+from kernel.errors import NotFound
 
 from .models import Cart, Order, Voucher
 

@@ -17,8 +17,8 @@ from django.db import models
 
 from catalog.models import Variant
 from inventory.models import StockLevel, Warehouse
-from shop.exceptions import InvalidTransition
-from shop.money import Money
+from kernel.errors import InvalidTransition
+from kernel.money import Money
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from shop.money import Money, quantize
+from kernel.money import Money, quantize
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from catalog.models import ProductImage
 from inventory.selectors import available_to_sell
-from shop.money import Money
+from kernel.money import Money
 
 from .countries import country_name
 from .models import (

@@ -1,6 +1,6 @@
 """Locks: a payment row first, then its order (always in that order)."""
 
-from shop.exceptions import NotFound
+from kernel.errors import NotFound
 
 from .models import Payment
 

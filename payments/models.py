@@ -13,9 +13,9 @@ from decimal import Decimal
 
 from django.db import models
 
+from kernel.errors import InvalidTransition
+from kernel.money import Money
 from orders.models import MONEY, Order
-from shop.exceptions import InvalidTransition
-from shop.money import Money
 
 
 class Payment(models.Model):

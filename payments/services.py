@@ -17,11 +17,11 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from kernel.errors import InvalidTransition, NotFound
+from kernel.money import Money
 from orders import locks as order_locks
 from orders import services as order_services
 from orders.models import Order, OrderEvent, StockException
-from shop.exceptions import InvalidTransition, NotFound
-from shop.money import Money
 
 from . import locks, risk
 from .exceptions import GatewayUnavailable, PaymentDeclined, PaymentError

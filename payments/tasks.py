@@ -11,10 +11,10 @@ from celery import shared_task
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from kernel.errors import ShopError
+from kernel.money import Money
 from orders.models import Order, OrderNotification
 from orders.notifications import send_order_email
-from shop.exceptions import ShopError
-from shop.money import Money
 
 from . import services
 from .exceptions import GatewayUnavailable

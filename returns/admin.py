@@ -22,10 +22,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
-from catalog.admin import SERVICE_FORM_TEMPLATE
 from inventory.models import Warehouse
-from shop.exceptions import ShopError
-from shop.money import Money
+from kernel.admin import SERVICE_FORM_TEMPLATE
+from kernel.errors import ShopError
+from kernel.money import Money
 
 from . import services
 from .models import ReturnEvent, ReturnLine, ReturnRequest

@@ -1,6 +1,6 @@
 """Errors of returns. Each carries a message a shopper or a clerk can read."""
 
-from shop.exceptions import ShopError
+from kernel.errors import ShopError
 
 
 class ReturnInvalid(ShopError):

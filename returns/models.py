@@ -15,9 +15,9 @@ from django.db import models
 
 from catalog.models import Variant
 from inventory.models import StockLevel, Warehouse
+from kernel.errors import InvalidTransition
+from kernel.money import Money
 from orders.models import MONEY, Order, OrderLine
-from shop.exceptions import InvalidTransition
-from shop.money import Money
 
 
 class ReturnRequest(models.Model):

@@ -27,6 +27,8 @@ from fulfillment.pdf import label_pdf, warehouse_lines
 from inventory import locks as inventory_locks
 from inventory import services as inventory_services
 from inventory.models import StockMovement, Warehouse
+from kernel.errors import InvalidTransition, NotFound
+from kernel.money import Money, parse_amount, quantize
 from orders import locks as order_locks
 from orders import services as order_services
 from orders.exceptions import OutOfStock
@@ -34,8 +36,6 @@ from orders.models import Order, OrderEvent
 from payments import services as payment_services
 from payments.exceptions import PaymentError
 from payments.models import GatewayCall, Payment
-from shop.exceptions import InvalidTransition, NotFound
-from shop.money import Money, parse_amount, quantize
 
 from . import signals
 from .exceptions import ReturnInvalid

@@ -4,8 +4,10 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from . import courier, tracking, views
-from .security.rate_limits import posted_email, rate_limited
+from shop.backoffice import courier
+from shop.storefront import tracking, views
+from shop.web import pages
+from shop.web.rate_limits import posted_email, rate_limited
 
 storefront_patterns = (
     [
@@ -28,13 +30,13 @@ urlpatterns = [
          rate_limited("login", account=posted_email)(admin.site.login), name="admin-login"),
     path("dashboard/", include("shop.dashboard.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
-    path("api/", include("shop.api_urls")),
+    path("api/", include("shop.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("track/<str:signature>/", tracking.tracking, name="tracking"),
     path("courier/", courier.courier, name="courier"),
-    path("healthz", views.health, name="health"),
+    path("healthz", pages.health, name="health"),
 ]
 
 if settings.SERVE_MEDIA:
@@ -44,4 +46,4 @@ if settings.SERVE_MEDIA:
     ]
 
 handler404 = "shop.api.page_not_found"  # JSON under /api/, the HTML page elsewhere
-handler500 = "shop.unavailable.server_error"  # a 503 when the database dropped
+handler500 = "shop.web.unavailable.server_error"  # a 503 when the database dropped

@@ -10,8 +10,8 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
-from catalog.admin import SERVICE_FORM_TEMPLATE
-from shop.exceptions import ShopError
+from kernel.admin import SERVICE_FORM_TEMPLATE
+from kernel.errors import ShopError
 
 from .. import services
 from ..documents import purchase_order_pdf

@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 
 from catalog import services as catalog_services
 from catalog.models import ClearanceDiscount, Variant
-from shop.exceptions import ShopError
+from kernel.errors import ShopError
 
 from .. import charts, selectors
 from ..forms import ClearanceForm, SlowMoverFilterForm

@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from catalog.admin import SERVICE_FORM_TEMPLATE
+from kernel.admin import SERVICE_FORM_TEMPLATE
 
 from .. import services
 from ..exceptions import StockError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from shop.exceptions import NotFound
+from kernel.errors import NotFound
 
 from ..forms import clean_address
 from ..models import Address

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from shop.exceptions import InvalidTransition
+from kernel.errors import InvalidTransition
 
 from .. import locks
 from ..models import Invoice, InvoiceSequence, Order

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory import services as inventory_services
-from shop.exceptions import InvalidTransition
+from kernel.errors import InvalidTransition
 
 from .. import locks
 from ..models import Allocation, Order, OrderEvent

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import Variant
-from shop.exceptions import InvalidTransition
+from kernel.errors import InvalidTransition
 
 from .. import locks
 from ..exceptions import OutOfStock

@@ -20,7 +20,7 @@ from django.utils import timezone
 from catalog.models import Variant
 from inventory.models import Warehouse
 from inventory.selectors import available_to_sell, with_expected_restock
-from shop.exceptions import InvalidTransition, NotFound, ShopError
+from kernel.errors import InvalidTransition, NotFound, ShopError
 
 from .. import locks
 from ..exceptions import OutOfStock

@@ -13,7 +13,7 @@ from decimal import Decimal
 import stripe
 from django.conf import settings
 
-from shop.money import quantize
+from kernel.money import quantize
 
 from .base import GatewayError, GatewayResult, WebhookSignatureError
 

@@ -8,10 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from kernel.errors import ShopError
 from orders import services as order_services
 from orders.links import guest_order_path
 from orders.models import StockException
-from shop.exceptions import ShopError
 
 
 @require_http_methods(["GET", "POST"])

@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fulfillment.models import Shipment
+from kernel.errors import NotFound
 from orders import services as order_services
 from orders.exceptions import AddressInvalid
 from orders.forms import AddressForm
@@ -30,11 +31,10 @@ from orders.services.invoices import INVOICEABLE
 from payments.models import Payment
 from returns.models import ReturnEvent, ReturnLine, ReturnRequest
 from returns.selectors import can_start_return
-from shop.exceptions import NotFound
+from shop.storefront.cart import guest_cart_id
+from shop.web.forms import posted
+from shop.web.rate_limits import posted_email, rate_limited
 
-from ..cart import guest_cart_id
-from ..forms import posted
-from ..security.rate_limits import posted_email, rate_limited
 from .forms import EmailLoginForm, RegisterForm
 from .services import register_customer
 

@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from shop.exceptions import ShopError
+from kernel.errors import ShopError
+from shop.web.pages import page_not_found as html_page_not_found
 
 
 def exception_handler(exc, context):
@@ -33,6 +34,4 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
     the API's error shape, as JSON, instead of the storefront's HTML page."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
-    from shop.views import page_not_found as storefront_page_not_found
-
-    return storefront_page_not_found(request, exception)
+    return html_page_not_found(request, exception)

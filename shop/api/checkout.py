@@ -16,15 +16,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kernel.errors import NotFound
 from orders import services as order_services
 from orders.models import Cart, Order
 from orders.selectors import CheckoutView, build_checkout
 from payments import services as payment_services
 from payments.exceptions import PaymentDeclined
 from payments.models import Payment
-from shop.client_ip import client_ip
-from shop.exceptions import NotFound
-from shop.security.rate_limits import rate_throttle
+from shop.web.client_ip import client_ip
+from shop.web.rate_limits import rate_throttle
 
 from .orders import OrderSerializer, order_data, order_for_request
 
@@ -222,7 +222,7 @@ class CartLineApi(APIView):
 def _body(request: Request) -> dict:
     data = request.data
     if not hasattr(data, "get"):
-        from shop.exceptions import ShopError
+        from kernel.errors import ShopError
 
         raise ShopError("Send a JSON object.", code="invalid_body")
     return data

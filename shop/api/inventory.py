@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from catalog.models import Variant
 from inventory import selectors, services
 from inventory.models import PurchaseOrder, PurchaseOrderLine, StockLevel, Supplier, Warehouse
-from shop.exceptions import NotFound, ShopError
+from kernel.errors import NotFound, ShopError
 
 TAGS = ["inventory"]
 ERROR = OpenApiResponse(

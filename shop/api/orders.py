@@ -13,10 +13,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kernel.errors import NotFound
 from orders.links import order_token_from_signature
 from orders.models import Order, OrderLine
-from shop.exceptions import NotFound
-from shop.security.rate_limits import rate_throttle
+from shop.web.rate_limits import rate_throttle
 
 TAGS = ["orders"]
 

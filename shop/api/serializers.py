@@ -17,8 +17,8 @@ from rest_framework import serializers
 
 from catalog import selectors as catalog_selectors
 from inventory.selectors import describe_availability
-from shop.forms import MAX_PRICE, SORT_CHOICES
-from shop.money import Money
+from kernel.money import Money
+from shop.storefront.forms import MAX_PRICE, SORT_CHOICES
 
 # The same limits the category page's form applies to option filters.
 MAX_OPTION_VALUES = 20
@@ -30,7 +30,7 @@ OPTION_PREFIX = "opt."
 
 
 class MoneyAmountField(serializers.DecimalField):
-    """An amount as a decimal string ("89.00"), quantized for its currency by shop.money.
+    """An amount as a decimal string ("89.00"), quantized for its currency by kernel.money.
 
     The currency is read from ``currency_source`` on the same object; a missing one
     falls back to the shop's currency.
@@ -319,7 +319,7 @@ class ProductOptionSerializer(serializers.Serializer):
 class ProductDetailSerializer(serializers.Serializer):
     """A published product with its active variants."""
 
-    # Reads a product from shop.selectors.product_page (gallery, active_variants with
+    # Reads a product from shop.storefront.selectors.product_page (gallery, active_variants with
     # ``available``); ``context["category_tree"]`` gives the breadcrumbs.
 
     id = serializers.IntegerField()

@@ -2,7 +2,7 @@
 
 Catalog cannot import inventory (the layers run the other way), so these views live in
 shop and compose ``catalog.selectors`` with availability from ``inventory.selectors``
-through ``shop.selectors``, as the storefront pages do.
+through ``shop.storefront.selectors``, as the storefront pages do.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Category, Product, Variant
-from shop import selectors as shop_selectors
+from shop.storefront import selectors as shop_selectors
 
 from .serializers import (
     CategorySerializer,

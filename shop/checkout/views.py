@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kernel.errors import ShopError
 from orders import services as order_services
 from orders.exceptions import AddressInvalid, CheckoutIncomplete
 from orders.forms import AddressForm
@@ -24,13 +25,12 @@ from orders.selectors import CheckoutView, build_checkout, order_detail_queryset
 from payments import services as payment_services
 from payments.exceptions import GatewayUnavailable, PaymentDeclined
 from payments.models import Payment
-from shop.exceptions import ShopError
+from shop.dashboard import tracking
+from shop.storefront.cart import current_cart, forget_cart
+from shop.web.client_ip import client_ip
+from shop.web.forms import posted
+from shop.web.rate_limits import rate_limited
 
-from ..cart import current_cart, forget_cart
-from ..client_ip import client_ip
-from ..dashboard import tracking
-from ..forms import posted
-from ..security.rate_limits import rate_limited
 from .forms import BillingChoiceForm, CardForm, EmailStepForm, VoucherForm
 
 STEPS = [("contact", "Contact"), ("address", "Address"), ("shipping", "Shipping"),

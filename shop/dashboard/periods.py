@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
-from shop.exceptions import ShopError
+from kernel.errors import ShopError
 
 PRESETS = [("today", "Today"), ("7d", "Last 7 days"), ("30d", "Last 30 days"),
            ("month", "This month"), ("last_month", "Last month"), ("custom", "Custom")]

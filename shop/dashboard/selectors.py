@@ -31,8 +31,8 @@ from django.utils import timezone
 from catalog.models import Variant
 from fulfillment.models import Shipment
 from inventory.selectors import variant_available_expression
+from kernel.money import Money
 from returns.models import ReturnLine
-from shop.money import Money
 
 from .definitions import DEFINITIONS
 from .models import (

@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from shop.money import Money
+from kernel.money import Money
 
 from .definitions import COUNTED, DEFINITIONS
 from .periods import PRESETS, InvalidRange, parse_period, preset_period

@@ -41,11 +41,13 @@ INSTALLED_APPS = [
     "shop",
     "shop.dashboard",
     "shop.stockcheck",
+    "shop.backoffice",
+    "kernel",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "shop.security.content_security.ContentSecurityPolicyMiddleware",
+    "shop.web.content_security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -53,7 +55,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "shop.unavailable.DatabaseUnavailableMiddleware",  # a dropped database: 503
+    "shop.web.unavailable.DatabaseUnavailableMiddleware",  # a dropped database: 503
     "shop.dashboard.tracking.FunnelMiddleware",
 ]
 
@@ -70,7 +72,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "shop.context_processors.storefront",
+                "shop.storefront.context_processors.storefront",
             ],
         },
     },
@@ -267,11 +269,11 @@ SHOP_MERCHANT_EMAIL = env("SHOP_MERCHANT_EMAIL", default=DEFAULT_FROM_EMAIL)
 SHOP_SLOW_MOVER_DAYS = env.int("SHOP_SLOW_MOVER_DAYS", default=90)
 SHOP_SLOW_MOVER_COVER_DAYS = env.int("SHOP_SLOW_MOVER_COVER_DAYS", default=180)
 
-# --- Content-Security-Policy (shop.security.content_security) ---------------------------------
+# --- Content-Security-Policy (shop.web.content_security) ---------------------------------
 SHOP_CSP_REPORT_ONLY = env.bool("SHOP_CSP_REPORT_ONLY", default=False)
 SHOP_CSP_EXTRA_IMG_SRC = env.list("SHOP_CSP_EXTRA_IMG_SRC", default=[])
 
-# --- Rate limits (shop.security.rate_limits) --------------------------------------------------
+# --- Rate limits (shop.web.rate_limits) --------------------------------------------------
 # Fixed windows counted in the cache, per client IP and per account: "<requests>/<n><unit>".
 SHOP_RATE_LIMITS_ENABLED = env.bool("SHOP_RATE_LIMITS_ENABLED", default=True)
 SHOP_RATE_LIMITS = {

@@ -29,11 +29,11 @@ from inventory import services as inventory_services
 from inventory.exceptions import StockError
 from inventory.models import StockLevel, StockMovement
 from inventory.selectors import level_available_expression, level_free_expression
+from kernel.errors import NotFound
 from orders import locks as order_locks
 from orders import services as order_services
 from orders.exceptions import OutOfStock
 from orders.models import Allocation, Order, OrderEvent, OrderLine
-from shop.exceptions import NotFound
 
 from .models import Problem, StockCheckRun, StockRepair
 from .selectors import PAID_STATUSES, StockException, StockReport, Violation, check_stock

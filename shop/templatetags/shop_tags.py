@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import template
 from django.conf import settings
 
-from shop.money import Money
+from kernel.money import Money
 
 register = template.Library()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 
-from shop.exceptions import ShopError
+from kernel.errors import ShopError
 
 from . import services
 from .models import EventType, WebhookAttempt, WebhookDelivery, WebhookEndpoint

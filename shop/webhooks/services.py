@@ -21,9 +21,9 @@ from django.utils import timezone
 
 from fulfillment.models import Shipment
 from inventory.models import StockLevel
+from kernel.errors import NotFound, ShopError
 from orders.models import Order
 from returns.models import ReturnRequest
-from shop.exceptions import NotFound, ShopError
 
 from . import payloads, signing
 from .models import (

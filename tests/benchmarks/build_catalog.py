@@ -329,7 +329,7 @@ def describe(*, sample_products: int = 2000, seed: int = 1) -> dict:
     from catalog import selectors as catalog_selectors
     from catalog.models import Category
     from inventory.selectors import stock_ledger_mismatches
-    from shop import selectors
+    from shop.storefront import selectors
 
     listing = selectors.storefront_products()
     categories = []

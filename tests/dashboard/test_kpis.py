@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
+from kernel.money import Money
 from shop.dashboard import selectors
-from shop.money import Money
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

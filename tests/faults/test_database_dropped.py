@@ -136,7 +136,7 @@ def test_a_drop_outside_the_view_is_still_a_503(variant):
 
 
 def test_other_server_errors_keep_the_500_page(rf):
-    from shop.unavailable import server_error
+    from shop.web.unavailable import server_error
 
     try:
         raise ValueError("a bug, not an outage")

@@ -12,10 +12,10 @@ from fulfillment.models import PickList, Shipment
 from fulfillment.services import FulfillmentError
 from inventory.models import StockLevel
 from inventory.services import receive_stock
+from kernel.errors import InvalidTransition
 from orders import services as order_services
 from orders.models import OrderEvent
 from payments import services as payment_services
-from shop.exceptions import InvalidTransition
 from tests.factories import ProductFactory, UserFactory, make_variant, ready_cart
 
 from .conftest import CARD

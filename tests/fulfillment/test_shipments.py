@@ -18,8 +18,8 @@ from fulfillment.carriers.local import is_valid_tracking_number, tracking_number
 from fulfillment.models import LabelPurchase, Shipment, ShipmentNotification, TrackingEvent
 from fulfillment.services import FulfillmentError
 from inventory.models import StockLevel, StockMovement
+from kernel.errors import InvalidTransition
 from orders.models import Order
-from shop.exceptions import InvalidTransition
 
 pytestmark = pytest.mark.django_db
 State = Shipment.State

@@ -15,7 +15,7 @@ from inventory.models import (
     StockLevel,
     StockMovement,
 )
-from shop.exceptions import InvalidTransition
+from kernel.errors import InvalidTransition
 from tests.factories import ProductFactory, UserFactory, make_variant
 
 from .conftest import assert_ledger_ok

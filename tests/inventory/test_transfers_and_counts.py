@@ -13,7 +13,7 @@ from inventory.models import (
     StockMovement,
     StockTransfer,
 )
-from shop.exceptions import InvalidTransition
+from kernel.errors import InvalidTransition
 from tests.factories import ProductFactory, WarehouseFactory, make_variant
 
 from .conftest import assert_ledger_ok

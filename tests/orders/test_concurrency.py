@@ -11,13 +11,13 @@ from django.db.models import Sum
 
 from inventory.models import StockLevel
 from inventory.services import receive_stock
+from kernel.errors import ShopError
 from orders import services
 from orders.exceptions import OutOfStock, VoucherInvalid
 from orders.models import Allocation, Cart, Order, Voucher, VoucherUse
 from payments import services as payment_services
 from payments.exceptions import PaymentError
 from payments.models import Payment
-from shop.exceptions import ShopError
 from tests.factories import (
     ProductFactory,
     WarehouseFactory,

@@ -4,11 +4,11 @@ import pypdfium2
 import pytest
 from django.urls import reverse
 
+from kernel.errors import InvalidTransition
 from orders import services
 from orders.links import guest_order_signature
 from orders.models import Invoice
 from payments import services as payment_services
-from shop.exceptions import InvalidTransition
 from tests.factories import ProductFactory, UserFactory, make_variant, ready_cart
 
 pytestmark = pytest.mark.django_db

@@ -12,13 +12,13 @@ from django.utils import timezone
 from fulfillment.models import Shipment
 from inventory.models import StockLevel
 from inventory.services import adjust_stock_count, receive_stock
+from kernel.errors import InvalidTransition
 from orders import services as order_services
 from orders import tasks as order_tasks
 from orders.exceptions import OutOfStock
 from orders.models import Order, StockException
 from payments import services as payment_services
 from payments.models import Payment
-from shop.exceptions import InvalidTransition
 from tests.factories import ProductFactory, WarehouseFactory, make_variant, ready_cart
 
 # Transactional: after-commit work (receipts, shipments, emails) runs as in production.

@@ -2,12 +2,12 @@ from decimal import Decimal
 
 import pytest
 
+from kernel.errors import InvalidTransition
 from orders import services as order_services
 from orders.models import Order, OrderEvent
 from payments import services
 from payments.exceptions import PaymentDeclined, PaymentError
 from payments.models import GatewayCall, Payment
-from shop.exceptions import InvalidTransition
 from tests.factories import ADDRESS, ProductFactory, make_variant, ready_cart
 
 pytestmark = pytest.mark.django_db

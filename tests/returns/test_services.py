@@ -15,6 +15,7 @@ from django.test import override_settings
 
 from fulfillment.models import Shipment
 from inventory.models import StockLevel, StockMovement
+from kernel.errors import InvalidTransition, NotFound
 from orders.exceptions import OutOfStock
 from orders.models import Order
 from payments.models import GatewayCall, Payment
@@ -23,7 +24,6 @@ from returns.exceptions import ReturnInvalid
 from returns.models import ReturnLine, ReturnNotification, ReturnRequest
 from returns.selectors import returnable_lines
 from returns.services import Inspection, RequestedLine
-from shop.exceptions import InvalidTransition, NotFound
 from tests.fulfillment.test_shipments import to_shipped
 
 from .conftest import ask, inspect_all, line_of

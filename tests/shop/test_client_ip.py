@@ -3,7 +3,7 @@
 import pytest
 from django.test import RequestFactory
 
-from shop.client_ip import client_ip
+from shop.web.client_ip import client_ip
 
 
 def request(remote="10.0.0.5", forwarded=None):

@@ -7,7 +7,7 @@ from django.db.models import Max
 from catalog.models import Category, Product, ProductImage, Variant
 from inventory.models import StockLevel, StockMovement, Warehouse
 from inventory.selectors import stock_ledger_mismatches
-from shop.demo_catalog import CATEGORIES, draw_product_image
+from shop.demo.catalog import CATEGORIES, draw_product_image
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def test_demo_catalog_is_big_enough_stocked_in_two_warehouses_and_loads_once(cap
 
 
 def test_demo_product_photos_are_drawn_images_with_alt_text(django_capture_on_commit_callbacks):
-    from shop import demo_catalog
+    from shop.demo import catalog as demo_catalog
 
     only_one = demo_catalog.CATEGORIES[1]
     original = demo_catalog.CATEGORIES

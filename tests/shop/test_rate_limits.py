@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from shop.security import rate_limits
+from shop.web import rate_limits
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django import template
 
-from shop.money import Money
+from kernel.money import Money
 
 from .. import charts
 from ..periods import shop_zone

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from shop.demo_catalog import load_demo_catalog
+from shop.demo.catalog import load_demo_catalog
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from fulfillment import services
 from fulfillment.models import Shipment
-from shop.exceptions import ShopError
+from kernel.errors import ShopError
 
 ON_THE_ROAD = [Shipment.State.SHIPPED, Shipment.State.IN_TRANSIT,
                Shipment.State.OUT_FOR_DELIVERY, Shipment.State.EXCEPTION]

@@ -67,9 +67,3 @@ class ProductFilterForm(forms.Form):
 
 class SearchForm(forms.Form):
     q = forms.CharField(label="Search the shop", max_length=200, required=False, strip=True)
-
-
-def posted(request):
-    """The form data of a POST, even an empty one (so the form shows what is required), or
-    None for a GET."""
-    return request.POST if request.method == "POST" else None

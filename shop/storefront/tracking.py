@@ -8,8 +8,7 @@ from django.views.decorators.http import require_GET
 
 from fulfillment.links import shipment_number_from_signature
 from fulfillment.models import Shipment
-
-from .security.rate_limits import rate_limited
+from shop.web.rate_limits import rate_limited
 
 
 @require_GET

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Product
 from inventory.selectors import describe_availability
+from kernel.money import Money
+from shop.dashboard import tracking
 
 from . import selectors
-from .dashboard import tracking
 from .forms import ProductFilterForm, SearchForm
-from .money import Money
 
 
 def _page(request: HttpRequest, items, per_page: int):
@@ -146,18 +145,3 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "variant_data": variant_data,
     }
     return render(request, "storefront/product.html", context)
-
-
-def health(request: HttpRequest) -> JsonResponse:
-    """For load balancers and compose: the process serves and the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
-
-
-def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
-    return render(request, "404.html", {"message": "We couldn't find that page."}, status=404)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "500.html", status=500)

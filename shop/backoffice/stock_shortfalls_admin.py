@@ -1,7 +1,8 @@
 """The stock exceptions queue in admin: paid orders whose payment came after their stock was
 released and that could not be allocated again. Oldest first, with their age and the value
 at risk. Each way out is a small form or button that calls one service; refusals are
-messages, never 500s. It lives in payments because "cancel and refund" settles money.
+messages, never 500s. It lives in the back office because "cancel and refund" settles
+money.
 """
 
 from __future__ import annotations
@@ -18,15 +19,14 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from catalog.admin import SERVICE_FORM_TEMPLATE
 from catalog.models import Variant
 from inventory.models import Warehouse
+from kernel.admin import SERVICE_FORM_TEMPLATE
+from kernel.errors import ShopError
+from kernel.money import Money
 from orders import services as order_services
 from orders.models import StockException
-from shop.exceptions import ShopError
-from shop.money import Money
-
-from .services import cancel_stock_exception
+from payments.services import cancel_stock_exception
 
 State = StockException.State
 

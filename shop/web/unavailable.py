@@ -23,6 +23,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
 
+from shop.web.pages import server_error as error_page
+
 logger = logging.getLogger(__name__)
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 30
@@ -61,6 +63,4 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: a database error raised outside a view is still a 503."""
     if isinstance(sys.exc_info()[1], DATABASE_ERRORS):
         return unavailable_response(request)
-    from shop.views import server_error as shop_server_error
-
-    return shop_server_error(request)
+    return error_page(request)

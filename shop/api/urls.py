@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .api import checkout, inventory, orders, views
+from . import checkout, inventory, orders, views
 
 app_name = "api"
 

@@ -1,0 +1,479 @@
+"""Orders in admin: the order back office.
+
+Orders are read-only records here. Every change (cancel, capture, void,
+refund, release from a fraud hold) is an action on the list or a button on the record that
+calls a service, which checks the state under a lock; a refusal is shown as an error
+message and changes nothing, never a 500. It lives in the shop layer because its actions
+settle payments and look at shipments, and orders may not import either.
+
+Each action and button is guarded by its own ``has_<name>_permission`` (today the model's
+change permission: ``orders.change_order`` for orders, ``payments.change_payment`` for
+payments), so roles can be narrowed later without touching the views.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from kernel.admin import SERVICE_FORM_TEMPLATE, ReadOnlyInline
+from kernel.errors import InvalidTransition, ShopError
+from kernel.money import Money
+from orders import services as order_services
+from orders.invoice_pdf import invoice_response
+from orders.models import Order, OrderEvent, OrderLine
+from payments.exceptions import PaymentError
+from payments.models import GatewayCall, Payment
+from payments.services import cancel_and_settle, capture_payment
+
+State = Payment.State
+SETTLEABLE = {State.PENDING, State.REQUIRES_ACTION, State.AUTHORIZED}
+REFUNDABLE = {State.CAPTURED, State.PARTIALLY_REFUNDED}
+
+
+class AdminMedia:
+    css = {"all": ["css/admin-orders.css"]}
+
+
+def money(amount, currency: str) -> str:
+    return str(Money(amount, currency))
+
+
+# --- Operations shared by the list actions and the buttons ----------------------------------
+
+
+def ensure_cancellable(order: Order) -> None:
+    """Refuse, before any money moves, an order that ``cancel_order`` would refuse anyway.
+
+    ``cancel_and_settle`` refunds the payments first and only then asks ``cancel_order``,
+    which refuses a closed or (partly) shipped order: without this check such an order
+    would be refunded and stay open. The service re-checks everything under its lock.
+    """
+    order.ensure_status(Order.Status.CANCELED)
+    if order.fulfillment_status != Order.FulfillmentStatus.UNFULFILLED:
+        raise InvalidTransition(f"Order {order.number} has shipped items; cancel the "
+                                "remaining shipments or create a return instead.")
+
+
+def cancel_order_and_settle(order: Order, *, reason: str, actor) -> str:
+    ensure_cancellable(order)
+    canceled = cancel_and_settle(order=order, reason=reason, actor=actor)
+    settled = {
+        Order.PaymentStatus.REFUNDED: "the payment was refunded",
+        Order.PaymentStatus.PARTIALLY_REFUNDED: "the payment was refunded",
+        Order.PaymentStatus.VOIDED: "the payment was voided",
+    }.get(canceled.payment_status, "nothing had been paid")
+    return f"Order {canceled.number} canceled: {settled} and its stock released."
+
+
+def cancel_held_order(order: Order, *, reason: str, actor) -> str:
+    if order.risk != Order.Risk.HELD:
+        raise InvalidTransition(f"Order {order.number} is not held for review; use “Cancel "
+                                "order” to cancel it anyway.")
+    return cancel_order_and_settle(order, reason=reason, actor=actor)
+
+
+def capture_order_payment(order: Order, *, actor) -> str:
+    payment = order.payments.filter(state=State.AUTHORIZED).order_by("pk").first()
+    if payment is None:
+        raise PaymentError(f"Order {order.number} has no authorized payment to capture (its "
+                           f"payment is {order.get_payment_status_display().lower()}).",
+                           code="not_authorized")
+    payment = capture_payment(payment=payment, actor=actor)
+    return f"Order {order.number}: captured {payment.money('captured_amount')}."
+
+
+def release_order(order: Order, *, actor) -> str:
+    order_services.release_hold(order_id=order.pk, actor=actor)
+    return f"Order {order.number} released from the fraud hold."
+
+
+def refusal_message(order: Order, error: ShopError) -> str:
+    return error.message if order.number in error.message \
+        else f"Order {order.number}: {error.message}"
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=300, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text="Shown on the order's timeline.")
+
+
+# --- Order page: inlines --------------------------------------------------------------------
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    view_permission = "orders.view_order"
+    fields = ("sku", "description", "quantity", "quantity_fulfilled", "unit_price_money",
+              "discount_money", "tax_money", "total_money", "allocated_from")
+    readonly_fields = fields
+    verbose_name_plural = "lines"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order").prefetch_related(
+            "allocations__stock_level__warehouse")
+
+    @admin.display(description="Item")
+    def description(self, line: OrderLine) -> str:
+        return line.description
+
+    @admin.display(description="Unit price")
+    def unit_price_money(self, line: OrderLine) -> str:
+        return money(line.unit_price, line.order.currency)
+
+    @admin.display(description="Discount")
+    def discount_money(self, line: OrderLine) -> str:
+        return money(line.discount_amount, line.order.currency)
+
+    @admin.display(description="Tax")
+    def tax_money(self, line: OrderLine) -> str:
+        return money(line.tax_amount, line.order.currency)
+
+    @admin.display(description="Total")
+    def total_money(self, line: OrderLine) -> str:
+        return money(line.total, line.order.currency)
+
+    @admin.display(description="Allocated (warehouse)")
+    def allocated_from(self, line: OrderLine) -> str:
+        allocations = sorted(line.allocations.all(), key=lambda a: a.stock_level.warehouse.code)
+        if not allocations:
+            return "—"
+        return ", ".join(f"{a.quantity} at {a.stock_level.warehouse.code}" for a in allocations)
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    view_permission = "payments.view_payment"
+    fields = ("created_at", "gateway", "state", "amount_money", "captured_money",
+              "refunded_money", "card_label", "gateway_reference", "gateway_calls")
+    readonly_fields = fields
+    show_change_link = True
+    ordering = ("created_at", "pk")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related(
+            Prefetch("calls", queryset=GatewayCall.objects.order_by("created_at", "pk")))
+
+    @admin.display(description="Amount")
+    def amount_money(self, payment: Payment) -> str:
+        return str(payment.money("amount"))
+
+    @admin.display(description="Captured")
+    def captured_money(self, payment: Payment) -> str:
+        return str(payment.money("captured_amount"))
+
+    @admin.display(description="Refunded")
+    def refunded_money(self, payment: Payment) -> str:
+        return str(payment.money("refunded_amount"))
+
+    @admin.display(description="Gateway calls")
+    def gateway_calls(self, payment: Payment):
+        calls = list(payment.calls.all())
+        if not calls:
+            return "—"
+        return format_html('<ul class="gateway-calls">{}</ul>', format_html_join(
+            "", "<li>{} {}: {}{}</li>",
+            ((call.get_kind_display(), money(call.amount, call.currency),
+              call.get_outcome_display().lower(), f" ({call.error})" if call.error else "")
+             for call in calls)))
+
+
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    view_permission = "orders.view_order"
+    fields = ("created_at", "type", "message", "actor")
+    readonly_fields = fields
+    ordering = ("created_at", "pk")
+    verbose_name_plural = "timeline"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+class RiskFilter(admin.SimpleListFilter):
+    title = "fraud review"
+    parameter_name = "risk"
+
+    def lookups(self, request, model_admin):
+        return Order.Risk.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(risk=self.value()) if self.value() else queryset
+
+
+# --- Orders ---------------------------------------------------------------------------------
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("number", "placed_at", "email", "customer", "total_money", "status",
+                    "payment_status", "fulfillment_status", "risk_flag")
+    list_filter = ("status", "payment_status", "fulfillment_status", RiskFilter, "placed_at")
+    list_select_related = ("user",)
+    search_fields = ("number", "email", "lines__sku")
+    search_help_text = "Order number, email, or the SKU of a line."
+    date_hierarchy = "placed_at"
+    ordering = ("-placed_at", "-pk")
+    actions = ["cancel_orders", "cancel_held_orders", "capture_payments", "release_holds"]
+    inlines = [OrderLineInline, PaymentInline, OrderEventInline]
+    fieldsets = (
+        (None, {"fields": ("number", "placed_at", "email", "customer", "customer_ip")}),
+        ("Status", {"fields": ("status", "payment_status", "fulfillment_status",
+                               "payment_due_by", "paid_at", "canceled_at")}),
+        ("Fraud screening", {"fields": ("risk_flag", "risk_score", "risk_reasons_text")}),
+        ("Totals", {"fields": ("subtotal_money", "discount_money", "voucher_used",
+                               "shipping_money", "tax_money", "total_money",
+                               "prices_include_tax")}),
+        ("Delivery", {"fields": ("shipping_method_name", "pickup_warehouse", "delivery_window",
+                                 "shipping_lines", "billing_lines", "customer_note")}),
+    )
+    change_form_template = "admin/orders/order/change_form.html"
+    Media = AdminMedia
+
+    def get_readonly_fields(self, request, obj=None):
+        return [name for _, options in self.fieldsets for name in options["fields"]]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(
+            "user", "shipping_address", "billing_address", "pickup_warehouse", "voucher")
+
+    # Orders are records: they come from checkout and change only through the services
+    # behind the actions below, so the page is view-only (no Save button).
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_cancel_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("orders.change_order")
+
+    def has_capture_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("orders.change_order")
+
+    def has_release_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("orders.change_order")
+
+    # --- columns and fields ---------------------------------------------------------------
+
+    @admin.display(description="Customer", ordering="user__username")
+    def customer(self, order: Order) -> str:
+        return order.user.get_username() if order.user_id else "Guest"
+
+    @admin.display(description="Total", ordering="total")
+    def total_money(self, order: Order) -> str:
+        return str(order.money("total"))
+
+    @admin.display(description="Subtotal")
+    def subtotal_money(self, order: Order) -> str:
+        return str(order.money("subtotal"))
+
+    @admin.display(description="Discount")
+    def discount_money(self, order: Order) -> str:
+        return str(order.money("discount_amount"))
+
+    @admin.display(description="Shipping")
+    def shipping_money(self, order: Order) -> str:
+        return str(order.money("shipping_amount"))
+
+    @admin.display(description="Tax")
+    def tax_money(self, order: Order) -> str:
+        return str(order.money("tax_amount"))
+
+    @admin.display(description="Voucher")
+    def voucher_used(self, order: Order):
+        if not order.voucher_code:
+            return "—"
+        if order.voucher_id is None:  # the voucher was deleted since; the code stays
+            return order.voucher_code
+        return format_html('<a href="{}">{}</a> ({})',
+                           reverse("admin:orders_voucher_change", args=[order.voucher_id]),
+                           order.voucher_code, order.voucher.describe())
+
+    @admin.display(description="Risk", ordering="risk_score")
+    def risk_flag(self, order: Order):
+        if order.risk == Order.Risk.HELD:
+            return format_html(
+                '<span class="order-risk order-risk--held">Held for review · score {}</span>'
+                '<span class="order-risk-reasons">{}</span>',
+                order.risk_score, "; ".join(order.risk_reasons) or "No reason recorded")
+        if order.risk == Order.Risk.RELEASED:
+            return format_html('<span class="order-risk order-risk--released">Released · '
+                               'score {}</span>', order.risk_score)
+        return format_html('<span class="order-risk">Normal · score {}</span>',
+                           order.risk_score)
+
+    @admin.display(description="Reasons")
+    def risk_reasons_text(self, order: Order) -> str:
+        return "; ".join(order.risk_reasons) or "—"
+
+    @admin.display(description="Delivery window")
+    def delivery_window(self, order: Order) -> str:
+        if not order.delivery_earliest:
+            return "—"
+        if order.delivery_latest and order.delivery_latest != order.delivery_earliest:
+            return f"{order.delivery_earliest:%d %b %Y} – {order.delivery_latest:%d %b %Y}"
+        return f"{order.delivery_earliest:%d %b %Y}"
+
+    @staticmethod
+    def _address(address):
+        if address is None:
+            return "—"
+        return format_html('<address class="order-address">{}</address>', format_html_join(
+            mark_safe("<br>"), "{}", ((line,) for line in address.lines())))  # nosec B308 # a literal <br>
+
+    @admin.display(description="Ship to")
+    def shipping_lines(self, order: Order):
+        return self._address(order.shipping_address)
+
+    @admin.display(description="Bill to")
+    def billing_lines(self, order: Order):
+        return self._address(order.billing_address)
+
+    # --- list actions: each calls a service per order; refusals become messages ----------
+
+    def _each(self, request, queryset, run) -> None:
+        for order in queryset.order_by("pk"):
+            try:
+                message = run(order)
+            except ShopError as error:
+                self.message_user(request, refusal_message(order, error), messages.ERROR)
+            else:
+                self.message_user(request, message, messages.SUCCESS)
+
+    @admin.action(description="Cancel order (void or refund, release stock)",
+                  permissions=["cancel"])
+    def cancel_orders(self, request, queryset):
+        reason = f"Canceled by {request.user.get_username()}."
+        self._each(request, queryset, lambda order: cancel_order_and_settle(
+            order, reason=reason, actor=request.user))
+
+    @admin.action(description="Cancel held order (failed fraud review)", permissions=["cancel"])
+    def cancel_held_orders(self, request, queryset):
+        reason = f"Canceled after fraud review by {request.user.get_username()}."
+        self._each(request, queryset, lambda order: cancel_held_order(
+            order, reason=reason, actor=request.user))
+
+    @admin.action(description="Capture authorized payment", permissions=["capture"])
+    def capture_payments(self, request, queryset):
+        self._each(request, queryset,
+                   lambda order: capture_order_payment(order, actor=request.user))
+
+    @admin.action(description="Release from fraud hold", permissions=["release"])
+    def release_holds(self, request, queryset):
+        self._each(request, queryset, lambda order: release_order(order, actor=request.user))
+
+    # --- buttons on the order page --------------------------------------------------------
+
+    def get_urls(self):
+        def view(function):
+            return self.admin_site.admin_view(function)
+
+        return [
+            path("<int:pk>/cancel/", view(self.cancel_view), name="orders_order_cancel"),
+            path("<int:pk>/capture/", view(self.capture_view), name="orders_order_capture"),
+            path("<int:pk>/release/", view(self.release_view), name="orders_order_release"),
+            path("<int:pk>/invoice.pdf", view(self.invoice_view), name="orders_order_invoice"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="",
+                           obj=None):
+        if obj is not None:
+            is_open = obj.status == Order.Status.OPEN
+            context["order_tools"] = {
+                "invoice": obj.payment_status != Order.PaymentStatus.UNPAID,
+                "cancel": is_open and self.has_cancel_permission(request, obj),
+                "capture": (is_open and obj.payment_status == Order.PaymentStatus.AUTHORIZED
+                            and self.has_capture_permission(request, obj)),
+                "release": is_open and obj.is_held and self.has_release_permission(request, obj),
+                "held": obj.is_held,
+            }
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _order_page(self, pk: int) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:orders_order_change", args=[pk]))
+
+    def _button(self, request, pk: int, *, allowed: bool, run):
+        """A POST from a button on the order page: run one operation, report, go back."""
+        if not allowed:
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        order = get_object_or_404(Order, pk=pk)
+        try:
+            self.message_user(request, run(order), messages.SUCCESS)
+        except ShopError as error:
+            self.message_user(request, refusal_message(order, error), messages.ERROR)
+        return self._order_page(pk)
+
+    def capture_view(self, request, pk: int):
+        return self._button(request, pk, allowed=self.has_capture_permission(request),
+                            run=lambda order: capture_order_payment(order, actor=request.user))
+
+    def release_view(self, request, pk: int):
+        return self._button(request, pk, allowed=self.has_release_permission(request),
+                            run=lambda order: release_order(order, actor=request.user))
+
+    def invoice_view(self, request, pk: int):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return invoice_response(get_object_or_404(Order, pk=pk))
+
+    def cancel_view(self, request, pk: int):
+        """Ask for a reason, then cancel through ``cancel_and_settle``. A held order is
+        canceled as "failed fraud review" (refused if someone released it meanwhile)."""
+        if not self.has_cancel_permission(request):
+            raise PermissionDenied
+        order = get_object_or_404(Order, pk=pk)
+        held = order.risk == Order.Risk.HELD
+        initial = {"reason": "Did not pass fraud review."} if held else {}
+        form = CancelForm(request.POST if request.method == "POST" else None, initial=initial)
+        if form.is_bound and form.is_valid():
+            cancel = cancel_held_order if held else cancel_order_and_settle
+            try:
+                message = cancel(order, reason=form.cleaned_data["reason"], actor=request.user)
+            except ShopError as error:
+                self.message_user(request, refusal_message(order, error), messages.ERROR)
+            else:
+                self.message_user(request, message, messages.SUCCESS)
+            return self._order_page(pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Cancel {'held ' if held else ''}order {order.number}",
+            "opts": self.opts,
+            "original": order,
+            "form": form,
+            "has_view_permission": self.has_view_permission(request, order),
+            "submit_label": "Cancel the order",
+            "intro": self._cancel_summary(order),
+        }
+        return TemplateResponse(request, SERVICE_FORM_TEMPLATE, context)
+
+    @staticmethod
+    def _cancel_summary(order: Order) -> str:
+        payments = list(order.payments.all())
+        refund = sum((p.refundable_amount for p in payments if p.state in REFUNDABLE), 0)
+        voids = [p for p in payments if p.state in SETTLEABLE]
+        parts = []
+        if refund:
+            parts.append(f"refunds {money(refund, order.currency)} to the original payment "
+                         "method")
+        if voids:
+            parts.append("voids the payment that is not captured yet")
+        parts.append("releases the stock allocated to it and emails the shopper")
+        return f"Canceling order {order.number} (total {order.money('total')}) " \
+               f"{', '.join(parts)}. This cannot be undone."
+
+
