@@ -17,7 +17,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 
 from inventory.models import StockLevel, Warehouse
-from kernel.errors import InvalidTransition
+from kernel.transitions import StateMachine
 from orders.models import MONEY, Order, OrderLine
 
 
@@ -25,7 +25,7 @@ def pickup_code() -> str:
     return f"{secrets.randbelow(10**6):06d}"
 
 
-class Shipment(models.Model):
+class Shipment(StateMachine, models.Model):
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
         PICKING = "picking", "Picking"
@@ -116,11 +116,8 @@ class Shipment(models.Model):
 
         return self.state in self.UNSHIPPED and self.promised_ship_by < timezone.now()
 
-    def ensure_can_become(self, new: str) -> None:
-        if new not in self.TRANSITIONS[self.state]:
-            raise InvalidTransition(
-                f"Shipment {self.number} is {self.get_state_display().lower()}; it cannot "
-                f"become {self.State(new).label.lower()}.")
+    def transition_subject(self) -> str:
+        return f"Shipment {self.number}"
 
 
 class ShipmentLine(models.Model):

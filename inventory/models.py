@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from catalog.models import Variant
+from kernel.transitions import StateMachine
 
 
 class Warehouse(models.Model):
@@ -228,7 +229,7 @@ class ReorderRule(models.Model):
         return f"Reorder {self.variant.sku} @ {self.warehouse.code}"
 
 
-class PurchaseOrder(models.Model):
+class PurchaseOrder(StateMachine, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SENT = "sent", "Sent"
@@ -284,13 +285,8 @@ class PurchaseOrder(models.Model):
         """Shown to suppliers and written on every receipt's ledger line."""
         return f"{self.NUMBER_PREFIX}{self.pk:05d}" if self.pk else "New purchase order"
 
-    def ensure_can_become(self, new: str) -> None:
-        from kernel.errors import InvalidTransition
 
-        if new not in self.TRANSITIONS[self.status]:
-            raise InvalidTransition(
-                f"{self} is {self.get_status_display().lower()}; it cannot become "
-                f"{self.Status(new).label.lower()}.")
+    state_field = "status"
 
 
 class PurchaseOrderLine(models.Model):
@@ -367,7 +363,7 @@ class LowStockDigest(models.Model):
 # --- Transfers between warehouses -----------------------------------------------------------
 
 
-class StockTransfer(models.Model):
+class StockTransfer(StateMachine, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         IN_TRANSIT = "in_transit", "In transit"
@@ -413,13 +409,8 @@ class StockTransfer(models.Model):
     def number(self) -> str:
         return f"{self.NUMBER_PREFIX}{self.pk:05d}" if self.pk else "New transfer"
 
-    def ensure_can_become(self, new: str) -> None:
-        from kernel.errors import InvalidTransition
 
-        if new not in self.TRANSITIONS[self.status]:
-            raise InvalidTransition(
-                f"{self} is {self.get_status_display().lower()}; it cannot become "
-                f"{self.Status(new).label.lower()}.")
+    state_field = "status"
 
 
 class StockTransferLine(models.Model):
@@ -442,7 +433,7 @@ class StockTransferLine(models.Model):
 # --- Cycle counts ---------------------------------------------------------------------------
 
 
-class StockCount(models.Model):
+class StockCount(StateMachine, models.Model):
     """A cycle count of a warehouse, one zone (bins starting with ``zone``) or a SKU list.
 
     Counted quantities are entered against the on-hand figure read at that moment
@@ -491,13 +482,8 @@ class StockCount(models.Model):
     def number(self) -> str:
         return f"{self.NUMBER_PREFIX}{self.pk:05d}" if self.pk else "New count"
 
-    def ensure_can_become(self, new: str) -> None:
-        from kernel.errors import InvalidTransition
 
-        if new not in self.TRANSITIONS[self.status]:
-            raise InvalidTransition(
-                f"{self} is {self.get_status_display().lower()}; it cannot become "
-                f"{self.Status(new).label.lower()}.")
+    state_field = "status"
 
 
 class StockCountLine(models.Model):

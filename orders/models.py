@@ -17,8 +17,8 @@ from django.db import models
 
 from catalog.models import Variant
 from inventory.models import StockLevel, Warehouse
-from kernel.errors import InvalidTransition
 from kernel.money import Money
+from kernel.transitions import ensure_transition
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -437,16 +437,14 @@ class Order(models.Model):
                                        self.PaymentStatus.PARTIALLY_REFUNDED}
 
     def ensure_status(self, new: str) -> None:
-        if new not in self.STATUS_TRANSITIONS[self.status]:
-            raise InvalidTransition(
-                f"Order {self.number} is {self.get_status_display().lower()}; it cannot "
-                f"become {self.Status(new).label.lower()}.")
+        ensure_transition(subject=f"Order {self.number}", current=self.status, new=new,
+                          transitions=self.STATUS_TRANSITIONS,
+                          labels=dict(self.Status.choices))
 
     def ensure_payment_status(self, new: str) -> None:
-        if new not in self.PAYMENT_TRANSITIONS[self.payment_status]:
-            raise InvalidTransition(
-                f"Order {self.number} is {self.get_payment_status_display().lower()}; its "
-                f"payment cannot become {self.PaymentStatus(new).label.lower()}.")
+        ensure_transition(subject=f"Order {self.number}", current=self.payment_status, new=new,
+                          transitions=self.PAYMENT_TRANSITIONS,
+                          labels=dict(self.PaymentStatus.choices), what="its payment")
 
 
 class OrderLine(models.Model):

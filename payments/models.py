@@ -13,12 +13,12 @@ from decimal import Decimal
 
 from django.db import models
 
-from kernel.errors import InvalidTransition
 from kernel.money import Money
+from kernel.transitions import StateMachine
 from orders.models import MONEY, Order
 
 
-class Payment(models.Model):
+class Payment(StateMachine, models.Model):
     class Gateway(models.TextChoices):
         OFFLINE = "offline", "Offline test gateway"
         STRIPE = "stripe", "Stripe"
@@ -98,14 +98,8 @@ class Payment(models.Model):
     def card_label(self) -> str:
         return f"{self.card_brand.title()} •••• {self.card_last4}" if self.card_last4 else ""
 
-    def can_become(self, new: str) -> bool:
-        return new in self.TRANSITIONS[self.state]
-
-    def ensure_can_become(self, new: str) -> None:
-        if not self.can_become(new):
-            raise InvalidTransition(
-                f"This payment is {self.get_state_display().lower()}; it cannot become "
-                f"{self.State(new).label.lower()}.")
+    def transition_subject(self) -> str:
+        return "This payment"
 
 
 class GatewayCall(models.Model):

@@ -15,12 +15,12 @@ from django.db import models
 
 from catalog.models import Variant
 from inventory.models import StockLevel, Warehouse
-from kernel.errors import InvalidTransition
 from kernel.money import Money
+from kernel.transitions import StateMachine
 from orders.models import MONEY, Order, OrderLine
 
 
-class ReturnRequest(models.Model):
+class ReturnRequest(StateMachine, models.Model):
     class State(models.TextChoices):
         REQUESTED = "requested", "Requested"
         APPROVED = "approved", "Approved"
@@ -122,11 +122,8 @@ class ReturnRequest(models.Model):
                   - self.restocking_fee)
         return max(amount, Decimal("0"))
 
-    def ensure_can_become(self, new: str) -> None:
-        if new not in self.TRANSITIONS[self.state]:
-            raise InvalidTransition(
-                f"Return {self.number} is {self.get_state_display().lower()}; it cannot "
-                f"become {self.State(new).label.lower()}.")
+    def transition_subject(self) -> str:
+        return f"Return {self.number}"
 
 
 class ReturnLine(models.Model):
