@@ -52,7 +52,7 @@ def on_label_void_needed(sender, shipment_id: int, **kwargs) -> None:
 
 def connect() -> None:
     order_signals.order_paid.connect(on_order_paid, dispatch_uid="fulfillment.shipments")
-    # A waiting order (stock exception) that got its stock ships like a newly paid one.
+    # A waiting order (stock shortfall) that got its stock ships like a newly paid one.
     order_signals.order_allocated.connect(on_order_paid, dispatch_uid="fulfillment.allocated")
     order_signals.order_canceled.connect(on_order_canceled, dispatch_uid="fulfillment.cancel")
     signals.shipment_packed.connect(on_packed, dispatch_uid="fulfillment.packed")

@@ -49,7 +49,7 @@ ROLES: dict[str, list[str]] = {
             ("inventory", "supplierprice"), ("inventory", "reorderrule"),
             ("inventory", "purchaseorder"), ("inventory", "stocktransfer"),
             ("inventory", "stockcount"), ("catalog", "clearancediscount"),
-            ("orders", "stockexception")]],
+            ("orders", "stockshortfall")]],
         # Changes the shop's settings.
         *[f"{app}.{verb}_{model}" for app, model in [
             ("orders", "voucher"), ("orders", "shippingzone"), ("orders", "shippingmethod"),
@@ -62,9 +62,9 @@ ROLES: dict[str, list[str]] = {
         # stock on clearance. (Receiving and counting are the Stock clerk's.)
         "inventory.send_purchaseorder", "inventory.approve_stockcount",
         "catalog.add_clearancediscount",
-        # Decides what happens to paid orders whose stock is gone (the stock exceptions
+        # Decides what happens to paid orders whose stock is gone (the stock shortfalls
         # queue: backorder, another warehouse, a substitute, or cancel and refund).
-        "orders.resolve_stockexception",
+        "orders.resolve_stockshortfall",
     ],
 }
 

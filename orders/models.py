@@ -344,7 +344,7 @@ class Order(models.Model):
     STATUS_TRANSITIONS = {
         Status.OPEN: {Status.CANCELED, Status.CLOSED},
         # Only a payment that succeeds after the order was canceled reopens it
-        # (orders.services.stock_exceptions.record_late_payment).
+        # (orders.services.stock_shortfalls.record_late_payment).
         Status.CANCELED: {Status.OPEN},
         Status.CLOSED: set(),
     }
@@ -548,7 +548,7 @@ class OrderEvent(models.Model):
         RETURN_RESTOCKED = "return_restocked", "Returned items restocked"
         EXCHANGE_CREATED = "exchange_created", "Exchange order created"
         LATE_PAYMENT = "late_payment", "Paid after it was canceled"
-        STOCK_EXCEPTION = "stock_exception", "Stock exception"
+        STOCK_SHORTFALL = "stock_shortfall", "Stock shortfall"
         EMAIL_SENT = "email_sent", "Email sent"
         NOTE = "note", "Note"
 
@@ -619,7 +619,7 @@ class InvoiceSequence(models.Model):
         return f"Last invoice {self.last_number}"
 
 
-class StockException(models.Model):
+class StockShortfall(models.Model):
     """An order whose payment arrived after its stock was released (the unpaid order was
     canceled, or a webhook came hours late) and whose items could not all be allocated
     again. It waits here, paid and unshipped, until staff backorder it, fulfil it from
@@ -641,7 +641,7 @@ class StockException(models.Model):
 
     OPEN_STATES = {State.OPEN, State.BACKORDERED, State.AWAITING_SHOPPER}
 
-    order = models.ForeignKey(Order, related_name="stock_exceptions", on_delete=models.PROTECT)
+    order = models.ForeignKey(Order, related_name="stock_shortfalls", on_delete=models.PROTECT)
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     state = models.CharField(max_length=20, choices=State.choices, default=State.OPEN)
     resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
@@ -667,12 +667,12 @@ class StockException(models.Model):
             # One open exception per order at a time.
             models.UniqueConstraint(fields=["order"], condition=models.Q(
                 state__in=["open", "backordered", "awaiting_shopper"]),
-                name="one_open_stock_exception_per_order"),
+                name="one_open_stock_shortfall_per_order"),
         ]
-        permissions = [("resolve_stockexception", "Can resolve stock exceptions")]
+        permissions = [("resolve_stockshortfall", "Can resolve stock shortfalls")]
 
     def __str__(self) -> str:
-        return f"Stock exception for order {self.order_id}"
+        return f"Stock shortfall for order {self.order_id}"
 
     @property
     def is_open(self) -> bool:

@@ -95,14 +95,14 @@ def _build(order_id: int, kind: str, extra: dict) -> EmailMultiAlternatives:
                          subject=SUBJECTS[kind].format(number=order.number))
 
 
-def send_stock_exception_email(*, order_id: int, kind: str) -> bool:
-    """The shopper hears about their order's stock exception: a backorder (with the
+def send_stock_shortfall_email(*, order_id: int, kind: str) -> bool:
+    """The shopper hears about their order's stock shortfall: a backorder (with the
     expected date), a substitute offer (with the signed link to answer it), or the apology
     when it was canceled and refunded. Once per order and kind."""
-    from .models import StockException
-    from .services.stock_exceptions import substitute_signature
+    from .models import StockShortfall
+    from .services.stock_shortfalls import substitute_signature
 
-    exception = (StockException.objects.filter(order_id=order_id)
+    exception = (StockShortfall.objects.filter(order_id=order_id)
                  .select_related("substitute_line", "substitute_variant").order_by("-pk").first())
     if exception is None:
         return False

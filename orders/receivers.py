@@ -28,12 +28,12 @@ def on_order_canceled(sender, order_id: int, **kwargs) -> None:
     enqueue(tasks.send_order_cancellation, order_id)
 
 
-def on_stock_exception_notice(sender, order_id: int, kind: str, **kwargs) -> None:
-    enqueue(tasks.send_stock_exception_notice, order_id, kind)
+def on_stock_shortfall_notice(sender, order_id: int, kind: str, **kwargs) -> None:
+    enqueue(tasks.send_stock_shortfall_notice, order_id, kind)
 
 
 def connect() -> None:
     signals.order_placed.connect(on_order_placed, dispatch_uid="orders.confirmation")
     signals.order_canceled.connect(on_order_canceled, dispatch_uid="orders.cancellation")
-    signals.stock_exception_notice.connect(on_stock_exception_notice,
-                                           dispatch_uid="orders.stock_exception_notice")
+    signals.stock_shortfall_notice.connect(on_stock_shortfall_notice,
+                                           dispatch_uid="orders.stock_shortfall_notice")

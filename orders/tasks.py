@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from . import locks, services
 from .models import Allocation, Order, OrderNotification
-from .notifications import send_order_email, send_stock_exception_email
+from .notifications import send_order_email, send_stock_shortfall_email
 
 logger = logging.getLogger(__name__)
 EMAIL_RETRY = {"acks_late": True, "autoretry_for": (SMTPException, OSError),
@@ -32,13 +32,13 @@ def send_order_cancellation(order_id: int) -> bool:
 
 
 @shared_task(**EMAIL_RETRY)
-def send_stock_exception_notice(order_id: int, kind: str) -> bool:
-    return send_stock_exception_email(order_id=order_id, kind=kind)
+def send_stock_shortfall_notice(order_id: int, kind: str) -> bool:
+    return send_stock_shortfall_email(order_id=order_id, kind=kind)
 
 
 @shared_task(acks_late=True)
 def allocate_backorders() -> int:
-    """Beat, every ten minutes: orders waiting on a stock exception get their stock as
+    """Beat, every ten minutes: orders waiting on a stock shortfall get their stock as
     soon as it is there (a receipt, a return, a canceled order), and then ship."""
     return sum(services.retry_allocation(exception_id=exception_id)
                for exception_id in services.open_exception_ids())

@@ -21,7 +21,7 @@ from kernel.errors import InvalidTransition, NotFound
 from kernel.money import Money
 from orders import locks as order_locks
 from orders import services as order_services
-from orders.models import Order, OrderEvent, StockException
+from orders.models import Order, OrderEvent, StockShortfall
 
 from . import locks, risk
 from .exceptions import GatewayUnavailable, PaymentDeclined, PaymentError
@@ -270,13 +270,13 @@ def cancel_and_settle(*, order: Order, reason: str = "", actor=None) -> Order:
                                        actor=actor)
 
 
-def cancel_stock_exception(*, exception_id: int, actor=None):
-    """A paid order in the stock exceptions queue can't be filled: refund it in full,
+def cancel_stock_shortfall(*, exception_id: int, actor=None):
+    """A paid order in the stock shortfalls queue can't be filled: refund it in full,
     cancel it (its stock, if any, is released) and close the exception; the shopper gets
     the apology email. A refund the gateway refuses leaves everything as it was."""
-    exception = StockException.objects.select_related("order").filter(pk=exception_id).first()
+    exception = StockShortfall.objects.select_related("order").filter(pk=exception_id).first()
     if exception is None:
-        raise NotFound("No such stock exception.")
+        raise NotFound("No such stock shortfall.")
     if not exception.is_open:
         raise InvalidTransition(f"This exception is already "
                                 f"{exception.get_state_display().lower()}.")

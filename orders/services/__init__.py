@@ -27,8 +27,8 @@ from .lifecycle import (
 )
 from .placing import allocate_lines, place_order
 from .returns import place_replacement_order, record_returned
-from .stock_exceptions import (
-    StockExceptionError,
+from .stock_shortfalls import (
+    StockShortfallError,
     answer_substitute,
     backorder,
     close_canceled_exception,
@@ -51,7 +51,7 @@ __all__ = [
     "cancel_order", "expired_unpaid_order_ids", "extend_payment_deadline", "hold_for_review",
     "record_order_event", "record_order_payment", "record_risk", "release_hold",
     "release_order_stock", "allocate_lines", "place_order", "place_replacement_order",
-    "record_returned", "StockExceptionError", "answer_substitute", "backorder",
+    "record_returned", "StockShortfallError", "answer_substitute", "backorder",
     "close_canceled_exception", "exception_from_signature", "expected_restock_date",
     "fulfil_from_warehouse",
     "offer_substitute", "open_exception_ids", "retry_allocation", "substitute_signature",

@@ -15,7 +15,7 @@ from .. import locks
 from ..models import Allocation, Order, OrderEvent
 from ..signals import order_canceled, order_paid, order_refunded
 from .events import record_event
-from .stock_exceptions import record_late_payment
+from .stock_shortfalls import record_late_payment
 
 SECURED = {Order.PaymentStatus.AUTHORIZED, Order.PaymentStatus.PAID}
 REFUND_STATUSES = {Order.PaymentStatus.PARTIALLY_REFUNDED, Order.PaymentStatus.REFUNDED}

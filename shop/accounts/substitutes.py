@@ -1,4 +1,4 @@
-"""A shopper answers a substitute offer for an order held up by a stock exception, by the
+"""A shopper answers a substitute offer for an order held up by a stock shortfall, by the
 signed link in the offer email (no login: the link is the proof, and it expires)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 from kernel.errors import ShopError
 from orders import services as order_services
 from orders.links import guest_order_path
-from orders.models import StockException
+from orders.models import StockShortfall
 
 
 @require_http_methods(["GET", "POST"])
@@ -34,7 +34,7 @@ def substitute_offer(request: HttpRequest, signature: str) -> HttpResponse:
             return render(request, "account/substitute_offer.html", {
                 "exception": exception, "order": order, "order_url": order_url,
                 "error": error.message}, status=error.status_code)
-        if exception.resolution == StockException.Resolution.SUBSTITUTED:
+        if exception.resolution == StockShortfall.Resolution.SUBSTITUTED:
             messages.success(request, "Thank you: the substitute is on its way to you.")
         elif answer == "accept":
             messages.error(request, "Sorry, the substitute sold out in the meantime. We'll be "

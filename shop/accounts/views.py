@@ -25,7 +25,7 @@ from orders.exceptions import AddressInvalid
 from orders.forms import AddressForm
 from orders.invoice_pdf import invoice_response
 from orders.links import order_token_from_signature
-from orders.models import Address, Cart, Order, StockException
+from orders.models import Address, Cart, Order, StockShortfall
 from orders.selectors import customer_orders, order_detail_queryset
 from orders.services.invoices import INVOICEABLE
 from payments.models import Payment
@@ -145,9 +145,9 @@ def _order_page_queryset():
         Prefetch("returns__lines", queryset=ReturnLine.objects.select_related(
             "order_line", "exchange_variant")),
         Prefetch("returns__events", queryset=ReturnEvent.objects.order_by("created_at", "pk")),
-        Prefetch("stock_exceptions", queryset=StockException.objects.filter(
-            state__in=StockException.OPEN_STATES).select_related("substitute_line"),
-                 to_attr="open_stock_exceptions"))
+        Prefetch("stock_shortfalls", queryset=StockShortfall.objects.filter(
+            state__in=StockShortfall.OPEN_STATES).select_related("substitute_line"),
+                 to_attr="open_stock_shortfalls"))
 
 
 def _returns_context(order: Order, *, return_url: str, label_url) -> dict:

@@ -1,4 +1,4 @@
-"""The stock exceptions queue in admin: paid orders whose payment came after their stock was
+"""The stock shortfalls queue in admin: paid orders whose payment came after their stock was
 released and that could not be allocated again. Oldest first, with their age and the value
 at risk. Each way out is a small form or button that calls one service; refusals are
 messages, never 500s. It lives in the back office because "cancel and refund" settles
@@ -25,10 +25,10 @@ from kernel.admin import SERVICE_FORM_TEMPLATE
 from kernel.errors import ShopError
 from kernel.money import Money
 from orders import services as order_services
-from orders.models import StockException
-from payments.services import cancel_stock_exception
+from orders.models import StockShortfall
+from payments.services import cancel_stock_shortfall
 
-State = StockException.State
+State = StockShortfall.State
 
 
 class BackorderForm(forms.Form):
@@ -51,7 +51,7 @@ class SubstituteForm(forms.Form):
                           help_text="Another active variant; the shopper pays nothing more "
                                     "and accepts or declines by email.")
 
-    def __init__(self, *args, exception: StockException, **kwargs):
+    def __init__(self, *args, exception: StockShortfall, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["line"].choices = [(line.pk, f"{line.description} ({line.sku})")
                                        for line in exception.order.lines.all()]
@@ -66,8 +66,8 @@ class SubstituteForm(forms.Form):
         return sku
 
 
-@admin.register(StockException)
-class StockExceptionAdmin(admin.ModelAdmin):
+@admin.register(StockShortfall)
+class StockShortfallAdmin(admin.ModelAdmin):
     list_display = ("order_number", "state", "age", "value", "short", "expected_on",
                     "created_at")
     list_display_links = ("order_number",)
@@ -78,7 +78,7 @@ class StockExceptionAdmin(admin.ModelAdmin):
                        "expected_on", "substitute_line", "substitute_variant", "note",
                        "created_at", "resolved_at", "resolved_by")
     fields = readonly_fields
-    change_form_template = "admin/orders/stockexception/change_form.html"
+    change_form_template = "admin/orders/stockshortfall/change_form.html"
 
     class Media:
         css = {"all": ["css/admin-orders.css"]}
@@ -100,20 +100,20 @@ class StockExceptionAdmin(admin.ModelAdmin):
         return False
 
     def has_resolve_permission(self, request) -> bool:
-        return request.user.has_perm("orders.resolve_stockexception")
+        return request.user.has_perm("orders.resolve_stockshortfall")
 
     @admin.display(description="Order", ordering="order__number")
-    def order_number(self, exception: StockException) -> str:
+    def order_number(self, exception: StockShortfall) -> str:
         return exception.order.number
 
     @admin.display(description="Order")
-    def order_link(self, exception: StockException):
+    def order_link(self, exception: StockShortfall):
         return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change",
                                                           args=[exception.order_id]),
                            exception.order.number)
 
     @admin.display(description="Age")
-    def age(self, exception: StockException) -> str:
+    def age(self, exception: StockShortfall) -> str:
         age = (exception.resolved_at or timezone.now()) - exception.created_at
         if age < timedelta(hours=1):
             return f"{int(age.total_seconds() // 60)} min"
@@ -122,11 +122,11 @@ class StockExceptionAdmin(admin.ModelAdmin):
         return f"{age.days} days"
 
     @admin.display(description="Value at risk", ordering="value_at_risk")
-    def value(self, exception: StockException) -> str:
+    def value(self, exception: StockShortfall) -> str:
         return str(Money(exception.value_at_risk, exception.order.currency))
 
     @admin.display(description="Short")
-    def short(self, exception: StockException) -> str:
+    def short(self, exception: StockShortfall) -> str:
         return "; ".join(f"{row['sku']}: {row['wanted']} wanted, {row['free']} free"
                          for row in exception.short_lines) or "—"
 
@@ -134,14 +134,14 @@ class StockExceptionAdmin(admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [
             path("<int:pk>/backorder/", view(self.backorder_view),
-                 name="orders_stockexception_backorder"),
+                 name="orders_stockshortfall_backorder"),
             path("<int:pk>/warehouse/", view(self.warehouse_view),
-                 name="orders_stockexception_warehouse"),
+                 name="orders_stockshortfall_warehouse"),
             path("<int:pk>/substitute/", view(self.substitute_view),
-                 name="orders_stockexception_substitute"),
-            path("<int:pk>/retry/", view(self.retry_view), name="orders_stockexception_retry"),
+                 name="orders_stockshortfall_substitute"),
+            path("<int:pk>/retry/", view(self.retry_view), name="orders_stockshortfall_retry"),
             path("<int:pk>/cancel/", view(self.cancel_view),
-                 name="orders_stockexception_cancel"),
+                 name="orders_stockshortfall_cancel"),
             *super().get_urls(),
         ]
 
@@ -155,12 +155,12 @@ class StockExceptionAdmin(admin.ModelAdmin):
     # --- Views ------------------------------------------------------------------------------
 
     def _page(self, pk: int):
-        return HttpResponseRedirect(reverse("admin:orders_stockexception_change", args=[pk]))
+        return HttpResponseRedirect(reverse("admin:orders_stockshortfall_change", args=[pk]))
 
-    def _guard(self, request, pk: int) -> StockException:
+    def _guard(self, request, pk: int) -> StockShortfall:
         if not self.has_resolve_permission(request):
             raise PermissionDenied
-        return get_object_or_404(StockException.objects.select_related("order"), pk=pk)
+        return get_object_or_404(StockShortfall.objects.select_related("order"), pk=pk)
 
     def _form_page(self, request, exception, *, title, form, submit_label, intro="",
                    status=200):
@@ -242,7 +242,7 @@ class StockExceptionAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         exception = self._guard(request, pk)
-        self._run(request, exception, lambda: cancel_stock_exception(exception_id=pk,
+        self._run(request, exception, lambda: cancel_stock_shortfall(exception_id=pk,
                                                                      actor=request.user),
                   f"Order {exception.order.number} canceled and refunded in full; the shopper "
                   "is emailed an apology.")

@@ -6,7 +6,7 @@
    less allocated and unsellable) are below zero; a safety stock above what is free is a
    buffer not yet filled, not a violation;
 4. each line of an open, paid (or authorized) order has its unshipped units allocated,
-   unless the order waits on an open stock exception (listed apart, not a violation);
+   unless the order waits on an open stock shortfall (listed apart, not a violation);
 5. no allocation belongs to a closed or canceled order, or to units already shipped.
 """
 
@@ -20,14 +20,14 @@ from django.db.models.functions import Coalesce
 
 from inventory.models import StockLevel
 from inventory.selectors import ledger_total_expression, level_free_expression
-from orders.models import Allocation, Order, OrderLine, StockException
+from orders.models import Allocation, Order, OrderLine, StockShortfall
 
 from .models import Problem, StockRepair
 
 # Orders whose money is secured: their unshipped units must be held in a warehouse.
 PAID_STATUSES = (Order.PaymentStatus.AUTHORIZED, Order.PaymentStatus.PAID,
                  Order.PaymentStatus.PARTIALLY_REFUNDED)
-OPEN_EXCEPTION_STATES = sorted(StockException.OPEN_STATES)
+OPEN_EXCEPTION_STATES = sorted(StockShortfall.OPEN_STATES)
 
 REPAIRS = {
     Problem.LEDGER_DRIFT: "Write a correcting ledger line",
@@ -65,7 +65,7 @@ class Violation:
 
 @dataclass(frozen=True)
 class WaitingLine:
-    """A paid line without stock whose order has an open stock exception: staff are
+    """A paid line without stock whose order has an open stock shortfall: staff are
     deciding (backorder, another warehouse, a substitute), so it is not a violation."""
 
     order_number: str
@@ -76,7 +76,7 @@ class WaitingLine:
 
     def __str__(self) -> str:
         return (f"Order {self.order_number}: {self.sku} has {self.allocated} of "
-                f"{self.outstanding} unshipped units allocated; waiting on a stock exception "
+                f"{self.outstanding} unshipped units allocated; waiting on a stock shortfall "
                 f"({self.exception_state}).")
 
 
@@ -176,7 +176,7 @@ def _order_line_violations() -> tuple[list[Violation], list[WaitingLine]]:
         .order_by("order_id", "pk")
     )
     lines = lines.annotate(exception_state=Subquery(
-        StockException.objects.filter(order=OuterRef("order_id"),
+        StockShortfall.objects.filter(order=OuterRef("order_id"),
                                       state__in=OPEN_EXCEPTION_STATES)
         .values("state")[:1]))
     found, waiting = [], []
@@ -200,7 +200,7 @@ def _order_line_violations() -> tuple[list[Violation], list[WaitingLine]]:
             Problem.UNALLOCATED_LINE, line.pk,
             f"Order {number} is {line.order.get_payment_status_display().lower()} but "
             f"{line.sku} has {line.allocated_units} of its {line.outstanding} unshipped "
-            f"units allocated, and no stock exception explains it.", **where))
+            f"units allocated, and no stock shortfall explains it.", **where))
     return found, waiting
 
 

@@ -36,7 +36,7 @@ from orders.exceptions import OutOfStock
 from orders.models import Allocation, Order, OrderEvent, OrderLine
 
 from .models import Problem, StockCheckRun, StockRepair
-from .selectors import PAID_STATUSES, StockException, StockReport, Violation, check_stock
+from .selectors import PAID_STATUSES, StockReport, StockShortfall, Violation, check_stock
 
 REFERENCE = "stock-check"
 
@@ -249,7 +249,7 @@ def allocate_paid_line(*, order_line_id: int, user=None) -> RepairOutcome:
 
     Warehouses where the line already holds units are topped up first, so the plan never
     needs a second allocation row for the same line and level. When stock is short nothing
-    changes and the shortage is reported: such an order needs a stock exception (a person
+    changes and the shortage is reported: such an order needs a stock shortfall (a person
     decides: backorder, another warehouse, a substitute, or cancel and refund).
     """
     try:
@@ -257,9 +257,9 @@ def allocate_paid_line(*, order_line_id: int, user=None) -> RepairOutcome:
             order, line = _lock_line(order_line_id)
             if order.status != Order.Status.OPEN or order.payment_status not in PAID_STATUSES:
                 return RepairOutcome(False, f"Order {order.number} is not an open, paid order.")
-            if StockException.objects.filter(
-                    order=order, state__in=StockException.OPEN_STATES).exists():
-                return RepairOutcome(False, f"Order {order.number} waits on a stock exception; "
+            if StockShortfall.objects.filter(
+                    order=order, state__in=StockShortfall.OPEN_STATES).exists():
+                return RepairOutcome(False, f"Order {order.number} waits on a stock shortfall; "
                                             "resolve it there.")
             if line.variant_id is None:
                 return RepairOutcome(False, f"Order {order.number}: {line.sku} no longer "
@@ -305,7 +305,7 @@ def allocate_paid_line(*, order_line_id: int, user=None) -> RepairOutcome:
             return RepairOutcome(True, message)
     except OutOfStock as error:
         return RepairOutcome(False, f"Order line {order_line_id} could not be allocated: "
-                                    f"{error} Open a stock exception for the order.")
+                                    f"{error} Open a stock shortfall for the order.")
 
 
 REPAIR_SERVICES = {

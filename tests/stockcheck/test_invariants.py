@@ -12,7 +12,7 @@ from inventory.selectors import stock_ledger_mismatches
 from orders.models import Allocation, Order, OrderEvent, OrderLine
 from shop.stockcheck import services
 from shop.stockcheck.models import Problem, StockRepair
-from shop.stockcheck.selectors import StockException, check_stock
+from shop.stockcheck.selectors import StockShortfall, check_stock
 from tests.factories import UserFactory
 
 from .conftest import drop_allocation, level_of
@@ -185,7 +185,7 @@ def test_paid_line_without_stock_is_allocated_through_orders(place, mug):
 
     violation = only_violation(Problem.UNALLOCATED_LINE)
     assert violation.cause == (f"Order {order.number} is paid but MUG has 0 of its 2 "
-                               "unshipped units allocated, and no stock exception explains it.")
+                               "unshipped units allocated, and no stock shortfall explains it.")
     outcome = services.allocate_paid_line(order_line_id=line.pk)
     assert outcome.repaired
     allocation = Allocation.objects.get(order_line=line)
@@ -204,7 +204,7 @@ def test_a_partly_allocated_line_is_topped_up_in_its_own_warehouse(place, mug):
     StockLevel.objects.filter(pk=level_of(mug).pk).update(allocated=1)
 
     assert only_violation(Problem.UNALLOCATED_LINE).cause.endswith(
-        "has 1 of its 3 unshipped units allocated, and no stock exception explains it.")
+        "has 1 of its 3 unshipped units allocated, and no stock shortfall explains it.")
     assert services.allocate_paid_line(order_line_id=line.pk).repaired
     assert Allocation.objects.get(order_line=line).quantity == 3
     assert check_stock().is_clean
@@ -219,7 +219,7 @@ def test_paid_line_that_cannot_be_allocated_is_reported_and_nothing_changes(plac
 
     outcome = services.allocate_paid_line(order_line_id=line.pk)
     assert not outcome.repaired
-    assert "could not be allocated" in outcome.message and "Open a stock exception" in (
+    assert "could not be allocated" in outcome.message and "Open a stock shortfall" in (
         outcome.message)
     assert not Allocation.objects.filter(order_line=line).exists()
     assert level_of(mug).allocated == 0
@@ -227,19 +227,19 @@ def test_paid_line_that_cannot_be_allocated_is_reported_and_nothing_changes(plac
     assert [v.problem for v in check_stock().violations] == [Problem.UNALLOCATED_LINE]
 
 
-def test_an_order_waiting_on_a_stock_exception_is_listed_not_a_violation(place, mug):
+def test_an_order_waiting_on_a_stock_shortfall_is_listed_not_a_violation(place, mug):
     order = place({mug: 2})
     drop_allocation(order.lines.get())
-    StockException.objects.create(order=order, reason="Paid after its stock was released.",
+    StockShortfall.objects.create(order=order, reason="Paid after its stock was released.",
                                   value_at_risk=order.total)
 
     report = check_stock()
     assert report.is_clean
     assert [(w.order_number, w.sku, w.outstanding, w.allocated, w.exception_state)
             for w in report.waiting] == [(order.number, "MUG", 2, 0, "open")]
-    assert "waiting on a stock exception" in str(report.waiting[0])
+    assert "waiting on a stock shortfall" in str(report.waiting[0])
     outcome = services.allocate_paid_line(order_line_id=order.lines.get().pk)
-    assert not outcome.repaired and "stock exception" in outcome.message
+    assert not outcome.repaired and "stock shortfall" in outcome.message
 
 
 def test_repair_all_fixes_every_kind_in_order(place, mug, lamp):

@@ -38,7 +38,7 @@ class Command(BaseCommand):
         for violation in report.violations:
             self.stdout.write(f"{violation.problem_label}: {violation.cause}")
         for line in report.waiting:
-            self.stdout.write(f"Waiting on a stock exception: {line}")
+            self.stdout.write(f"Waiting on a stock shortfall: {line}")
         if report.is_clean:
             self.stdout.write(self.style.SUCCESS(
                 f"Stock OK: {report.levels_checked} stock levels checked, every invariant "

@@ -1,4 +1,4 @@
-"""The stock exceptions queue in admin: a merchant sees age and value at risk, and each way
+"""The stock shortfalls queue in admin: a merchant sees age and value at risk, and each way
 out; bad input and the wrong role change nothing."""
 
 from datetime import timedelta
@@ -8,9 +8,9 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import Order, StockException
+from orders.models import Order, StockShortfall
 from tests.factories import UserFactory
-from tests.orders import test_stock_exceptions as flows
+from tests.orders import test_stock_shortfalls as flows
 
 pytestmark = pytest.mark.django_db(transaction=True)
 shop = flows.shop
@@ -24,7 +24,7 @@ def staff_in(client, role):
 
 
 def url(name, exception):
-    return reverse(f"admin:orders_stockexception_{name}", args=[exception.pk])
+    return reverse(f"admin:orders_stockshortfall_{name}", args=[exception.pk])
 
 
 def messages_of(response):
@@ -34,12 +34,12 @@ def messages_of(response):
 def test_the_queue_shows_age_value_and_the_shortage(client, shop, staff_roles):
     order, exception = flows.queued_order(shop)
     staff_in(client, "Merchant")
-    page = client.get(reverse("admin:orders_stockexception_changelist"))
+    page = client.get(reverse("admin:orders_stockshortfall_changelist"))
     assert page.status_code == 200
     body = page.content.decode()
     assert order.number in body and f"${order.total}" in body
     assert "LAMP: 1 wanted, 0 free" in body and "0 min" in body
-    detail = client.get(reverse("admin:orders_stockexception_change", args=[exception.pk]))
+    detail = client.get(reverse("admin:orders_stockshortfall_change", args=[exception.pk]))
     assert b"Backorder" in detail.content and b"Cancel and refund" in detail.content
 
 
@@ -52,13 +52,13 @@ def test_a_merchant_backorders_with_a_date(client, shop, staff_roles):
                        {"expected_on": timezone.now().date().isoformat()}, follow=True)
     assert any("after today" in m for m in messages_of(past))
     exception.refresh_from_db()
-    assert exception.state == StockException.State.OPEN
+    assert exception.state == StockShortfall.State.OPEN
     when = timezone.now().date() + timedelta(days=5)
     done = client.post(url("backorder", exception), {"expected_on": when.isoformat()},
                        follow=True)
     assert any("backordered" in m for m in messages_of(done))
     exception.refresh_from_db()
-    assert exception.state == StockException.State.BACKORDERED and exception.expected_on == when
+    assert exception.state == StockShortfall.State.BACKORDERED and exception.expected_on == when
 
 
 def test_cancel_and_refund_and_post_only_buttons(client, shop, staff_roles):
@@ -87,7 +87,7 @@ def test_an_unknown_substitute_sku_is_refused(client, shop, staff_roles):
                                                      "sku": "A\x00B"})
     assert nul.status_code == 400
     exception.refresh_from_db()
-    assert exception.state == StockException.State.OPEN
+    assert exception.state == StockShortfall.State.OPEN
 
 
 def test_a_picker_cannot_resolve_exceptions(client, shop, staff_roles):
@@ -103,4 +103,4 @@ def test_a_picker_cannot_resolve_exceptions(client, shop, staff_roles):
 def test_the_queue_is_on_the_merchants_admin_index(client, staff_roles):
     staff_in(client, "Merchant")
     index = client.get(reverse("admin:index"))
-    assert reverse("admin:orders_stockexception_changelist").encode() in index.content
+    assert reverse("admin:orders_stockshortfall_changelist").encode() in index.content

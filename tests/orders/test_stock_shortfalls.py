@@ -1,4 +1,4 @@
-"""Payments that arrive after the order's stock was released, the stock exceptions queue and
+"""Payments that arrive after the order's stock was released, the stock shortfalls queue and
 each way out of it, and unpaid orders that keep their stock while the payment is live."""
 
 import threading
@@ -16,7 +16,7 @@ from kernel.errors import InvalidTransition
 from orders import services as order_services
 from orders import tasks as order_tasks
 from orders.exceptions import OutOfStock
-from orders.models import Order, StockException
+from orders.models import Order, StockShortfall
 from payments import services as payment_services
 from payments.models import Payment
 from tests.factories import ProductFactory, WarehouseFactory, make_variant, ready_cart
@@ -25,7 +25,7 @@ from tests.factories import ProductFactory, WarehouseFactory, make_variant, read
 pytestmark = pytest.mark.django_db(transaction=True)
 AUTH_CARD = {"number": "4000002500003155", "exp_month": "12", "exp_year": "2030",
              "cvc": "123"}
-Exc = StockException.State
+Exc = StockShortfall.State
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_a_late_payment_with_stock_left_reopens_and_ships(shop):
     order.refresh_from_db()
     assert order.status == Order.Status.OPEN and order.payment_status == "paid"
     assert level(shop["lamp"], shop["east"]).allocated == 1
-    assert not StockException.objects.exists()
+    assert not StockShortfall.objects.exists()
     assert Shipment.objects.filter(order=order).count() == 1
     assert order.events.filter(type="late_payment").exists()
 
@@ -85,7 +85,7 @@ def test_a_late_payment_without_stock_goes_to_the_queue_and_ships_nothing(shop):
     assert other.status == Order.Status.OPEN  # took the released unit
     pay_late(payment)
     order.refresh_from_db()
-    exception = StockException.objects.get(order=order)
+    exception = StockShortfall.objects.get(order=order)
     assert exception.state == Exc.OPEN and exception.value_at_risk == order.total
     assert exception.short_lines == [{"line": order.lines.get().pk, "sku": "LAMP",
                                       "wanted": 1, "free": 0}]
@@ -115,7 +115,7 @@ def test_concurrent_late_payments_for_the_last_unit(shop):
         thread.start()
     for thread in threads:
         thread.join()
-    queued = list(StockException.objects.values_list("order_id", flat=True))
+    queued = list(StockShortfall.objects.values_list("order_id", flat=True))
     assert len(queued) == 1 and queued[0] in {first.pk, second.pk}
     lamp = level(shop["lamp"], shop["east"])
     assert lamp.allocated == 1 == lamp.on_hand
@@ -127,13 +127,13 @@ def queued_order(shop):
     order_services.place_order(cart=ready_cart(variants={shop["lamp"]: 1},
                                                email="quick@example.com"))
     pay_late(payment)
-    return order, StockException.objects.get(order=order)
+    return order, StockShortfall.objects.get(order=order)
 
 
 def test_backorder_emails_the_date_and_ships_when_stock_arrives(shop):
     order, exception = queued_order(shop)
     mail.outbox.clear()
-    with pytest.raises(order_services.StockExceptionError, match="after today"):
+    with pytest.raises(order_services.StockShortfallError, match="after today"):
         order_services.backorder(exception_id=exception.pk, expected_on=timezone.now().date())
     expected = timezone.now().date() + timedelta(days=9)
     order_services.backorder(exception_id=exception.pk, expected_on=expected)
@@ -202,7 +202,7 @@ def test_substitute_declined_goes_back_to_staff(shop, client):
 def test_cancel_and_refund_with_an_apology(shop):
     order, exception = queued_order(shop)
     mail.outbox.clear()
-    payment_services.cancel_stock_exception(exception_id=exception.pk)
+    payment_services.cancel_stock_shortfall(exception_id=exception.pk)
     order.refresh_from_db()
     exception.refresh_from_db()
     assert order.status == Order.Status.CANCELED and order.payment_status == "refunded"
@@ -210,12 +210,12 @@ def test_cancel_and_refund_with_an_apology(shop):
     assert exception.state == Exc.CANCELED
     assert [m.subject for m in mail.outbox if "sorry" in m.subject.lower()]
     with pytest.raises(InvalidTransition):
-        payment_services.cancel_stock_exception(exception_id=exception.pk)
+        payment_services.cancel_stock_shortfall(exception_id=exception.pk)
 
 
 def test_actions_on_a_closed_exception_are_refused(shop):
     order, exception = queued_order(shop)
-    payment_services.cancel_stock_exception(exception_id=exception.pk)
+    payment_services.cancel_stock_shortfall(exception_id=exception.pk)
     for action in (lambda: order_services.backorder(
                        exception_id=exception.pk,
                        expected_on=timezone.now().date() + timedelta(days=3)),
@@ -258,7 +258,7 @@ def test_backorder_takes_its_date_from_an_open_purchase_order(shop):
     from inventory.services import LineRequest, create_purchase_order, send_purchase_order
 
     order, exception = queued_order(shop)
-    with pytest.raises(order_services.StockExceptionError, match="No open purchase order"):
+    with pytest.raises(order_services.StockShortfallError, match="No open purchase order"):
         order_services.backorder(exception_id=exception.pk)
     supplier = Supplier.objects.create(name="Acme", contact_email="po@acme.example",
                                        lead_time_days=5, currency="USD")

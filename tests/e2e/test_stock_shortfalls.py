@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from orders.links import guest_order_path
 from tests.factories import UserFactory
-from tests.orders import test_stock_exceptions as flows
+from tests.orders import test_stock_shortfalls as flows
 
 pytestmark = pytest.mark.django_db(transaction=True)
 shop = flows.shop
@@ -26,7 +26,7 @@ def test_a_merchant_backorders_and_the_shopper_sees_the_date(page, browser, live
     page.get_by_label("Username").fill("merchant")
     page.get_by_label("Password").fill("correct horse battery")
     page.get_by_role("button", name="Log in").click()
-    page.goto(f"{live_server.url}/admin/orders/stockexception/")
+    page.goto(f"{live_server.url}/admin/orders/stockshortfall/")
     page.get_by_role("link", name=order.number).first.click()
     expect(page.get_by_text("LAMP: 1 wanted, 0 free")).to_be_visible()
     page.get_by_role("link", name="Backorder…").click()
@@ -37,6 +37,6 @@ def test_a_merchant_backorders_and_the_shopper_sees_the_date(page, browser, live
 
     shopper = browser.new_context().new_page()
     shopper.goto(live_server.url + guest_order_path(order))
-    notice = shopper.get_by_test_id("stock-exception")
+    notice = shopper.get_by_test_id("stock-shortfall")
     expect(notice).to_contain_text("On backorder")
     expect(notice).to_contain_text(f"{when:%B} {when.day}, {when.year}")

@@ -1,9 +1,9 @@
-"""Payments that arrive after an order's stock was released, and the stock exceptions queue.
+"""Payments that arrive after an order's stock was released, and the stock shortfalls queue.
 
 An unpaid order is canceled at its deadline and its stock released. If its payment then
 succeeds anyway (a Stripe webhook hours late, an authentication finished after the cancel),
 the order is reopened as paid and its lines are allocated again when the stock is still
-free. When it is not, the order goes to the stock exceptions queue instead of shipping short
+free. When it is not, the order goes to the stock shortfalls queue instead of shipping short
 or oversold; staff backorder it, fulfil it from another warehouse, offer a substitute (the
 shopper accepts by a signed link), or cancel and refund it (``payments.services``).
 """
@@ -24,25 +24,25 @@ from kernel.errors import InvalidTransition, NotFound, ShopError
 
 from .. import locks
 from ..exceptions import OutOfStock
-from ..models import Order, OrderEvent, OrderLine, StockException
-from ..signals import order_allocated, order_paid, stock_exception_notice
+from ..models import Order, OrderEvent, OrderLine, StockShortfall
+from ..signals import order_allocated, order_paid, stock_shortfall_notice
 from .events import record_event
 from .placing import allocate_lines
 
-State = StockException.State
+State = StockShortfall.State
 SUBSTITUTE_SALT = "orders.substitute-offer"
 SUBSTITUTE_MAX_AGE = 14 * 86400
 
 
-class StockExceptionError(ShopError):
-    code = "stock_exception_invalid"
+class StockShortfallError(ShopError):
+    code = "stock_shortfall_invalid"
 
 
 def record_late_payment(order: Order, *, payment_status: str, event_type: str, message: str,
                         data: dict | None, actor=None) -> Order:
     """A canceled order's payment succeeded (call with the order locked, inside the
     payment's transaction). The order reopens as paid; its lines are allocated again when
-    the stock is free (all or nothing, under the stock locks), else a stock exception
+    the stock is free (all or nothing, under the stock locks), else a stock shortfall
     opens. ``order_paid`` is sent after commit either way (the receipt goes out;
     fulfillment finds allocations only when there are any, so nothing ships short)."""
     order.ensure_status(Order.Status.OPEN)
@@ -59,10 +59,10 @@ def record_late_payment(order: Order, *, payment_status: str, event_type: str, m
         with transaction.atomic():  # a savepoint: a shortage leaves nothing half-allocated
             allocate_lines(lines, pickup_warehouse_id=order.pickup_warehouse_id)
     except OutOfStock as error:
-        exception = StockException.objects.create(
+        exception = StockShortfall.objects.create(
             order=order, reason=f"Paid after it was canceled; {error.message}",
             short_lines=_shortages(lines), value_at_risk=order.total)
-        record_event(order, OrderEvent.Type.STOCK_EXCEPTION,
+        record_event(order, OrderEvent.Type.STOCK_SHORTFALL,
                      f"The payment arrived after the order was canceled and its stock "
                      f"released. {error.message} Waiting for a staff decision.",
                      data={"exception": exception.pk})
@@ -81,33 +81,33 @@ def _shortages(lines: list[OrderLine]) -> list[dict]:
             if free[line.variant_id] < line.quantity]
 
 
-def _exception_for_update(exception_id) -> StockException:
+def _exception_for_update(exception_id) -> StockShortfall:
     try:
-        return (StockException.objects.select_for_update(of=("self",))
+        return (StockShortfall.objects.select_for_update(of=("self",))
                 .select_related("order").get(pk=exception_id))
-    except (StockException.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such stock exception.") from None
+    except (StockShortfall.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such stock shortfall.") from None
 
 
-def _ensure_open(exception: StockException) -> None:
+def _ensure_open(exception: StockShortfall) -> None:
     if not exception.is_open:
         raise InvalidTransition(f"This exception is already "
                                 f"{exception.get_state_display().lower()}.")
 
 
-def _resolve(exception: StockException, resolution: str, message: str, *, actor=None) -> None:
-    exception.state = State.CANCELED if resolution == StockException.Resolution.CANCELED \
+def _resolve(exception: StockShortfall, resolution: str, message: str, *, actor=None) -> None:
+    exception.state = State.CANCELED if resolution == StockShortfall.Resolution.CANCELED \
         else State.RESOLVED
     exception.resolution = resolution
     exception.resolved_at = timezone.now()
     exception.resolved_by = actor if getattr(actor, "is_authenticated", False) else None
     exception.save()
-    record_event(exception.order, OrderEvent.Type.STOCK_EXCEPTION, message, actor=actor,
+    record_event(exception.order, OrderEvent.Type.STOCK_SHORTFALL, message, actor=actor,
                  data={"exception": exception.pk, "resolution": resolution})
 
 
-def _allocate_and_resolve(exception: StockException, resolution: str, message: str, *,
-                          warehouse_id: int | None = None, actor=None) -> StockException:
+def _allocate_and_resolve(exception: StockShortfall, resolution: str, message: str, *,
+                          warehouse_id: int | None = None, actor=None) -> StockShortfall:
     """Allocate every line (from ``warehouse_id`` only, when given) and resolve; raises
     OutOfStock and changes nothing when the stock isn't there."""
     order = locks.order_for_update(exception.order_id)
@@ -127,7 +127,7 @@ def retry_allocation(*, exception_id: int, actor=None) -> bool:
         if not exception.is_open:
             return False
         try:
-            _allocate_and_resolve(exception, StockException.Resolution.REALLOCATED,
+            _allocate_and_resolve(exception, StockShortfall.Resolution.REALLOCATED,
                                   "Stock is available again: allocated, the order ships.",
                                   actor=actor)
         except OutOfStock:
@@ -136,11 +136,11 @@ def retry_allocation(*, exception_id: int, actor=None) -> bool:
 
 
 def open_exception_ids() -> list[int]:
-    return list(StockException.objects.filter(state__in=[State.OPEN, State.BACKORDERED])
+    return list(StockShortfall.objects.filter(state__in=[State.OPEN, State.BACKORDERED])
                 .order_by("pk").values_list("pk", flat=True)[:500])
 
 
-def expected_restock_date(exception: StockException) -> datetime.date | None:
+def expected_restock_date(exception: StockShortfall) -> datetime.date | None:
     """When open purchase orders bring every short item back: the latest of their earliest
     expected dates, or None when one of them has no purchase order on the way."""
     variant_ids = list(OrderLine.objects.filter(
@@ -154,35 +154,35 @@ def expected_restock_date(exception: StockException) -> datetime.date | None:
 
 
 def backorder(*, exception_id: int, expected_on: datetime.date | None = None,
-              actor=None) -> StockException:
+              actor=None) -> StockShortfall:
     """Keep the order and tell the shopper when the stock is expected (``expected_on``, or
     from the open purchase orders that bring it); it ships as soon as stock can be
     allocated (the beat task retries backorders)."""
     if expected_on is not None and not isinstance(expected_on, datetime.date):
-        raise StockExceptionError("Enter the date the stock is expected.")
+        raise StockShortfallError("Enter the date the stock is expected.")
     with transaction.atomic():
         exception = _exception_for_update(exception_id)
         _ensure_open(exception)
         expected_on = expected_on or expected_restock_date(exception)
         if expected_on is None:
-            raise StockExceptionError("No open purchase order brings this stock; enter the "
+            raise StockShortfallError("No open purchase order brings this stock; enter the "
                                       "date it is expected.")
         if expected_on <= timezone.now().date():
-            raise StockExceptionError("The expected date must be after today.")
+            raise StockShortfallError("The expected date must be after today.")
         first = exception.state != State.BACKORDERED
         exception.state = State.BACKORDERED
         exception.expected_on = expected_on
         exception.save(update_fields=["state", "expected_on"])
-        record_event(exception.order, OrderEvent.Type.STOCK_EXCEPTION,
+        record_event(exception.order, OrderEvent.Type.STOCK_SHORTFALL,
                      f"Backordered: the stock is expected around {expected_on:%B %-d, %Y}.",
                      actor=actor, data={"exception": exception.pk})
         if first:
-            transaction.on_commit(partial(stock_exception_notice.send, sender=Order,
+            transaction.on_commit(partial(stock_shortfall_notice.send, sender=Order,
                                           order_id=exception.order_id, kind="backorder"))
         return exception
 
 
-def fulfil_from_warehouse(*, exception_id: int, warehouse_id: int, actor=None) -> StockException:
+def fulfil_from_warehouse(*, exception_id: int, warehouse_id: int, actor=None) -> StockShortfall:
     """Allocate the whole order from one chosen warehouse (one with the stock the
     storefront's own choice missed, e.g. a store)."""
     with transaction.atomic():
@@ -190,15 +190,15 @@ def fulfil_from_warehouse(*, exception_id: int, warehouse_id: int, actor=None) -
         _ensure_open(exception)
         warehouse = Warehouse.objects.filter(pk=warehouse_id, is_active=True).first()
         if warehouse is None:
-            raise StockExceptionError("Choose an active warehouse.")
+            raise StockShortfallError("Choose an active warehouse.")
         return _allocate_and_resolve(
-            exception, StockException.Resolution.OTHER_WAREHOUSE,
+            exception, StockShortfall.Resolution.OTHER_WAREHOUSE,
             f"Allocated from {warehouse.name}; the order ships from there.",
             warehouse_id=warehouse.pk, actor=actor)
 
 
 def offer_substitute(*, exception_id: int, line_id: int, variant_id: int,
-                     actor=None) -> StockException:
+                     actor=None) -> StockShortfall:
     """Offer the shopper another variant for a short line; they accept or decline by the
     link in the email. Nothing changes on the order until they accept."""
     with transaction.atomic():
@@ -209,33 +209,33 @@ def offer_substitute(*, exception_id: int, line_id: int, variant_id: int,
             raise NotFound("That item is not on this order.")
         variant = Variant.objects.filter(pk=variant_id, is_active=True).first()
         if variant is None or variant.pk == line.variant_id:
-            raise StockExceptionError("Choose another variant that is on sale.")
+            raise StockShortfallError("Choose another variant that is on sale.")
         exception.state = State.AWAITING_SHOPPER
         exception.substitute_line, exception.substitute_variant = line, variant
         exception.save(update_fields=["state", "substitute_line", "substitute_variant"])
-        record_event(exception.order, OrderEvent.Type.STOCK_EXCEPTION,
+        record_event(exception.order, OrderEvent.Type.STOCK_SHORTFALL,
                      f"Offered {variant} instead of {line.description}; waiting for the "
                      "shopper.", actor=actor, data={"exception": exception.pk})
-        transaction.on_commit(partial(stock_exception_notice.send, sender=Order,
+        transaction.on_commit(partial(stock_shortfall_notice.send, sender=Order,
                                       order_id=exception.order_id, kind="substitute_offer"))
         return exception
 
 
-def substitute_signature(exception: StockException) -> str:
+def substitute_signature(exception: StockShortfall) -> str:
     return signing.dumps(str(exception.token), salt=SUBSTITUTE_SALT, compress=False)
 
 
-def exception_from_signature(signature: str) -> StockException | None:
+def exception_from_signature(signature: str) -> StockShortfall | None:
     try:
         token = signing.loads(signature, salt=SUBSTITUTE_SALT, max_age=SUBSTITUTE_MAX_AGE)
     except (signing.BadSignature, ValueError, TypeError):
         return None
-    return (StockException.objects.select_related("order", "substitute_line",
+    return (StockShortfall.objects.select_related("order", "substitute_line",
                                                   "substitute_variant__product")
             .filter(token=token).first())
 
 
-def answer_substitute(*, exception_id: int, accept: bool) -> StockException:
+def answer_substitute(*, exception_id: int, accept: bool) -> StockShortfall:
     """The shopper's answer. Accepting swaps the line to the substitute (at the price they
     paid) and allocates; if the substitute sold out meanwhile the exception reopens for
     staff. Declining reopens it too (staff then cancel and refund, or backorder)."""
@@ -249,7 +249,7 @@ def answer_substitute(*, exception_id: int, accept: bool) -> StockException:
         if not accept or line is None or variant is None:
             exception.note = "The shopper declined the substitute."
             exception.save(update_fields=["note"])
-            record_event(exception.order, OrderEvent.Type.STOCK_EXCEPTION,
+            record_event(exception.order, OrderEvent.Type.STOCK_SHORTFALL,
                          "The shopper declined the substitute.",
                          data={"exception": exception.pk})
             return exception
@@ -259,26 +259,26 @@ def answer_substitute(*, exception_id: int, accept: bool) -> StockException:
                 OrderLine.objects.filter(pk=line.pk).update(
                     variant=variant, sku=variant.sku, product_name=variant.product.title,
                     variant_name=variant.title, weight_grams=variant.weight_grams)
-                _allocate_and_resolve(exception, StockException.Resolution.SUBSTITUTED,
+                _allocate_and_resolve(exception, StockShortfall.Resolution.SUBSTITUTED,
                                       f"The shopper accepted {variant} instead of {was}; "
                                       "allocated.")
         except OutOfStock:
             exception.note = f"The shopper accepted {variant}, but it sold out meanwhile."
             exception.save(update_fields=["note"])
-            record_event(exception.order, OrderEvent.Type.STOCK_EXCEPTION, exception.note,
+            record_event(exception.order, OrderEvent.Type.STOCK_SHORTFALL, exception.note,
                          data={"exception": exception.pk})
         return exception
 
 
-def close_canceled_exception(*, exception_id: int, actor=None) -> StockException:
+def close_canceled_exception(*, exception_id: int, actor=None) -> StockShortfall:
     """Mark an exception canceled once its order was canceled and refunded
-    (``payments.services.cancel_stock_exception`` does both, then calls this)."""
+    (``payments.services.cancel_stock_shortfall`` does both, then calls this)."""
     with transaction.atomic():
         exception = _exception_for_update(exception_id)
         _ensure_open(exception)
-        _resolve(exception, StockException.Resolution.CANCELED,
+        _resolve(exception, StockShortfall.Resolution.CANCELED,
                  "Canceled and refunded in full: the stock could not be found.", actor=actor)
-        transaction.on_commit(partial(stock_exception_notice.send, sender=Order,
+        transaction.on_commit(partial(stock_shortfall_notice.send, sender=Order,
                                       order_id=exception.order_id, kind="stock_apology"))
         return exception
 
