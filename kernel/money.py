@@ -64,3 +64,7 @@ class Money:
         symbol = _SYMBOLS.get(self.currency)
         number = f"{self.amount:,}"
         return f"{symbol}{number}" if symbol else f"{number} {self.currency}"
+
+
+# The column every amount is stored in: up to 9,999,999,999.99.
+MONEY = {"max_digits": 12, "decimal_places": 2}
