@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from catalog import services as catalog_services
 from catalog.models import Variant
+from kernel.bounds import INTEGER_MAX
 
 from .. import locks
 from ..exceptions import StockError
@@ -65,6 +66,8 @@ def whole_number(value, *, what: str, allow_zero: bool = False) -> int:
         raise StockError(f"{what} cannot be negative.")
     if value == 0 and not allow_zero:
         raise StockError(f"{what} must be above zero.")
+    if value > INTEGER_MAX:
+        raise StockError(f"{what} can be at most {INTEGER_MAX}.")
     return value
 
 
@@ -263,6 +266,9 @@ def receive_purchase_order(*, purchase_order_id: int, quantities: Mapping[int, i
         receipt = Receipt(purchase_order=purchase_order)
         for variant_id, quantity in wanted.items():
             line = lines[variant_id]
+            if line.quantity_received + quantity > INTEGER_MAX:
+                raise StockError(f"{line.variant.sku}: {quantity} more would be more units "
+                                 f"received than the shop can count.")
             over = line.quantity_received + quantity - line.quantity_ordered
             if over > 0 and quantity:
                 if not allow_over_receipt:

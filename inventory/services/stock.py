@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 
 from catalog.models import Variant
+from kernel.bounds import INTEGER_MAX
 
 from .. import locks
 from ..exceptions import StockError
@@ -31,7 +32,13 @@ def _changed_after_commit(stock_level_id: int) -> None:
 
 def _record_movement(*, level: StockLevel, kind: str, quantity: int, reason: str,
                      reference: str, user: AbstractBaseUser | None) -> StockMovement:
-    StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + quantity)
+    # Conditional, so a receipt that would push on hand past the column is refused (a 4xx)
+    # instead of overflowing inside the database (a 500).
+    moved = StockLevel.objects.filter(pk=level.pk, on_hand__lte=INTEGER_MAX - max(quantity, 0)
+                                      ).update(on_hand=F("on_hand") + quantity)
+    if not moved:
+        raise StockError(f"{quantity} more units would put on hand past {INTEGER_MAX}; "
+                         f"check the quantity.")
     _changed_after_commit(level.pk)
     level.refresh_from_db(fields=["on_hand", "allocated"])
     return StockMovement.objects.create(
