@@ -1,25 +1,25 @@
 from django.urls import path
 
-from . import views
+from . import cart_views, payment_views, steps_views
 
 # Every page of the storefront's buying path, from the cart to the thank-you page.
 
 app_name = "checkout"
 urlpatterns = [
-    path("cart/", views.cart_page, name="cart"),
-    path("cart/add/", views.add, name="add"),
-    path("cart/update/", views.update, name="update"),
-    path("cart/remove/", views.remove, name="remove"),
-    path("checkout/", views.start, name="start"),
-    path("checkout/contact/", views.contact, name="contact"),
-    path("checkout/address/", views.address, name="address"),
-    path("checkout/shipping/", views.shipping, name="shipping"),
-    path("checkout/billing/", views.billing, name="billing"),
-    path("checkout/review/", views.review, name="review"),
-    path("checkout/voucher/", views.voucher, name="voucher"),
-    path("order/<uuid:token>/pay/", views.pay, name="pay"),
-    path("order/<uuid:token>/authenticate/<uuid:payment_token>/", views.authenticate,
+    path("cart/", cart_views.cart_page, name="cart"),
+    path("cart/add/", cart_views.add, name="add"),
+    path("cart/update/", cart_views.update, name="update"),
+    path("cart/remove/", cart_views.remove, name="remove"),
+    path("checkout/", steps_views.start, name="start"),
+    path("checkout/contact/", steps_views.contact, name="contact"),
+    path("checkout/address/", steps_views.address, name="address"),
+    path("checkout/shipping/", steps_views.shipping, name="shipping"),
+    path("checkout/billing/", steps_views.billing, name="billing"),
+    path("checkout/review/", steps_views.review, name="review"),
+    path("checkout/voucher/", steps_views.voucher, name="voucher"),
+    path("order/<uuid:token>/pay/", payment_views.pay, name="pay"),
+    path("order/<uuid:token>/authenticate/<uuid:payment_token>/", payment_views.authenticate,
          name="authenticate"),
-    path("order/<uuid:token>/stripe-return/", views.stripe_return, name="stripe_return"),
-    path("order/<uuid:token>/thanks/", views.confirmation, name="confirmation"),
+    path("order/<uuid:token>/stripe-return/", payment_views.stripe_return, name="stripe_return"),
+    path("order/<uuid:token>/thanks/", payment_views.confirmation, name="confirmation"),
 ]

@@ -1,6 +1,5 @@
-"""Cart, checkout steps, pay and confirmation pages. Thin: parse the form, call the orders
-and payments services, show what they say. A refused request re-renders its page with the
-reason and a 4xx status; nothing is written."""
+"""The checkout steps, contact to review, and placing the order. A refused step re-renders
+its page with the reason and a 4xx status; nothing is written."""
 
 from __future__ import annotations
 
@@ -9,11 +8,9 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kernel.errors import ShopError
@@ -21,17 +18,14 @@ from orders import services as order_services
 from orders.exceptions import AddressInvalid, CheckoutIncomplete
 from orders.forms import AddressForm
 from orders.models import Address, Cart, Order
-from orders.selectors import CheckoutView, build_checkout, order_detail_queryset
-from payments import services as payment_services
-from payments.exceptions import GatewayUnavailable, PaymentDeclined
-from payments.models import Payment
+from orders.selectors import CheckoutView, build_checkout
 from shop.dashboard import tracking
 from shop.storefront.cart import current_cart, forget_cart
 from shop.web.client_ip import client_ip
 from shop.web.forms import posted
 from shop.web.rate_limits import rate_limited
 
-from .forms import BillingChoiceForm, CardForm, EmailStepForm, VoucherForm
+from .forms import BillingChoiceForm, EmailStepForm, VoucherForm
 
 STEPS = [("contact", "Contact"), ("address", "Address"), ("shipping", "Shipping"),
          ("billing", "Billing"), ("review", "Review"), ("pay", "Pay")]
@@ -39,80 +33,10 @@ STEP_KEYS = [key for key, _ in STEPS]
 # missing_steps() names -> the page that fills them in.
 STEP_FOR_MISSING = {"email": "contact", "address": "address", "shipping": "shipping",
                     "billing": "billing"}
+# The session key listing the orders this browser placed (a guest may see those).
 PLACED_ORDERS = "placed_orders"
-PAID_STATES = {Payment.State.CAPTURED, Payment.State.AUTHORIZED}
 
 
-# --- Cart -----------------------------------------------------------------------------------
-
-def _estimate_country(request: HttpRequest, cart: Cart) -> str:
-    """Where the cart's shipping estimate goes before checkout has an address: a customer's
-    first saved address, else the shop's country (build_checkout's default)."""
-    if cart.shipping_address_id or not request.user.is_authenticated:
-        return ""
-    return (Address.objects.filter(user=request.user, saved=True).order_by("pk")
-            .values_list("country", flat=True).first() or "")
-
-
-def _render_cart(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
-    cart = current_cart(request)
-    view = (build_checkout(cart, estimate_country=_estimate_country(request, cart))
-            if cart is not None else None)
-    return render(request, "checkout/cart.html", {"checkout": view, "error": error},
-                  status=status)
-
-
-@require_GET
-def cart_page(request: HttpRequest) -> HttpResponse:
-    return _render_cart(request)
-
-
-@require_POST
-def add(request: HttpRequest) -> HttpResponse:
-    """Add to cart from the product page. Only the variant id and quantity are read: the
-    price always comes from the catalog."""
-    cart = current_cart(request, create=True)
-    quantity = request.POST.get("quantity", "1")
-    try:
-        line = order_services.add_to_cart(cart=cart, variant_id=request.POST.get("variant"),
-                                          quantity=quantity)
-    except ShopError as error:
-        return _render_cart(request, error=error.message, status=error.status_code)
-    tracking.record(request, "add_to_cart")
-    # The service accepted the quantity, so it is a whole number in range.
-    messages.success(request, f"Added {int(quantity.strip())} × {line.variant} to your cart.")
-    return redirect("checkout:cart")
-
-
-@require_POST
-def update(request: HttpRequest) -> HttpResponse:
-    cart = current_cart(request)
-    if cart is None:
-        return _render_cart(request, error="Your cart is empty.", status=400)
-    try:
-        line = order_services.set_cart_quantity(cart=cart, variant_id=request.POST.get("variant"),
-                                                quantity=request.POST.get("quantity"))
-    except ShopError as error:
-        return _render_cart(request, error=error.message, status=error.status_code)
-    messages.success(request, f"Updated {line.variant}: {line.quantity} in your cart."
-                     if line else "Removed the item from your cart.")
-    return redirect("checkout:cart")
-
-
-@require_POST
-def remove(request: HttpRequest) -> HttpResponse:
-    cart = current_cart(request)
-    if cart is None:
-        return _render_cart(request, error="Your cart is empty.", status=400)
-    try:
-        order_services.remove_from_cart(cart=cart, variant_id=request.POST.get("variant"))
-    except ShopError as error:
-        return _render_cart(request, error=error.message, status=error.status_code)
-    messages.success(request, "Removed the item from your cart.")
-    return redirect("checkout:cart")
-
-
-# --- Checkout steps -------------------------------------------------------------------------
 
 def _missing_pages(checkout: CheckoutView) -> list[str]:
     return [STEP_FOR_MISSING[m] for m in checkout.missing_steps() if m in STEP_FOR_MISSING]
@@ -348,7 +272,7 @@ def _place(request: HttpRequest) -> HttpResponse:
     the same token (double click, back button, a second tab) lands on the same order."""
     token = request.POST.get("checkout_token", "")
     existing = Order.objects.filter(checkout_token=token).first() if _is_uuid(token) else None
-    if existing is not None and _may_see(request, existing):
+    if existing is not None and may_see_order(request, existing):
         return redirect("checkout:pay", token=existing.token)
     cart = current_cart(request)
     if cart is None:
@@ -377,142 +301,15 @@ def _place(request: HttpRequest) -> HttpResponse:
     return redirect("checkout:pay", token=order.token)
 
 
+def may_see_order(request: HttpRequest, order: Order) -> bool:
+    if request.user.is_authenticated and order.user_id == request.user.pk:
+        return True
+    return order.pk in request.session.get(PLACED_ORDERS, [])
+
+
 def _is_uuid(value: str) -> bool:
     try:
         uuid.UUID(str(value))
         return True
     except ValueError:
         return False
-
-
-# --- Pay and confirmation -------------------------------------------------------------------
-
-def _may_see(request: HttpRequest, order: Order) -> bool:
-    if request.user.is_authenticated and order.user_id == request.user.pk:
-        return True
-    return order.pk in request.session.get(PLACED_ORDERS, [])
-
-
-def _order_for_browser(request: HttpRequest, token) -> Order:
-    """The order if this browser placed it or its customer is logged in; else 404 (the
-    same answer as a token that doesn't exist, so nothing is learned)."""
-    order = order_detail_queryset().prefetch_related("payments").filter(token=token).first()
-    if order is None or not _may_see(request, order):
-        raise Http404("No such order.")
-    return order
-
-
-def _pay_context(order: Order, **extra) -> dict:
-    return {"order": order, "progress": progress("pay"), "gateway": settings.PAYMENT_GATEWAY,
-            **extra}
-
-
-def _closed(request: HttpRequest, order: Order) -> HttpResponse:
-    return render(request, "checkout/order_canceled.html", {"order": order}, status=409)
-
-
-# The card's details never reach an error report (every frame below this view, the
-# gateway's included, is cleansed) nor a cache.
-@sensitive_variables()
-@sensitive_post_parameters("name", "number", "expiry", "cvc")
-@never_cache
-@require_http_methods(["GET", "POST"])
-def pay(request: HttpRequest, token) -> HttpResponse:
-    order = _order_for_browser(request, token)
-    if order.status == Order.Status.CANCELED:
-        return _closed(request, order)
-    if order.payment_status != Order.PaymentStatus.UNPAID:
-        return redirect("checkout:confirmation", token=order.token)
-    if settings.PAYMENT_GATEWAY == "stripe":
-        return _stripe_pay(request, order)
-    form = CardForm(posted(request))
-    if request.method == "GET":
-        return render(request, "checkout/pay.html", _pay_context(order, form=form))
-    if not form.is_valid():
-        return render(request, "checkout/pay.html", _pay_context(order, form=form), status=400)
-    try:
-        payment = payment_services.start_payment(order=order, payment_data=form.payment_data())
-    except PaymentDeclined as error:
-        # A fresh form: the shopper tries again, maybe with another card.
-        return render(request, "checkout/pay.html", _pay_context(
-            order, form=CardForm(initial={"name": form.cleaned_data["name"]}),
-            declined=error.message), status=error.status_code)
-    except ShopError as error:  # the gateway not answering (503), a payment in flight
-        return render(request, "checkout/pay.html", _pay_context(
-            order, form=CardForm(initial={"name": form.cleaned_data["name"]}),
-            error=error.message), status=error.status_code)
-    if payment.state == Payment.State.REQUIRES_ACTION:
-        return redirect("checkout:authenticate", token=order.token, payment_token=payment.token)
-    return redirect("checkout:confirmation", token=order.token)
-
-
-def _stripe_pay(request: HttpRequest, order: Order) -> HttpResponse:
-    try:
-        payment = payment_services.start_payment(order=order)
-    except ShopError as error:
-        return render(request, "checkout/pay.html", _pay_context(order, error=error.message),
-                      status=error.status_code)
-    return_url = request.build_absolute_uri(reverse("checkout:stripe_return",
-                                                    args=[order.token]))
-    return render(request, "checkout/pay.html", _pay_context(
-        order, payment=payment, stripe_publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
-        stripe_return_url=return_url, error=payment.error))
-
-
-@never_cache
-@require_GET
-def stripe_return(request: HttpRequest, token) -> HttpResponse:
-    order = _order_for_browser(request, token)
-    payment = order.payments.filter(gateway=Payment.Gateway.STRIPE).order_by("-pk").first()
-    if payment is None:
-        return redirect("checkout:pay", token=order.token)
-    try:
-        payment = payment_services.sync_payment(payment=payment)
-    except ShopError as error:
-        messages.error(request, error.message)
-        return redirect("checkout:pay", token=order.token)
-    if payment.state in PAID_STATES:
-        return redirect("checkout:confirmation", token=order.token)
-    if payment.error:
-        messages.error(request, payment.error)
-    return redirect("checkout:pay", token=order.token)
-
-
-@never_cache
-@require_http_methods(["GET", "POST"])
-def authenticate(request: HttpRequest, token, payment_token) -> HttpResponse:
-    """The offline gateway's stand-in for a bank's 3-D Secure page."""
-    order = _order_for_browser(request, token)
-    payment = next((p for p in order.payments.all() if p.token == payment_token), None)
-    if payment is None:
-        raise Http404("No such payment.")
-    if payment.state != Payment.State.REQUIRES_ACTION:
-        return redirect("checkout:pay", token=order.token)
-    if request.method == "GET":
-        return render(request, "checkout/authenticate.html", {"order": order, "payment": payment})
-    approved = request.POST.get("decision") == "complete"
-    try:
-        payment_services.confirm_authentication(payment=payment, authenticated=approved)
-    except GatewayUnavailable as error:
-        return render(request, "checkout/authenticate.html",
-                      {"order": order, "payment": payment, "error": error.message},
-                      status=error.status_code)
-    except PaymentDeclined as error:
-        messages.error(request, f"Payment declined: {error.message}")
-        return redirect("checkout:pay", token=order.token)
-    except ShopError as error:
-        messages.error(request, error.message)
-        return redirect("checkout:pay", token=order.token)
-    return redirect("checkout:confirmation", token=order.token)
-
-
-@require_GET
-def confirmation(request: HttpRequest, token) -> HttpResponse:
-    order = _order_for_browser(request, token)
-    if order.status == Order.Status.CANCELED:
-        return _closed(request, order)
-    if order.payment_status == Order.PaymentStatus.UNPAID:
-        return redirect("checkout:pay", token=order.token)
-    payment = next((p for p in order.payments.all()
-                    if p.state in {*PAID_STATES, Payment.State.PARTIALLY_REFUNDED}), None)
-    return render(request, "checkout/confirmation.html", {"order": order, "payment": payment})
