@@ -1,0 +1,186 @@
+"""What every panel is made of (KPIs, tables, charts) and the small calculations they share."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    Q,
+)
+
+from kernel.money import Money
+
+from ..definitions import DEFINITIONS
+from ..periods import Period
+
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+TOP = 10
+
+
+
+def percent(part, whole) -> Decimal | None:
+    """part / whole as a percentage with two decimals (None when whole is 0)."""
+    if not whole:
+        return None
+    return (Decimal(part) * HUNDRED / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def ratio(part, whole, places: str = "0.01") -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal(places), ROUND_HALF_UP)
+
+
+def money_ratio(amount: Decimal, count: int, currency: str) -> Money | None:
+    return Money(Decimal(amount) / count, currency) if count else None
+
+
+@dataclass
+class Kpi:
+    key: str
+    label: str
+    kind: str  # money, count, percent, number, duration
+    value: object
+    previous: object = None
+    compare: bool = True
+
+    @property
+    def definition(self) -> str:
+        return DEFINITIONS[self.key]
+
+    @property
+    def delta(self):
+        if not self.compare or self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+    @property
+    def delta_percent(self) -> Decimal | None:
+        delta = self.delta
+        if delta is None:
+            return None
+        base = self.previous.amount if self.kind == "money" else self.previous
+        change = delta.amount if self.kind == "money" else delta
+        if isinstance(base, dt.timedelta):
+            base, change = base.total_seconds(), change.total_seconds()
+        if not base:
+            return None
+        return (Decimal(change) * HUNDRED / abs(Decimal(base))).quantize(Decimal("0.1"),
+                                                                         ROUND_HALF_UP)
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list]
+    definition_key: str = ""
+    empty: str = "Nothing in this period."
+
+
+@dataclass
+class Chart:
+    key: str
+    title: str
+    kind: str  # bars (vertical, by day/week), hbars (horizontal, categories)
+    x_label: str
+    y_label: str
+    points: list[tuple[str, Decimal | int]]
+    unit: str = ""  # "money", "percent" or ""
+    table: str = ""  # the table with the same figures
+
+    @property
+    def alt(self) -> str:
+        if not self.points:
+            return f"{self.title}: no data in this period."
+        top = max(self.points, key=lambda point: point[1])
+        return (f"{self.title}: {len(self.points)} {self.x_label.lower()} values; highest "
+                f"{top[1]} at {top[0]}.")
+
+
+@dataclass
+class Panel:
+    key: str
+    title: str
+    period: Period
+    currency: str
+    kpis: list[Kpi] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+
+    def table(self, key: str) -> Table:
+        return next(table for table in self.tables + [chart_table(c) for c in self.charts]
+                    if table.key == key)
+
+
+def chart_table(chart: Chart) -> Table:
+    return Table(key=chart.key, title=chart.title, columns=[chart.x_label, chart.y_label],
+                 rows=[[label, value] for label, value in chart.points])
+
+
+def period_range(period: Period) -> tuple[dt.date, dt.date]:
+    return period.previous.start, period.end
+
+
+def in_period(period: Period, field_name: str = "day") -> Q:
+    return Q(**{f"{field_name}__gte": period.start, f"{field_name}__lte": period.end})
+
+
+class PercentileDisc(Aggregate):
+    """PostgreSQL's nearest-rank percentile: a real value from the set."""
+
+    function = "PERCENTILE_DISC"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=str(fraction), **extra)
+
+
+def nearest_rank(values: list, fraction: float):
+    """The same percentile in Python (SQLite has none)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-int(fraction * 1000) * len(ordered) // 1000))  # ceil(fraction * n)
+    return ordered[rank - 1]
+
+
+def time_summary(queryset, *, day: str, time: str, yes: str, period: Period) -> dict:
+    """For the period and the one before: how many rows have ``yes`` known (``count``), how
+    many have it true (``yes``), and the median and p90 of ``time``. One query: PostgreSQL
+    aggregates with percentiles; other databases get the rows and rank them in Python."""
+    flags = {"now": in_period(period, day), "before": in_period(period.previous, day)}
+    if connection.vendor == "postgresql":
+        aggregates = {}
+        for name, condition in flags.items():
+            aggregates[f"{name}_count"] = Count(yes, filter=condition)
+            aggregates[f"{name}_yes"] = Count("pk", filter=condition & Q(**{yes: True}))
+            timed = condition & Q(**{f"{time}__isnull": False})
+            aggregates[f"{name}_median"] = PercentileDisc(time, 0.5, filter=timed)
+            aggregates[f"{name}_p90"] = PercentileDisc(time, 0.9, filter=timed)
+        found = queryset.aggregate(**aggregates)
+        return {name: {"count": found[f"{name}_count"], "yes": found[f"{name}_yes"],
+                       "median": as_duration(found[f"{name}_median"]),
+                       "p90": as_duration(found[f"{name}_p90"])} for name in flags}
+    rows = list(queryset.values_list(day, time, yes))
+    out = {}
+    for name, p in (("now", period), ("before", period.previous)):
+        picked = [row for row in rows if row[0] is not None and p.start <= row[0] <= p.end]
+        times = [as_duration(row[1]) for row in picked if row[1] is not None]
+        out[name] = {"count": sum(1 for row in picked if row[2] is not None),
+                     "yes": sum(1 for row in picked if row[2]),
+                     "median": nearest_rank(times, 0.5), "p90": nearest_rank(times, 0.9)}
+    return out
+
+
+def as_duration(value) -> dt.timedelta | None:
+    if value is None or isinstance(value, dt.timedelta):
+        return value
+    return dt.timedelta(microseconds=int(value))
