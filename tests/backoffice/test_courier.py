@@ -8,7 +8,7 @@ from fulfillment import services
 from fulfillment.models import Shipment, TrackingEvent
 from tests.factories import UserFactory
 
-from .test_shipments import to_shipped
+from tests.fulfillment.test_shipments import to_shipped
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_roles")]
 

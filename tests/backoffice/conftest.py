@@ -1,0 +1,4 @@
+"""The back office acts on paid orders and their shipments: the fixtures come from the apps
+whose records it shows."""
+
+from tests.fulfillment.conftest import paid_order, warehouses  # noqa: F401
