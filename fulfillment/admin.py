@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from kernel.admin import ServiceScreensMixin
 from kernel.errors import ShopError
 
 from . import pdf, services, tasks
@@ -98,7 +99,7 @@ class LateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(admin.ModelAdmin):
+class ShipmentAdmin(ServiceScreensMixin, admin.ModelAdmin):
     list_display = ("number", "order_link", "warehouse", "state", "carrier", "tracking_number",
                     "promised", "pick_list")
     list_filter = ("state", "warehouse", "carrier", LateFilter)
@@ -217,10 +218,6 @@ class ShipmentAdmin(admin.ModelAdmin):
                  name="fulfillment_shipment_next_pick_list"),
         ] + super().get_urls()
 
-    def _context(self, request, title, **extra):
-        return {**self.admin_site.each_context(request), "title": title, "opts": self.opts,
-                "has_view_permission": True, **extra}
-
     def pack_view(self, request, pk: int):
         _require(request, "pack_shipment")
         shipment = get_object_or_404(Shipment.objects.select_related("order", "warehouse"),
@@ -244,17 +241,16 @@ class ShipmentAdmin(admin.ModelAdmin):
                 self.message_user(request, error.message, messages.ERROR)
                 status = 409 if getattr(error, "status_code", 400) == 409 else 400
                 shipment.refresh_from_db()
-                return TemplateResponse(request, "admin/fulfillment/shipment/pack.html",
-                                        self._pack_context(request, shipment, scan_form,
-                                                           parcel_form), status=status)
+                return self._pack_page(request, shipment, scan_form, parcel_form, status=status)
         shipment.refresh_from_db()
-        return TemplateResponse(request, "admin/fulfillment/shipment/pack.html",
-                                self._pack_context(request, shipment, ScanForm(), parcel_form))
+        return self._pack_page(request, shipment, ScanForm(), parcel_form)
 
-    def _pack_context(self, request, shipment, scan_form, parcel_form):
+    def _pack_page(self, request, shipment, scan_form, parcel_form, *, status: int = 200):
         lines = list(shipment.lines.select_related("order_line", "stock_level").order_by("pk"))
-        return self._context(
-            request, f"Pack shipment {shipment.number}", original=shipment, lines=lines,
+        return self.render_screen(
+            request, "admin/fulfillment/shipment/pack.html", status=status,
+            title=f"Pack shipment {shipment.number}", original=shipment, lines=lines,
+            has_view_permission=True,
             scan_form=scan_form, parcel_form=parcel_form,
             all_scanned=all(line.quantity_scanned >= line.quantity for line in lines),
             can_print_label=_can(request, "buy_label") or _can(request, "ship_shipment"))
@@ -293,12 +289,10 @@ class ShipmentAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{shipment.number} collected.", messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:fulfillment_shipment_change",
                                                     args=[pk]))
-        from kernel.admin import SERVICE_FORM_TEMPLATE
-
-        return TemplateResponse(request, SERVICE_FORM_TEMPLATE, self._context(
-            request, f"Hand over {shipment.number}", original=shipment, form=form,
+        return self.render_screen(
+            request, title=f"Hand over {shipment.number}", original=shipment, form=form,
             submit_label="Collected", intro="Ask the shopper for the 6-digit pickup code "
-                                            "from their email."))
+                                            "from their email.", has_view_permission=True)
 
     def scan_to_ship_view(self, request):
         _require(request, "ship_shipment")
@@ -313,11 +307,9 @@ class ShipmentAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{shipment.number} shipped.", messages.SUCCESS)
                 return HttpResponseRedirect(request.path)
-        from kernel.admin import SERVICE_FORM_TEMPLATE
-
-        return TemplateResponse(request, SERVICE_FORM_TEMPLATE, self._context(
-            request, "Scan labels to ship", form=form, submit_label="Ship",
-            intro="Scan each parcel's label as it goes on the truck."))
+        return self.render_screen(
+            request, title="Scan labels to ship", form=form, submit_label="Ship",
+            intro="Scan each parcel's label as it goes on the truck.", has_view_permission=True)
 
     def next_pick_list_view(self, request):
         _require(request, "pick_shipment")
@@ -332,11 +324,9 @@ class ShipmentAdmin(admin.ModelAdmin):
             else:
                 return HttpResponseRedirect(reverse("admin:fulfillment_picklist_print",
                                                     args=[pick_list.pk]))
-        from kernel.admin import SERVICE_FORM_TEMPLATE
-
-        return TemplateResponse(request, SERVICE_FORM_TEMPLATE, self._context(
-            request, "Next pick list", form=form, submit_label="Make pick list",
-            intro="The oldest pending shipments of the warehouse, by promised ship date."))
+        return self.render_screen(
+            request, title="Next pick list", form=form, submit_label="Make pick list",
+            intro="The oldest pending shipments of the warehouse, by promised ship date.", has_view_permission=True)
 
 
 class ScanForm(forms.Form):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 
 from .errors import ShopError
 
@@ -61,3 +62,19 @@ class DomainErrorsAdminMixin:
         except ShopError as error:
             self.message_user(request, error.message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+
+class ServiceScreensMixin:
+    """For a ModelAdmin whose workflow steps are its own pages: a small form that calls a
+    service (pack, receive, inspect...). Renders them inside the admin's frame, with the
+    record they act on as ``original``."""
+
+    def render_screen(self, request, template: str = SERVICE_FORM_TEMPLATE, *, title: str,
+                      original=None, status: int = 200, **context) -> TemplateResponse:
+        return TemplateResponse(request, template, {
+            **self.admin_site.each_context(request),
+            "opts": self.opts, "title": title, "original": original,
+            "has_view_permission": self.has_view_permission(request, original),
+            "media": self.media,
+            **context,
+        }, status=status)

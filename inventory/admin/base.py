@@ -5,12 +5,8 @@ admin's context, and turning a domain error into a message on the page (a 400, n
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.template.response import TemplateResponse
 
-
-def posted(request):
-    """The submitted data, or None for a GET (so a POST with no fields still shows errors)."""
-    return request.POST if request.method == "POST" else None
+from kernel.admin import ServiceScreensMixin
 
 
 def require(request, permission: str) -> None:
@@ -18,17 +14,8 @@ def require(request, permission: str) -> None:
         raise PermissionDenied
 
 
-class OperationScreens:
+class OperationScreens(ServiceScreensMixin):
     """Mixin for a ModelAdmin whose workflow steps are custom pages calling services."""
-
-    def render_screen(self, request, template: str, *, title: str, original=None,
-                      status: int = 200, **context) -> TemplateResponse:
-        return TemplateResponse(request, template, {
-            **self.admin_site.each_context(request),
-            "opts": self.opts, "title": title, "original": original,
-            "has_view_permission": self.has_view_permission(request, original),
-            **context,
-        }, status=status)
 
     def get_readonly_fields(self, request, obj=None):
         # Records of a workflow: shown, never edited in a form (services write them).

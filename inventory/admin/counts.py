@@ -10,11 +10,12 @@ from django.urls import path, reverse
 
 from kernel.admin import SERVICE_FORM_TEMPLATE
 from kernel.errors import ShopError
+from kernel.forms import posted
 
 from .. import services
 from ..forms import ApproveCountForm, StartCountForm
 from ..models import StockCount
-from .base import OperationScreens, posted, require
+from .base import OperationScreens, require
 
 COUNT_TEMPLATE = "admin/inventory/stockcount/count.html"
 SHEET_TEMPLATE = "admin/inventory/stockcount/sheet.html"

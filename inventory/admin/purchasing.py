@@ -12,6 +12,7 @@ from django.urls import path, reverse
 
 from kernel.admin import SERVICE_FORM_TEMPLATE
 from kernel.errors import ShopError
+from kernel.forms import posted
 
 from .. import services
 from ..documents import purchase_order_pdf
@@ -24,7 +25,7 @@ from ..models import (
     Supplier,
     SupplierPrice,
 )
-from .base import OperationScreens, posted, require
+from .base import OperationScreens, require
 
 RECEIVE_TEMPLATE = "admin/inventory/purchaseorder/receive.html"
 

@@ -10,11 +10,12 @@ from django.urls import path, reverse
 
 from kernel.admin import SERVICE_FORM_TEMPLATE
 from kernel.errors import ShopError
+from kernel.forms import posted
 
 from .. import services
 from ..forms import TransferForm
 from ..models import StockTransfer, StockTransferLine
-from .base import OperationScreens, posted, require
+from .base import OperationScreens, require
 
 
 class StockTransferLineInline(admin.TabularInline):

@@ -13,13 +13,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kernel.errors import ShopError
+from kernel.forms import posted
 from orders.links import order_token_from_signature
 from orders.models import Order
 from returns import services
 from returns.exceptions import ReturnInvalid
 from returns.models import ReturnLine, ReturnRequest
 from returns.selectors import ReturnableLine, returnable_lines
-from shop.web.forms import posted
 from shop.web.rate_limits import rate_limited
 
 REASON_CHOICES = [("", "Choose a reason")] + list(ReturnLine.Reason.choices)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fulfillment.models import Shipment
 from kernel.errors import NotFound
+from kernel.forms import posted
 from orders import services as order_services
 from orders.exceptions import AddressInvalid
 from orders.forms import AddressForm
@@ -32,7 +33,6 @@ from payments.models import Payment
 from returns.models import ReturnEvent, ReturnLine, ReturnRequest
 from returns.selectors import can_start_return
 from shop.storefront.cart import guest_cart_id
-from shop.web.forms import posted
 from shop.web.rate_limits import posted_email, rate_limited
 
 from .forms import EmailLoginForm, RegisterForm

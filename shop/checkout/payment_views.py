@@ -12,12 +12,12 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kernel.errors import ShopError
+from kernel.forms import posted
 from orders.models import Order
 from orders.selectors import order_detail_queryset
 from payments import services as payment_services
 from payments.exceptions import GatewayUnavailable, PaymentDeclined
 from payments.models import Payment
-from shop.web.forms import posted
 
 from .forms import CardForm
 from .steps_views import may_see_order, progress

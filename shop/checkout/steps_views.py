@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kernel.errors import ShopError
+from kernel.forms import posted
 from orders import services as order_services
 from orders.exceptions import AddressInvalid, CheckoutIncomplete
 from orders.forms import AddressForm
@@ -22,7 +23,6 @@ from orders.selectors import CheckoutView, build_checkout
 from shop.dashboard import tracking
 from shop.storefront.cart import current_cart, forget_cart
 from shop.web.client_ip import client_ip
-from shop.web.forms import posted
 from shop.web.rate_limits import rate_limited
 
 from .forms import BillingChoiceForm, EmailStepForm, VoucherForm

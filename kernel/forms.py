@@ -1,4 +1,4 @@
-"""Form plumbing shared by every page that takes a POST."""
+"""Form plumbing shared by every page that takes a POST, in the storefront and in admin."""
 
 
 def posted(request):
