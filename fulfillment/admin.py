@@ -309,7 +309,8 @@ class ShipmentAdmin(ServiceScreensMixin, admin.ModelAdmin):
                 return HttpResponseRedirect(request.path)
         return self.render_screen(
             request, title="Scan labels to ship", form=form, submit_label="Ship",
-            intro="Scan each parcel's label as it goes on the truck.", has_view_permission=True)
+            intro="Scan each parcel's label as it goes on the truck.",
+            has_view_permission=True)
 
     def next_pick_list_view(self, request):
         _require(request, "pick_shipment")
@@ -326,7 +327,8 @@ class ShipmentAdmin(ServiceScreensMixin, admin.ModelAdmin):
                                                     args=[pick_list.pk]))
         return self.render_screen(
             request, title="Next pick list", form=form, submit_label="Make pick list",
-            intro="The oldest pending shipments of the warehouse, by promised ship date.", has_view_permission=True)
+            intro="The oldest pending shipments of the warehouse, by promised ship date.",
+            has_view_permission=True)
 
 
 class ScanForm(forms.Form):
