@@ -20,13 +20,9 @@ class RegisterForm(forms.Form):
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        User = get_user_model()
-        if User.objects.filter(username__iexact=email).exists() or \
-                User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email already exists. Log in, "
-                                        "or reset your password.")
-        return email
+        # Whether the address has an account is never said here (anyone could test which
+        # addresses are customers): the email sent to it says so.
+        return self.cleaned_data["email"].strip().lower()
 
     def clean(self):
         data = super().clean()

@@ -8,6 +8,8 @@ urlpatterns = [
     path("account/login/", views.login, name="login"),
     path("account/logout/", views.logout, name="logout"),
     path("account/register/", views.register, name="register"),
+    path("account/register/sent/", views.register_done, name="register_done"),
+    path("account/activate/<str:uidb64>/<str:token>/", views.activate, name="activate"),
     path("account/password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("account/password-reset/sent/", views.PasswordResetDoneView.as_view(),
          name="password_reset_done"),

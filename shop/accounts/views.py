@@ -36,7 +36,7 @@ from shop.storefront.cart import guest_cart_id
 from shop.web.rate_limits import posted_email, rate_limited
 
 from .forms import EmailLoginForm, RegisterForm
-from .services import register_customer
+from .services import activate_account, sign_up
 
 ORDERS_PER_PAGE = 20
 
@@ -78,19 +78,38 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("register", account=posted_email)
 def register(request: HttpRequest) -> HttpResponse:
+    """Sign up. The answer is the same whether or not the address has an account (the
+    email says which); see ``services.sign_up``."""
     form = RegisterForm(posted(request))
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
-            user = register_customer(email=data["email"], password=data["password1"],
-                                     first_name=data["first_name"], last_name=data["last_name"])
-            _log_in(request, user)
-            messages.success(request, "Welcome! Your account is ready.")
-            return redirect(_next_url(request, reverse("account:dashboard")))
+            sign_up(email=data["email"], password=data["password1"],
+                    first_name=data["first_name"], last_name=data["last_name"],
+                    absolute_url=request.build_absolute_uri)
+            return redirect("account:register_done")
         return render(request, "account/register.html",
                       {"form": form, "next": _next_url(request, "")}, status=400)
     return render(request, "account/register.html", {"form": form, "next": _next_url(request, "")})
+
+
+@require_GET
+def register_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "account/register_done.html")
+
+
+@require_GET
+@rate_limited("order_lookup", methods=("GET",))
+def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The link emailed to a new account: the address is confirmed, the account usable."""
+    if activate_account(uidb64=uidb64, token=token) is None:
+        messages.error(request, "That link is not valid any more. If your account is "
+                                "already confirmed, log in; otherwise sign up again.")
+    else:
+        messages.success(request, "Your email is confirmed. Log in to start.")
+    return redirect("account:login")
 
 
 @method_decorator(rate_limited("password_reset", account=posted_email), name="dispatch")

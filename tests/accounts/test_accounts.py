@@ -36,15 +36,41 @@ def order_for(user=None, lines=1, email="grace@example.com", pay=True):
     return order
 
 
-def test_register_logs_in_and_shows_the_dashboard(client):
+def activation_link(message) -> str:
+    return re.search(r"https?://\S+/account/activate/\S+/", message.body).group(0)
+
+
+def test_register_creates_the_account_confirmed_by_email_then_logs_in(client):
     response = client.post(reverse("account:register"), {
         "first_name": "Grace", "last_name": "Hopper", "email": "Grace@Example.com",
         "password1": PASSWORD, "password2": PASSWORD})
-    assert response["Location"] == reverse("account:dashboard")
+    assert response["Location"] == reverse("account:register_done")
     user = get_user_model().objects.get()
     assert (user.username, user.email) == ("grace@example.com", "grace@example.com")
+    assert not user.is_active  # until the address is confirmed
+    assert log_in(client).status_code == 400
+    [message] = mail.outbox
+    assert message.to == ["grace@example.com"]
+    assert client.get(activation_link(message))["Location"] == reverse("account:login")
+    assert log_in(client)["Location"] == reverse("account:dashboard")
     page = client.get(reverse("account:dashboard"))
     assert b"Hello, Grace" in page.content
+    client.post(reverse("account:logout"))
+    client.get(activation_link(message))  # used: changes nothing
+    assert get_user_model().objects.get().is_active
+
+
+def test_a_wrong_or_forged_activation_link_activates_nothing(client):
+    client.post(reverse("account:register"), {
+        "first_name": "G", "last_name": "H", "email": "g@example.com",
+        "password1": PASSWORD, "password2": PASSWORD})
+    link = activation_link(mail.outbox[0])
+    uid, token = link.rstrip("/").split("/")[-2:]
+    huge = "OTk5OTk5OTk5OTk5OTk5OTk5OTk5"  # 999999999999999999999, past any id
+    for forged in (f"/account/activate/{uid}/{token[:-2]}xx/",
+                   f"/account/activate/{huge}/{token}/", f"/account/activate/!!/{token}/"):
+        assert client.get(forged).status_code == 302
+    assert not get_user_model().objects.get().is_active
 
 
 @pytest.mark.parametrize("changes,field", [
@@ -63,14 +89,33 @@ def test_register_bad_input_is_refused(client, changes, field):
     assert not get_user_model().objects.exists()
 
 
-def test_register_with_a_taken_email_is_refused(client):
-    customer()
-    response = client.post(reverse("account:register"), {
-        "first_name": "G", "last_name": "H", "email": "GRACE@example.com",
+def test_register_with_a_taken_email_answers_the_same_and_emails_the_owner(client):
+    """Nobody learns from the page which addresses are customers: the owner's inbox does."""
+    owner = customer()
+    new = client.post(reverse("account:register"), {
+        "first_name": "N", "last_name": "H", "email": "new@example.com",
         "password1": PASSWORD, "password2": PASSWORD})
-    assert response.status_code == 400
-    assert b"already exists" in response.content
+    taken = client.post(reverse("account:register"), {
+        "first_name": "G", "last_name": "H", "email": "GRACE@example.com",
+        "password1": "another horse battery", "password2": "another horse battery"})
+    assert (taken.status_code, taken["Location"]) == (new.status_code, new["Location"])
+    page = client.get(taken["Location"])
+    assert b"Check your email" in page.content and b"already exists" not in page.content
+    assert get_user_model().objects.count() == 2
+    owner.refresh_from_db()
+    assert owner.check_password(PASSWORD) and owner.first_name != "G"
+    notice = mail.outbox[-1]
+    assert notice.to == ["grace@example.com"] and "already has one" in notice.body
+    assert "/account/password-reset/" in notice.body
+
+
+def test_signing_up_again_before_confirming_sends_the_link_again(client):
+    data = {"first_name": "G", "last_name": "H", "email": "g@example.com",
+            "password1": PASSWORD, "password2": PASSWORD}
+    client.post(reverse("account:register"), data)
+    client.post(reverse("account:register"), data)
     assert get_user_model().objects.count() == 1
+    assert len(mail.outbox) == 2 and all("/account/activate/" in m.body for m in mail.outbox)
 
 
 def test_login_wrong_password_and_logout(client):

@@ -102,7 +102,8 @@ PUBLIC = {
     "checkout:cart", "checkout:add", "checkout:update", "checkout:remove", "checkout:start",
     "checkout:contact", "checkout:address", "checkout:shipping", "checkout:billing",
     "checkout:review", "checkout:voucher",  # the session's own cart only
-    "account:login", "account:logout", "account:register", "account:password_reset",
+    "account:login", "account:logout", "account:register", "account:register_done",
+    "account:activate", "account:password_reset",
     "account:password_reset_done", "account:password_reset_confirm",
     "account:password_reset_complete", "account:address_add", "admin-login",
     "api:category-list", "api:category-products", "api:product-list", "api:product-detail",
