@@ -16,7 +16,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -24,15 +23,15 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from kernel.admin import SERVICE_FORM_TEMPLATE, ReadOnlyInline
-from kernel.errors import InvalidTransition, ShopError
-from kernel.money import Money
+from kernel.admin import SERVICE_FORM_TEMPLATE
+from kernel.errors import ShopError
 from orders import services as order_services
 from orders.invoice_pdf import invoice_response
-from orders.models import Order, OrderEvent, OrderLine
-from payments.exceptions import PaymentError
-from payments.models import GatewayCall, Payment
-from payments.services import cancel_and_settle, capture_payment
+from orders.models import Order
+from payments.models import Payment
+from payments.services import cancel_and_settle, cancel_held_order, capture_order_payment
+
+from .order_inlines import OrderEventInline, OrderLineInline, PaymentInline, RiskFilter, money
 
 State = Payment.State
 SETTLEABLE = {State.PENDING, State.REQUIRES_ACTION, State.AUTHORIZED}
@@ -43,55 +42,32 @@ class AdminMedia:
     css = {"all": ["css/admin-orders.css"]}
 
 
-def money(amount, currency: str) -> str:
-    return str(Money(amount, currency))
+# --- What the list actions and the buttons run: one service each, and the words to say --
 
 
-# --- Operations shared by the list actions and the buttons ----------------------------------
+def cancel_and_report(order: Order, *, reason: str, actor) -> str:
+    return _canceled(cancel_and_settle(order=order, reason=reason, actor=actor))
 
 
-def ensure_cancellable(order: Order) -> None:
-    """Refuse, before any money moves, an order that ``cancel_order`` would refuse anyway.
-
-    ``cancel_and_settle`` refunds the payments first and only then asks ``cancel_order``,
-    which refuses a closed or (partly) shipped order: without this check such an order
-    would be refunded and stay open. The service re-checks everything under its lock.
-    """
-    order.ensure_status(Order.Status.CANCELED)
-    if order.fulfillment_status != Order.FulfillmentStatus.UNFULFILLED:
-        raise InvalidTransition(f"Order {order.number} has shipped items; cancel the "
-                                "remaining shipments or create a return instead.")
+def cancel_held_and_report(order: Order, *, reason: str, actor) -> str:
+    return _canceled(cancel_held_order(order_id=order.pk, reason=reason, actor=actor))
 
 
-def cancel_order_and_settle(order: Order, *, reason: str, actor) -> str:
-    ensure_cancellable(order)
-    canceled = cancel_and_settle(order=order, reason=reason, actor=actor)
+def _canceled(order: Order) -> str:
     settled = {
         Order.PaymentStatus.REFUNDED: "the payment was refunded",
         Order.PaymentStatus.PARTIALLY_REFUNDED: "the payment was refunded",
         Order.PaymentStatus.VOIDED: "the payment was voided",
-    }.get(canceled.payment_status, "nothing had been paid")
-    return f"Order {canceled.number} canceled: {settled} and its stock released."
+    }.get(order.payment_status, "nothing had been paid")
+    return f"Order {order.number} canceled: {settled} and its stock released."
 
 
-def cancel_held_order(order: Order, *, reason: str, actor) -> str:
-    if order.risk != Order.Risk.HELD:
-        raise InvalidTransition(f"Order {order.number} is not held for review; use “Cancel "
-                                "order” to cancel it anyway.")
-    return cancel_order_and_settle(order, reason=reason, actor=actor)
-
-
-def capture_order_payment(order: Order, *, actor) -> str:
-    payment = order.payments.filter(state=State.AUTHORIZED).order_by("pk").first()
-    if payment is None:
-        raise PaymentError(f"Order {order.number} has no authorized payment to capture (its "
-                           f"payment is {order.get_payment_status_display().lower()}).",
-                           code="not_authorized")
-    payment = capture_payment(payment=payment, actor=actor)
+def capture_and_report(order: Order, *, actor) -> str:
+    payment = capture_order_payment(order_id=order.pk, actor=actor)
     return f"Order {order.number}: captured {payment.money('captured_amount')}."
 
 
-def release_order(order: Order, *, actor) -> str:
+def release_and_report(order: Order, *, actor) -> str:
     order_services.release_hold(order_id=order.pk, actor=actor)
     return f"Order {order.number} released from the fraud hold."
 
@@ -104,109 +80,6 @@ def refusal_message(order: Order, error: ShopError) -> str:
 class CancelForm(forms.Form):
     reason = forms.CharField(max_length=300, widget=forms.Textarea(attrs={"rows": 3}),
                              help_text="Shown on the order's timeline.")
-
-
-# --- Order page: inlines --------------------------------------------------------------------
-
-
-class OrderLineInline(ReadOnlyInline):
-    model = OrderLine
-    view_permission = "orders.view_order"
-    fields = ("sku", "description", "quantity", "quantity_fulfilled", "unit_price_money",
-              "discount_money", "tax_money", "total_money", "allocated_from")
-    readonly_fields = fields
-    verbose_name_plural = "lines"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("order").prefetch_related(
-            "allocations__stock_level__warehouse")
-
-    @admin.display(description="Item")
-    def description(self, line: OrderLine) -> str:
-        return line.description
-
-    @admin.display(description="Unit price")
-    def unit_price_money(self, line: OrderLine) -> str:
-        return money(line.unit_price, line.order.currency)
-
-    @admin.display(description="Discount")
-    def discount_money(self, line: OrderLine) -> str:
-        return money(line.discount_amount, line.order.currency)
-
-    @admin.display(description="Tax")
-    def tax_money(self, line: OrderLine) -> str:
-        return money(line.tax_amount, line.order.currency)
-
-    @admin.display(description="Total")
-    def total_money(self, line: OrderLine) -> str:
-        return money(line.total, line.order.currency)
-
-    @admin.display(description="Allocated (warehouse)")
-    def allocated_from(self, line: OrderLine) -> str:
-        allocations = sorted(line.allocations.all(), key=lambda a: a.stock_level.warehouse.code)
-        if not allocations:
-            return "—"
-        return ", ".join(f"{a.quantity} at {a.stock_level.warehouse.code}" for a in allocations)
-
-
-class PaymentInline(ReadOnlyInline):
-    model = Payment
-    view_permission = "payments.view_payment"
-    fields = ("created_at", "gateway", "state", "amount_money", "captured_money",
-              "refunded_money", "card_label", "gateway_reference", "gateway_calls")
-    readonly_fields = fields
-    show_change_link = True
-    ordering = ("created_at", "pk")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related(
-            Prefetch("calls", queryset=GatewayCall.objects.order_by("created_at", "pk")))
-
-    @admin.display(description="Amount")
-    def amount_money(self, payment: Payment) -> str:
-        return str(payment.money("amount"))
-
-    @admin.display(description="Captured")
-    def captured_money(self, payment: Payment) -> str:
-        return str(payment.money("captured_amount"))
-
-    @admin.display(description="Refunded")
-    def refunded_money(self, payment: Payment) -> str:
-        return str(payment.money("refunded_amount"))
-
-    @admin.display(description="Gateway calls")
-    def gateway_calls(self, payment: Payment):
-        calls = list(payment.calls.all())
-        if not calls:
-            return "—"
-        return format_html('<ul class="gateway-calls">{}</ul>', format_html_join(
-            "", "<li>{} {}: {}{}</li>",
-            ((call.get_kind_display(), money(call.amount, call.currency),
-              call.get_outcome_display().lower(), f" ({call.error})" if call.error else "")
-             for call in calls)))
-
-
-class OrderEventInline(ReadOnlyInline):
-    model = OrderEvent
-    view_permission = "orders.view_order"
-    fields = ("created_at", "type", "message", "actor")
-    readonly_fields = fields
-    ordering = ("created_at", "pk")
-    verbose_name_plural = "timeline"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
-
-
-class RiskFilter(admin.SimpleListFilter):
-    title = "fraud review"
-    parameter_name = "risk"
-
-    def lookups(self, request, model_admin):
-        return Order.Risk.choices
-
-    def queryset(self, request, queryset):
-        return queryset.filter(risk=self.value()) if self.value() else queryset
 
 
 # --- Orders ---------------------------------------------------------------------------------
@@ -356,23 +229,23 @@ class OrderAdmin(admin.ModelAdmin):
                   permissions=["cancel"])
     def cancel_orders(self, request, queryset):
         reason = f"Canceled by {request.user.get_username()}."
-        self._each(request, queryset, lambda order: cancel_order_and_settle(
+        self._each(request, queryset, lambda order: cancel_and_report(
             order, reason=reason, actor=request.user))
 
     @admin.action(description="Cancel held order (failed fraud review)", permissions=["cancel"])
     def cancel_held_orders(self, request, queryset):
         reason = f"Canceled after fraud review by {request.user.get_username()}."
-        self._each(request, queryset, lambda order: cancel_held_order(
+        self._each(request, queryset, lambda order: cancel_held_and_report(
             order, reason=reason, actor=request.user))
 
     @admin.action(description="Capture authorized payment", permissions=["capture"])
     def capture_payments(self, request, queryset):
         self._each(request, queryset,
-                   lambda order: capture_order_payment(order, actor=request.user))
+                   lambda order: capture_and_report(order, actor=request.user))
 
     @admin.action(description="Release from fraud hold", permissions=["release"])
     def release_holds(self, request, queryset):
-        self._each(request, queryset, lambda order: release_order(order, actor=request.user))
+        self._each(request, queryset, lambda order: release_and_report(order, actor=request.user))
 
     # --- buttons on the order page --------------------------------------------------------
 
@@ -420,11 +293,11 @@ class OrderAdmin(admin.ModelAdmin):
 
     def capture_view(self, request, pk: int):
         return self._button(request, pk, allowed=self.has_capture_permission(request),
-                            run=lambda order: capture_order_payment(order, actor=request.user))
+                            run=lambda order: capture_and_report(order, actor=request.user))
 
     def release_view(self, request, pk: int):
         return self._button(request, pk, allowed=self.has_release_permission(request),
-                            run=lambda order: release_order(order, actor=request.user))
+                            run=lambda order: release_and_report(order, actor=request.user))
 
     def invoice_view(self, request, pk: int):
         if not self.has_view_permission(request):
@@ -441,7 +314,7 @@ class OrderAdmin(admin.ModelAdmin):
         initial = {"reason": "Did not pass fraud review."} if held else {}
         form = CancelForm(request.POST if request.method == "POST" else None, initial=initial)
         if form.is_bound and form.is_valid():
-            cancel = cancel_held_order if held else cancel_order_and_settle
+            cancel = cancel_held_and_report if held else cancel_and_report
             try:
                 message = cancel(order, reason=form.cleaned_data["reason"], actor=request.user)
             except ShopError as error:

@@ -290,7 +290,7 @@ def test_manual_capture_happens_when_the_parcel_ships(warehouses, monkeypatch,
 
     from .conftest import CARD
 
-    monkeypatch.setattr(payment_services, "_capture_automatically", lambda gateway: False)
+    monkeypatch.setattr(payment_services.starting, "_capture_automatically", lambda gateway: False)
     variant = make_variant(ProductFactory(), stock=3, warehouse=warehouses[0])
     order = order_services.place_order(cart=ready_cart(variants={variant: 1}))
     payment_services.start_payment(order=order, payment_data=CARD)

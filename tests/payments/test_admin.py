@@ -54,7 +54,7 @@ def viewer(client):
 @pytest.fixture
 def authorize_only(monkeypatch):
     """The offline gateway captures at once; make it authorize only, as manual capture does."""
-    monkeypatch.setattr(services, "_capture_automatically", lambda gateway: False)
+    monkeypatch.setattr(services.starting, "_capture_automatically", lambda gateway: False)
 
 
 def place(variant, *, pay=True, email="ada@example.com", quantity=1) -> Order:

@@ -115,7 +115,7 @@ def test_refund_with_the_same_key_is_made_once(paid):
 
 
 def test_manual_capture_then_capture_and_void(order, monkeypatch):
-    monkeypatch.setattr(services, "_capture_automatically", lambda gateway: False)
+    monkeypatch.setattr(services.starting, "_capture_automatically", lambda gateway: False)
     payment = services.start_payment(order=order, payment_data=CARD)
     assert payment.state == Payment.State.AUTHORIZED
     order.refresh_from_db()

@@ -1,0 +1,27 @@
+"""Every change to a payment, by concept:
+
+- ``starting``: pay an order, finish authentication, sync with the gateway, keep the stock
+  of orders whose payment is under way;
+- ``capture``: capture and void (a payment, an order's authorized payment, at shipment);
+- ``refunds``: refund a captured payment;
+- ``settlement``: cancel an order with its money settled (void or refund first);
+- ``gateway_reports``: what a gateway reports on its own (webhooks);
+- ``recording``: the shared bookkeeping of a gateway's answer (internal).
+
+Gateways are never called inside a transaction or while a row lock is held (see
+``recording``). Callers import from ``payments.services``.
+"""
+
+from .capture import capture_at_shipment, capture_order_payment, capture_payment, void_payment
+from .gateway_reports import move_payment, record_gateway_risk, set_refunded_total
+from .recording import SCREENED_STATES
+from .refunds import refund_payment
+from .settlement import cancel_and_settle, cancel_held_order, cancel_stock_shortfall
+from .starting import confirm_authentication, keep_live_holds, start_payment, sync_payment
+
+__all__ = [
+    "SCREENED_STATES", "cancel_and_settle", "cancel_held_order", "cancel_stock_shortfall",
+    "capture_at_shipment", "capture_order_payment", "capture_payment", "confirm_authentication",
+    "keep_live_holds", "move_payment", "record_gateway_risk", "refund_payment",
+    "set_refunded_total", "start_payment", "sync_payment", "void_payment",
+]

@@ -1,0 +1,94 @@
+"""Capturing and voiding a payment: by staff (a payment, or an order's authorized payment)
+and at shipment."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from django.db import transaction
+
+from orders.models import Order
+
+from .. import locks
+from ..exceptions import PaymentError
+from ..models import GatewayCall, Payment
+from .recording import call_gateway, move_payment_to, record_result
+
+State = Payment.State
+
+
+def capture_payment(*, payment: Payment, amount: Decimal | None = None, actor=None) -> Payment:
+    """Capture an authorized payment (manual capture, at shipment or by staff)."""
+    with transaction.atomic():
+        payment = locks.payment_for_update(payment.pk)
+        payment.ensure_can_become(State.CAPTURED)
+        if payment.state != State.AUTHORIZED:
+            raise PaymentError("Only an authorized payment can be captured.", code="not_authorized")
+        amount = payment.amount if amount is None else Decimal(amount)
+        if not Decimal("0") < amount <= payment.amount:
+            raise PaymentError(f"Capture between 0 and {payment.money('amount')}.")
+        call, _ = GatewayCall.objects.get_or_create(
+            idempotency_key=f"{payment.token}:capture",
+            defaults={"payment": payment, "kind": GatewayCall.Kind.CAPTURE, "amount": amount,
+                      "currency": payment.currency})
+    result = call_gateway(call, lambda gw: gw.capture(
+        reference=payment.gateway_reference, amount=call.amount, currency=payment.currency,
+        idempotency_key=call.idempotency_key))
+    payment = record_result(call, result, actor=actor)
+    if not result.success:
+        raise PaymentError(f"The capture failed: {result.error}")
+    return payment
+
+
+def void_payment(*, payment: Payment, actor=None) -> Payment:
+    """Cancel a payment that has not been captured (releases the hold on the card)."""
+    with transaction.atomic():
+        payment = locks.payment_for_update(payment.pk)
+        payment.ensure_can_become(State.CANCELED)
+        if not payment.gateway_reference:
+            return move_payment_to(payment, State.CANCELED, actor=actor,
+                                   message="Payment canceled.")
+        call, _ = GatewayCall.objects.get_or_create(
+            idempotency_key=f"{payment.token}:void",
+            defaults={"payment": payment, "kind": GatewayCall.Kind.VOID, "amount": payment.amount,
+                      "currency": payment.currency})
+    result = call_gateway(call, lambda gw: gw.void(reference=payment.gateway_reference,
+                                                   idempotency_key=call.idempotency_key))
+    payment = record_result(
+        call, replace(result, state=State.CANCELED) if result.success else result, actor=actor)
+    if not result.success:
+        raise PaymentError(f"The void failed: {result.error}")
+    return payment
+
+
+
+def capture_order_payment(*, order_id: int, actor=None) -> Payment:
+    """Staff capture an order's authorized payment (the order back office).
+
+    The order must have an authorized payment: checked with its payments and the order
+    locked, before any gateway call; the capture itself is ``capture_payment``, which
+    checks the payment again under its own lock.
+    """
+    order, payment = _authorized_payment(order_id)
+    if payment is None:
+        raise PaymentError(f"Order {order.number} has no authorized payment to capture (its "
+                           f"payment is {order.get_payment_status_display().lower()}).",
+                           code="not_authorized")
+    return capture_payment(payment=payment, actor=actor)
+
+
+def capture_at_shipment(*, order_id: int) -> Payment | None:
+    """Manual-capture orders are charged when their first parcel leaves: capture the
+    order's authorized payment; None when there is none (captured already, or captured at
+    once when paid)."""
+    _, payment = _authorized_payment(order_id)
+    return None if payment is None else capture_payment(payment=payment)
+
+
+def _authorized_payment(order_id: int) -> tuple[Order, Payment | None]:
+    """The order's first authorized payment, looked up with its payments and the order
+    locked (the lock ends here: the gateway is called outside it)."""
+    with transaction.atomic():
+        order = locks.order_with_payments_for_update(order_id)
+        return order, order.payments.filter(state=State.AUTHORIZED).order_by("pk").first()

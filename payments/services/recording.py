@@ -1,0 +1,186 @@
+"""Recording what a gateway said: the one place a payment's state moves, its order's
+payment status follows, and the order is screened for fraud. Shared by the other payment
+services; not called from outside ``payments.services``.
+
+Gateways are never called inside a transaction or while a row lock is held: each call is
+first committed as a ``GatewayCall`` with an idempotency key, then made
+(``call_gateway``), then its result recorded in a new short transaction
+(``record_result``). A retry with the same key reuses the row, so the gateway sees one
+request.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from kernel.money import Money
+from orders import services as order_services
+from orders.models import Order, OrderEvent
+
+from .. import locks, risk
+from ..exceptions import GatewayUnavailable
+from ..gateways import get_gateway
+from ..gateways.base import GatewayError, GatewayResult
+from ..models import GatewayCall, Payment
+
+logger = logging.getLogger(__name__)
+
+State = Payment.State
+
+# Money is held in these states, so the order has been screened for fraud; a risk level
+# the gateway reports later screens it again.
+SCREENED_STATES = {State.AUTHORIZED, State.CAPTURED, State.PARTIALLY_REFUNDED}
+# What the order's payment status becomes when a payment reaches a state.
+ORDER_STATUS_FOR = {
+    State.AUTHORIZED: Order.PaymentStatus.AUTHORIZED,
+    State.CAPTURED: Order.PaymentStatus.PAID,
+    State.PARTIALLY_REFUNDED: Order.PaymentStatus.PARTIALLY_REFUNDED,
+    State.REFUNDED: Order.PaymentStatus.REFUNDED,
+}
+EVENT_FOR = {
+    State.REQUIRES_ACTION: OrderEvent.Type.PAYMENT_ACTION_REQUIRED,
+    State.AUTHORIZED: OrderEvent.Type.PAYMENT_AUTHORIZED,
+    State.CAPTURED: OrderEvent.Type.PAYMENT_CAPTURED,
+    State.PARTIALLY_REFUNDED: OrderEvent.Type.REFUNDED,
+    State.REFUNDED: OrderEvent.Type.REFUNDED,
+    State.FAILED: OrderEvent.Type.PAYMENT_FAILED,
+    State.CANCELED: OrderEvent.Type.PAYMENT_VOIDED,
+}
+
+
+def call_gateway(call: GatewayCall, request) -> GatewayResult:
+    """Make the gateway request (outside any transaction). A gateway that can't be reached
+    leaves the call in flight for a retry and raises GatewayUnavailable."""
+    gateway = get_gateway(call.payment.gateway)
+    try:
+        return request(gateway)
+    except GatewayError as error:
+        logger.warning("Gateway %s failed for call %s: %s", gateway.name, call.pk, error)
+        with transaction.atomic():
+            GatewayCall.objects.filter(pk=call.pk).update(error=str(error)[:300])
+        raise GatewayUnavailable("The payment service is not answering. Nothing was charged "
+                                 "twice; please try again in a minute.") from error
+
+
+def record_result(call: GatewayCall, result: GatewayResult, *, actor=None,
+                  reason: str = "") -> Payment:
+    """Store a gateway's answer and move the payment (and its order) accordingly."""
+    with transaction.atomic():
+        payment = locks.payment_for_update(call.payment_id)
+        call = GatewayCall.objects.select_for_update().get(pk=call.pk)
+        if call.outcome != GatewayCall.Outcome.IN_FLIGHT:
+            return payment  # already recorded (a retry, or the webhook got here first)
+        call.outcome = (GatewayCall.Outcome.SUCCEEDED if result.success
+                        else GatewayCall.Outcome.FAILED)
+        call.success = result.success
+        call.gateway_reference = result.reference[:100]
+        call.error, call.error_code = result.error[:300], result.error_code[:60]
+        call.completed_at = timezone.now()
+        call.save()
+        # Stripe rates a payment when it is charged, which may be after our first screening
+        # (a webhook secured it, or the shopper's return link synced it before the charge).
+        risk_changed = bool(result.risk_level) and result.risk_level != payment.risk_level
+        screened_before = payment.state in SCREENED_STATES
+        if result.reference and not payment.gateway_reference and call.kind != "refund":
+            payment.gateway_reference = result.reference[:100]
+        for field in ("card_brand", "card_last4", "client_secret", "risk_level"):
+            value = getattr(result, field)
+            if value:
+                setattr(payment, field, value)
+        if not result.success:
+            payment.error = result.error[:300]
+        payment.save()
+        if call.kind == GatewayCall.Kind.REFUND:
+            if result.success:
+                add_refund(payment, call.amount, actor=actor, reason=reason)
+            return payment
+        if call.kind in {GatewayCall.Kind.CAPTURE, GatewayCall.Kind.VOID} and not result.success:
+            order_services.record_order_event(
+                order_id=payment.order_id, event_type=OrderEvent.Type.NOTE, actor=actor,
+                message=f"{call.get_kind_display()} failed: {result.error}")
+            return payment
+        payment = move_payment_to(payment, result.state, actor=actor,
+                                  amount=call.amount if result.state == State.CAPTURED else None,
+                                  message=result.error)
+        if risk_changed and screened_before:
+            screen_order(payment)
+        return payment
+
+
+def move_payment_to(payment: Payment, state: str, *, actor=None,
+                    amount: Decimal | None = None, message: str = "") -> Payment:
+    """Move a locked payment to ``state`` if that is forward; a repeated or late answer
+    that would move it backwards is ignored. Updates the order and screens for fraud."""
+    if state == payment.state or not payment.can_become(state):
+        return payment
+    first_secured = payment.state in Payment.LIVE_STATES and state in {State.AUTHORIZED,
+                                                                       State.CAPTURED}
+    payment.state = state
+    if state == State.CAPTURED:
+        payment.captured_amount = amount if amount is not None else payment.amount
+    payment.save(update_fields=["state", "captured_amount", "updated_at"])
+    text = describe(payment, state, message)
+    order_status = ORDER_STATUS_FOR.get(state)
+    if state == State.CANCELED and payment.order.payment_status == Order.PaymentStatus.AUTHORIZED:
+        order_status = Order.PaymentStatus.VOIDED
+    if order_status:
+        order_services.record_order_payment(
+            order_id=payment.order_id, payment_status=order_status,
+            event_type=EVENT_FOR[state], message=text, actor=actor,
+            data={"payment": str(payment.token), "amount": str(payment.captured_amount)})
+    elif state in EVENT_FOR:
+        order_services.record_order_event(order_id=payment.order_id,
+                                          event_type=EVENT_FOR[state], message=text,
+                                          actor=actor, data={"payment": str(payment.token)})
+    if first_secured:
+        screen_order(payment)
+    return payment
+
+
+def describe(payment: Payment, state: str, message: str) -> str:
+    card = f" ({payment.card_label})" if payment.card_label else ""
+    amount = payment.money("captured_amount" if state == State.CAPTURED else "amount")
+    return {
+        State.REQUIRES_ACTION: f"Payment of {amount}{card} needs the shopper to authenticate.",
+        State.AUTHORIZED: f"Payment of {amount}{card} authorized.",
+        State.CAPTURED: f"Payment of {amount}{card} captured.",
+        State.FAILED: f"Payment of {amount}{card} failed: {message or 'declined'}",
+        State.CANCELED: f"Payment of {amount}{card} canceled.",
+    }.get(state, f"Payment {state}.")
+
+
+def add_refund(payment: Payment, amount: Decimal, *, actor=None, reason: str = "") -> None:
+    payment.refunded_amount += amount
+    state = State.REFUNDED if payment.refunded_amount >= payment.captured_amount \
+        else State.PARTIALLY_REFUNDED
+    payment.state = state
+    payment.save(update_fields=["refunded_amount", "state", "updated_at"])
+    text = f"Refunded {Money(amount, payment.currency)}" + (f": {reason}" if reason else ".")
+    order = Order.objects.get(pk=payment.order_id)
+    order_status = _order_refund_status(order, payment)
+    order_services.record_order_payment(
+        order_id=payment.order_id, payment_status=order_status, event_type=EVENT_FOR[state],
+        message=text, actor=actor, data={"payment": str(payment.token), "amount": str(amount)})
+
+
+def _order_refund_status(order: Order, payment: Payment) -> str:
+    captured = order.payments.aggregate(c=Sum("captured_amount"), r=Sum("refunded_amount"))
+    if (captured["r"] or 0) >= (captured["c"] or 0):
+        return Order.PaymentStatus.REFUNDED
+    return Order.PaymentStatus.PARTIALLY_REFUNDED
+
+
+def screen_order(payment: Payment) -> None:
+    order = Order.objects.select_related("shipping_address", "billing_address").get(
+        pk=payment.order_id)
+    score, reasons = risk.assess(order, gateway_risk_level=payment.risk_level)
+    if score >= settings.SHOP_RISK_HOLD_SCORE:
+        order_services.hold_for_review(order_id=order.pk, score=score, reasons=reasons)
+    else:
+        order_services.record_risk(order_id=order.pk, score=score, reasons=reasons)
