@@ -7,6 +7,7 @@ from django import forms
 from django.db.models import Q
 
 from catalog.models import Variant
+from kernel.bounds import INTEGER_MAX
 
 from .models import Warehouse
 
@@ -14,7 +15,8 @@ from .models import Warehouse
 class ReceiveStockForm(forms.Form):
     """Units that arrived for one stock level."""
 
-    quantity = forms.IntegerField(help_text="Units that arrived (a whole number above zero).")
+    quantity = forms.IntegerField(min_value=1, max_value=INTEGER_MAX,
+                                  help_text="Units that arrived (a whole number above zero).")
     reference = forms.CharField(
         max_length=100, required=False, help_text="Delivery note, purchase order or invoice."
     )
@@ -40,7 +42,8 @@ class ReceiveNewStockForm(ReceiveStockForm):
 class AdjustCountForm(forms.Form):
     """What a person counted on the shelf; the difference goes into the ledger."""
 
-    counted = forms.IntegerField(help_text="Units physically there now.")
+    counted = forms.IntegerField(min_value=0, max_value=INTEGER_MAX,
+                                 help_text="Units physically there now.")
     reason = forms.CharField(max_length=255, required=False,
                              help_text="Why the count changed: cycle count, damaged, found.")
     reference = forms.CharField(max_length=100, required=False)
@@ -95,6 +98,9 @@ def parse_sku_lines(text: str, *, with_cost: bool = False) -> list[tuple]:
             quantity = int(parts[1])
         except ValueError:
             problems.append(f"Line {number}: {parts[1]!r} is not a whole number.")
+            continue
+        if not 0 < quantity <= INTEGER_MAX:
+            problems.append(f"Line {number}: the quantity must be from 1 to {INTEGER_MAX}.")
             continue
         cost = None
         if len(parts) == 3:

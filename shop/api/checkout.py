@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kernel.bounds import BIG_INTEGER_MAX
 from kernel.errors import NotFound
 from orders import services as order_services
 from orders.models import Cart, Order
@@ -240,7 +241,7 @@ class BillingIn(serializers.Serializer):
 
 
 class ShippingMethodIn(serializers.Serializer):
-    shipping_method_id = serializers.IntegerField()
+    shipping_method_id = serializers.IntegerField(min_value=1, max_value=BIG_INTEGER_MAX)
 
 
 class VoucherIn(serializers.Serializer):

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from catalog.models import Variant
 from inventory import selectors, services
 from inventory.models import PurchaseOrder, PurchaseOrderLine, StockLevel, Supplier, Warehouse
+from kernel.bounds import BIG_INTEGER_MAX, INTEGER_MAX
 from kernel.errors import NotFound, ShopError
 
 TAGS = ["inventory"]
@@ -118,14 +119,15 @@ class PurchaseOrderSerializer(serializers.Serializer):
 
 class LineInputSerializer(serializers.Serializer):
     sku = serializers.CharField()
-    quantity = serializers.IntegerField()
+    quantity = serializers.IntegerField(min_value=1, max_value=INTEGER_MAX)
     unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, required=False,
                                          allow_null=True, help_text="Default: the supplier's "
                                                                     "price.")
 
 
 class PurchaseOrderCreateSerializer(serializers.Serializer):
-    supplier = serializers.IntegerField(help_text="Supplier id.")
+    supplier = serializers.IntegerField(min_value=1, max_value=BIG_INTEGER_MAX,
+                                        help_text="Supplier id.")
     warehouse = serializers.CharField(help_text="Warehouse code to deliver to.")
     expected_on = serializers.DateField(required=False, allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True, default="")
@@ -134,7 +136,8 @@ class PurchaseOrderCreateSerializer(serializers.Serializer):
 
 class ReceiptLineSerializer(serializers.Serializer):
     sku = serializers.CharField()
-    quantity = serializers.IntegerField(help_text="Units that arrived (0 or more).")
+    quantity = serializers.IntegerField(min_value=0, max_value=INTEGER_MAX,
+                                        help_text="Units that arrived (0 or more).")
 
 
 class ReceiptSerializer(serializers.Serializer):
