@@ -154,8 +154,11 @@ def verify_webhook(body: bytes, headers) -> dict:
     or ValueError."""
     if not settings.CARRIER_WEBHOOK_SECRET:
         raise ValueError("CARRIER_WEBHOOK_SECRET is not set.")
+    signature = headers.get("X-Hmac-Signature")
+    if signature is not None and not signature.isascii():  # compare_digest raises TypeError
+        raise ValueError("The X-Hmac-Signature header is not ASCII.")
     try:
-        event = validate_webhook(body, {"X-Hmac-Signature": headers.get("X-Hmac-Signature")},
+        event = validate_webhook(body, {"X-Hmac-Signature": signature},
                                  settings.CARRIER_WEBHOOK_SECRET)
     except (SignatureVerificationError, ValueError) as error:
         raise ValueError(str(error)) from error

@@ -191,6 +191,8 @@ class StripeGateway:
             raise WebhookSignatureError("STRIPE_WEBHOOK_SECRET is not set.")
         if not signature_header:
             raise WebhookSignatureError("No Stripe-Signature header.")
+        if not signature_header.isascii():  # hmac.compare_digest raises TypeError on it
+            raise WebhookSignatureError("The Stripe-Signature header is not ASCII.")
         try:
             text = payload.decode("utf-8")
             stripe.WebhookSignature.verify_header(text, signature_header, secret,

@@ -179,7 +179,16 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 24,
+    # Only the session (with CSRF), whose only way in is the rate-limited login form: DRF's
+    # default also accepts HTTP Basic, which would try passwords with no rate limit.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # JSON that refuses too-deep documents with a 400 (see shop.api.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "shop.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -281,6 +290,9 @@ SHOP_RATE_LIMITS = {
               "account": env("SHOP_RATE_LOGIN_ACCOUNT", default="10/10m")},
     "password_reset": {"ip": env("SHOP_RATE_PASSWORD_RESET_IP", default="10/h"),
                        "account": env("SHOP_RATE_PASSWORD_RESET_ACCOUNT", default="3/h")},
+    # Sign-ups: per IP like login; per address tight, since each one emails the address.
+    "register": {"ip": env("SHOP_RATE_REGISTER_IP", default="20/10m"),
+                 "account": env("SHOP_RATE_REGISTER_ACCOUNT", default="3/h")},
     "voucher": {"ip": env("SHOP_RATE_VOUCHER_IP", default="30/10m"),
                 "account": env("SHOP_RATE_VOUCHER_ACCOUNT", default="15/10m")},
     "order_lookup": {"ip": env("SHOP_RATE_ORDER_LOOKUP_IP", default="60/10m")},
