@@ -3,7 +3,6 @@ call one selector, render."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from decimal import Decimal
 from functools import wraps
@@ -18,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from kernel.money import Money
+from kernel.spreadsheets import csv_writer
 
 from .definitions import COUNTED, DEFINITIONS
 from .periods import PRESETS, InvalidRange, parse_period, preset_period
@@ -100,7 +100,7 @@ def export(request: HttpRequest, key: str, table: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="{key}-{table}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"')
-    writer = csv.writer(response)
+    writer = csv_writer(response)  # cells that would run as formulas are quoted
     money = any(isinstance(v, Money) for row in found.rows for v in row)
     header = list(found.columns)
     if money:
