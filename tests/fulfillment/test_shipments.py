@@ -1,7 +1,6 @@
 """Shipments from a paid order to a delivered parcel, through the services."""
 
 import io
-import threading
 from datetime import timedelta
 
 import pypdfium2
@@ -9,7 +8,6 @@ import pytest
 import zxingcpp
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from fulfillment import services, tasks
@@ -20,6 +18,7 @@ from fulfillment.services import FulfillmentError
 from inventory.models import StockLevel, StockMovement
 from kernel.errors import InvalidTransition
 from orders.models import Order
+from tests.concurrency import run_concurrently
 
 pytestmark = pytest.mark.django_db
 State = Shipment.State
@@ -258,23 +257,15 @@ def test_label_task_run_concurrently_buys_one_label(paid_order, monkeypatch):
         return original(self, **kwargs)
 
     local.LocalCarrier.buy_label = counting
-    barrier = threading.Barrier(4)
 
     def run():
-        barrier.wait()
-        try:
-            tasks.purchase_label(shipment.pk)
-        finally:
-            connection.close()
+        return tasks.purchase_label(shipment.pk)
 
     try:
-        threads = [threading.Thread(target=run) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        outcomes = run_concurrently(*[run] * 4)
     finally:
         local.LocalCarrier.buy_label = original
+    assert [o.error for o in outcomes] == [None] * 4
     shipment.refresh_from_db()
     assert shipment.state == State.LABEL_PURCHASED
     assert len(calls) == 1

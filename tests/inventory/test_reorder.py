@@ -1,13 +1,11 @@
 """The reorder check: velocity from the ledger's shipments, reorder points, pack sizes,
 one draft per supplier and warehouse, never two drafts for one need, one digest a day."""
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.utils import timezone
 
 from inventory import selectors, services, tasks
@@ -21,6 +19,7 @@ from inventory.models import (
     Supplier,
     SupplierPrice,
 )
+from tests.concurrency import run_concurrently
 from tests.factories import ProductFactory, make_variant
 
 from .conftest import assert_ledger_ok
@@ -192,24 +191,9 @@ def test_round_to_pack():
 def test_two_concurrent_checks_draft_one_order(lantern, east, priced):
     ReorderRule.objects.create(variant=lantern, warehouse=east, reorder_point=5,
                                reorder_quantity=10)
-    barrier = threading.Barrier(2)
-    errors = []
+    outcomes = run_concurrently(services.draft_reorders, services.draft_reorders)
 
-    def run():
-        try:
-            barrier.wait()
-            services.draft_reorders()
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    errors = [o.error for o in outcomes if o.error is not None]
     assert not errors
     assert PurchaseOrder.objects.count() == 1
     assert PurchaseOrderLine.objects.get().quantity_ordered == 15

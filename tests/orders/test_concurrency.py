@@ -1,12 +1,11 @@
 """Concurrency on PostgreSQL with real threads, each its own connection: the last units go
 to exactly as many buyers as there are units, with no deadlock and nothing half-written."""
 
-import threading
 from collections import Counter
 from decimal import Decimal
+from functools import partial
 
 import pytest
-from django.db import connection
 from django.db.models import Sum
 
 from inventory.models import StockLevel
@@ -18,6 +17,7 @@ from orders.models import Allocation, Cart, Order, Voucher, VoucherUse
 from payments import services as payment_services
 from payments.exceptions import PaymentError
 from payments.models import Payment
+from tests.concurrency import raised, results, run_concurrently
 from tests.factories import (
     ProductFactory,
     WarehouseFactory,
@@ -32,30 +32,12 @@ CARD = {"number": "4242424242424242", "exp_month": "12", "exp_year": "2030", "cv
 
 def race(work, inputs):
     """Run ``work(item)`` for every input in its own thread, all released at once.
-    Returns (results, errors) by outcome."""
-    barrier = threading.Barrier(len(inputs))
-    outcomes = [None] * len(inputs)
-
-    def run(index, item):
-        try:
-            barrier.wait()
-            outcomes[index] = ("ok", work(item))
-        except ShopError as error:
-            outcomes[index] = ("refused", error)
-        except Exception as error:  # noqa: BLE001 - the test reports anything unexpected
-            outcomes[index] = ("crash", error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, item)) for i, item in enumerate(inputs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    crashes = [o[1] for o in outcomes if o[0] == "crash"]
+    Returns (results, refusals); anything other than a domain refusal fails the test."""
+    outcomes = run_concurrently(*[partial(work, item) for item in inputs], timeout=120)
+    crashes = [o.error for o in outcomes
+               if o.error is not None and not isinstance(o.error, ShopError)]
     assert not crashes, f"unexpected errors: {crashes!r}"
-    return ([o[1] for o in outcomes if o[0] == "ok"],
-            [o[1] for o in outcomes if o[0] == "refused"])
+    return results(outcomes), raised(outcomes, ShopError)
 
 
 def assert_stock_consistent(*variants):

@@ -1,12 +1,11 @@
 """Payments that arrive after the order's stock was released, the stock shortfalls queue and
 each way out of it, and unpaid orders that keep their stock while the payment is live."""
 
-import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.utils import timezone
 
 from fulfillment.models import Shipment
@@ -19,6 +18,7 @@ from orders.exceptions import OutOfStock
 from orders.models import Order, StockShortfall
 from payments import services as payment_services
 from payments.models import Payment
+from tests.concurrency import run_concurrently
 from tests.factories import ProductFactory, WarehouseFactory, make_variant, ready_cart
 
 # Transactional: after-commit work (receipts, shipments, emails) runs as in production.
@@ -100,21 +100,9 @@ def test_a_late_payment_without_stock_goes_to_the_queue_and_ships_nothing(shop):
 def test_concurrent_late_payments_for_the_last_unit(shop):
     first, first_payment = expired_order(shop["lamp"], email="one@example.com")
     second, second_payment = expired_order(shop["lamp"], email="two@example.com")
-    barrier = threading.Barrier(2)
-
-    def pay(payment):
-        try:
-            barrier.wait()
-            pay_late(payment)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=pay, args=(p,)) for p in (first_payment,
-                                                                second_payment)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_concurrently(partial(pay_late, first_payment),
+                                partial(pay_late, second_payment))
+    assert [o.error for o in outcomes] == [None, None]
     queued = list(StockShortfall.objects.values_list("order_id", flat=True))
     assert len(queued) == 1 and queued[0] in {first.pk, second.pk}
     lamp = level(shop["lamp"], shop["east"])

@@ -1,7 +1,6 @@
 """Returns through the services: the whole path, refunds, exchanges and refusals."""
 
 import io
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -10,7 +9,6 @@ import pytest
 import zxingcpp
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
 from django.test import override_settings
 
 from fulfillment.models import Shipment
@@ -24,6 +22,7 @@ from returns.exceptions import ReturnInvalid
 from returns.models import ReturnLine, ReturnNotification, ReturnRequest
 from returns.selectors import returnable_lines
 from returns.services import Inspection, RequestedLine
+from tests.concurrency import run_concurrently
 from tests.fulfillment.test_shipments import to_shipped
 
 from .conftest import ask, inspect_all, line_of
@@ -256,26 +255,16 @@ def test_a_failed_refund_can_be_tried_again(delivered_order, monkeypatch):
 def test_two_concurrent_refunds_on_one_return_give_one_refund(delivered_order, settings):
     order = delivered_order(shirts=2, mugs=0)
     rma = returned_and_inspected(order)
-    barrier = threading.Barrier(2)
-    outcomes = []
 
     def attempt():
-        try:
-            barrier.wait()
-            services.refund_return(return_id=rma.pk)
-            outcomes.append("refunded")
-        except InvalidTransition as error:
-            outcomes.append(error.code)
-        finally:
-            connection.close()
+        services.refund_return(return_id=rma.pk)
+        return "refunded"
 
-    threads = [threading.Thread(target=attempt) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["refund_in_progress", "refunded"] or \
-        sorted(outcomes) == ["invalid_transition", "refunded"]
+    outcomes = sorted(o.result if o.ok else o.error.code
+                      for o in run_concurrently(attempt, attempt)
+                      if o.ok or isinstance(o.error, InvalidTransition))
+    assert outcomes == ["refund_in_progress", "refunded"] or \
+        outcomes == ["invalid_transition", "refunded"]
     payment = order.payments.get()
     assert GatewayCall.objects.filter(payment=payment, kind="refund").count() == 1
     assert payment.refunded_amount == rma.items_amount
@@ -289,20 +278,12 @@ def test_the_refund_task_run_concurrently_refunds_once(delivered_order, monkeypa
     rma = returned_and_inspected(order)
     monkeypatch.setattr(receivers, "enqueue", lambda *args: None)  # the test runs the task
     services.refund_return(return_id=rma.pk)
-    barrier = threading.Barrier(3)
 
     def run():
-        try:
-            barrier.wait()
-            services.execute_refund(return_id=rma.pk)
-        finally:
-            connection.close()
+        return services.execute_refund(return_id=rma.pk)
 
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_concurrently(run, run, run)
+    assert [o.error for o in outcomes] == [None] * 3
     payment = order.payments.get()
     assert GatewayCall.objects.filter(payment=payment, kind="refund").count() == 1
     assert payment.refunded_amount == rma.items_amount

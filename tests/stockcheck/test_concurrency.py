@@ -5,7 +5,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Sum
 
 from inventory.models import StockLevel, StockMovement
@@ -13,6 +13,7 @@ from orders import services as order_services
 from orders.models import Allocation
 from shop.stockcheck import services
 from shop.stockcheck.selectors import check_stock
+from tests.concurrency import run_concurrently, start_in_thread
 from tests.factories import ready_cart
 
 from .conftest import level_of
@@ -20,26 +21,11 @@ from .conftest import level_of
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def in_thread(target, results, name):
-    def run():
-        try:
-            results[name] = target()
-        except Exception as error:  # noqa: BLE001 - reported to the test below
-            results[name] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
 def test_allocated_repair_waits_for_a_checkout_holding_the_level(mug):
     level = level_of(mug)
     StockLevel.objects.filter(pk=level.pk).update(allocated=F("allocated") + 2)  # drifted
     cart = ready_cart(variants={mug: 1})
     placed, go = threading.Event(), threading.Event()
-    results = {}
 
     def checkout():
         with transaction.atomic():
@@ -48,17 +34,17 @@ def test_allocated_repair_waits_for_a_checkout_holding_the_level(mug):
             go.wait(10)
             return order
 
-    buyer = in_thread(checkout, results, "order")
+    buyer = start_in_thread(checkout)
     assert placed.wait(10)
-    repairer = in_thread(lambda: services.repair_allocated(stock_level_id=level.pk), results,
-                         "repair")
+    repairer = start_in_thread(lambda: services.repair_allocated(stock_level_id=level.pk))
     time.sleep(0.5)
     assert repairer.is_alive()  # waiting on the checkout's lock, not reading stale numbers
     go.set()
-    buyer.join(10)
-    repairer.join(10)
+    order = buyer.join(10)
+    repair = repairer.join(10)
 
-    assert results["repair"].repaired, results
+    assert order.ok, order.error
+    assert repair.get().repaired, repair
     level.refresh_from_db()
     held = Allocation.objects.filter(stock_level=level).aggregate(total=Sum("quantity"))["total"]
     assert held == 1 and level.allocated == 1  # the new order's unit is kept
@@ -68,18 +54,13 @@ def test_allocated_repair_waits_for_a_checkout_holding_the_level(mug):
 def test_two_ledger_repairs_at_once_write_one_correcting_line(mug):
     level = level_of(mug)
     StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + 4)
-    start = threading.Barrier(2)
-    results = {}
 
     def repair():
-        start.wait(10)
         return services.repair_ledger(stock_level_id=level.pk)
 
-    threads = [in_thread(repair, results, name) for name in ("first", "second")]
-    for thread in threads:
-        thread.join(10)
+    outcomes = run_concurrently(repair, repair, timeout=10)
 
-    assert sorted(outcome.repaired for outcome in results.values()) == [False, True]
+    assert sorted(outcome.get().repaired for outcome in outcomes) == [False, True]
     corrections = StockMovement.objects.filter(stock_level=level, reference="stock-check")
     assert [m.quantity for m in corrections] == [4]
     assert check_stock().is_clean
