@@ -31,27 +31,30 @@ def send_return_email(*, return_id: int, kind: str) -> bool:
     with transaction.atomic():
         if not claim_notification(ReturnNotification, return_request_id=return_id, kind=kind):
             return False
-        rma = (ReturnRequest.objects.select_related("order", "warehouse", "replacement_order")
-               .prefetch_related("lines__order_line", "lines__exchange_variant")
-               .get(pk=return_id))
-        order = rma.order
+        return_request = (ReturnRequest.objects
+                          .select_related("order", "warehouse", "replacement_order")
+                          .prefetch_related("lines__order_line", "lines__exchange_variant")
+                          .get(pk=return_id))
+        order = return_request.order
         shipment = None
-        if rma.replacement_order_id:
-            shipment = (Shipment.objects.filter(order_id=rma.replacement_order_id)
+        if return_request.replacement_order_id:
+            shipment = (Shipment.objects.filter(order_id=return_request.replacement_order_id)
                         .exclude(state=Shipment.State.CANCELED).order_by("-pk").first())
-        context = {"rma": rma, "order": order, "kind": kind, "shop_name": settings.SHOP_NAME,
+        context = {"return_request": return_request, "order": order, "kind": kind,
+                   "shop_name": settings.SHOP_NAME,
                    "order_link": order_link(order), "is_guest": order.user_id is None,
                    "drop_off_instructions": settings.SHOP_RETURN_DROP_OFF_INSTRUCTIONS,
                    "shipment": shipment,
                    "tracking_link": absolute_url(tracking_path(shipment)) if shipment else ""}
         message = email_message(template=f"return_{kind}", context=context, to=order.email,
-                                subject=SUBJECTS[kind].format(number=rma.number))
-        if kind == ReturnNotification.Kind.APPROVED and rma.label:
-            with rma.label.open("rb") as label:
-                message.attach(f"{rma.number}-label.pdf", label.read(), "application/pdf")
+                                subject=SUBJECTS[kind].format(number=return_request.number))
+        if kind == ReturnNotification.Kind.APPROVED and return_request.label:
+            with return_request.label.open("rb") as label:
+                message.attach(f"{return_request.number}-label.pdf", label.read(),
+                               "application/pdf")
         message.send()
-    record_order_event(order_id=rma.order_id, event_type=OrderEvent.Type.EMAIL_SENT,
-                       message=f"{ReturnNotification.Kind(kind).label} email for {rma.number} "
-                               f"sent to {order.email}.",
-                       data={"kind": f"return_{kind}", "return": rma.number})
+    record_order_event(order_id=return_request.order_id, event_type=OrderEvent.Type.EMAIL_SENT,
+                       message=f"{ReturnNotification.Kind(kind).label} email for "
+                               f"{return_request.number} sent to {order.email}.",
+                       data={"kind": f"return_{kind}", "return": return_request.number})
     return True

@@ -14,9 +14,10 @@ State = ReturnRequest.State
 
 
 def on_state_changed(sender, return_id: int, state: str, **kwargs) -> None:
-    rma = ReturnRequest.objects.only("method", "replacement_order_id").get(pk=return_id)
+    return_request = ReturnRequest.objects.only("method", "replacement_order_id").get(
+        pk=return_id)
     if state == State.APPROVED:
-        if rma.method == ReturnRequest.Method.LABEL:
+        if return_request.method == ReturnRequest.Method.LABEL:
             enqueue(tasks.issue_return_label, return_id)  # then the email, with the label
         else:
             enqueue(tasks.send_return_notification, return_id, ReturnNotification.Kind.APPROVED)
@@ -24,8 +25,8 @@ def on_state_changed(sender, return_id: int, state: str, **kwargs) -> None:
         enqueue(tasks.send_return_notification, return_id, tasks.EMAIL_FOR_STATE[state])
     if state == State.INSPECTED:
         enqueue(tasks.restock_return, return_id)
-    if state == State.EXCHANGED and rma.replacement_order_id:
-        enqueue(fulfillment_tasks.create_shipments, rma.replacement_order_id)
+    if state == State.EXCHANGED and return_request.replacement_order_id:
+        enqueue(fulfillment_tasks.create_shipments, return_request.replacement_order_id)
 
 
 def on_label_issued(sender, return_id: int, **kwargs) -> None:
@@ -40,10 +41,10 @@ def on_shipment_status_changed(sender, shipment_id: int, status: str, **kwargs) 
     if status != Shipment.State.SHIPPED:
         return
     order_id = Shipment.objects.filter(pk=shipment_id).values_list("order_id", flat=True).first()
-    rma = ReturnRequest.objects.filter(replacement_order_id=order_id).only("pk").first() \
-        if order_id else None
-    if rma is not None:
-        enqueue(tasks.send_return_notification, rma.pk,
+    return_request = ReturnRequest.objects.filter(
+        replacement_order_id=order_id).only("pk").first() if order_id else None
+    if return_request is not None:
+        enqueue(tasks.send_return_notification, return_request.pk,
                 ReturnNotification.Kind.EXCHANGE_SHIPPED)
 
 
