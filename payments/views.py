@@ -9,7 +9,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .gateways import get_gateway
-from .webhooks import handle_stripe_event
+from .gateways.base import WebhookSignatureError
+from .stripe_webhooks import handle_stripe_event
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +24,6 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     if len(payload) > MAX_PAYLOAD_BYTES:
         return JsonResponse({"detail": "Payload too large."}, status=413)
     signature = request.headers.get("Stripe-Signature", "")
-    from .gateways.base import WebhookSignatureError
-
     try:
         event = get_gateway("stripe").construct_event(payload, signature)
     except WebhookSignatureError as error:

@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from catalog.models import Variant
 from fulfillment.models import Shipment, ShipmentLine
 from orders.models import Order, OrderLine
 
-from .models import ReturnEvent, ReturnLine, ReturnRequest
+from .models import ReturnLine, ReturnRequest
 
 
 @dataclass
@@ -87,11 +87,3 @@ def returnable_lines(order: Order, *, now: datetime | None = None) -> list[Retur
 def can_start_return(order: Order) -> bool:
     return order.status != Order.Status.CANCELED and any(
         row.returnable for row in returnable_lines(order))
-
-
-def order_returns(order: Order) -> list[ReturnRequest]:
-    """The order's returns with lines and timelines, for the order page (three queries)."""
-    return list(order.returns.order_by("-created_at", "-pk").prefetch_related(
-        Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line",
-                                                                     "exchange_variant")),
-        Prefetch("events", queryset=ReturnEvent.objects.order_by("created_at", "pk"))))

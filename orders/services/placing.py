@@ -69,7 +69,7 @@ def place_order(*, cart: Cart, user=None, customer_ip: str | None = None) -> Ord
         totals, shipping = view.totals, view.shipping
         order = _write_order(cart=cart, view=view, user=user, customer_ip=customer_ip)
         lines = _write_lines(order, view)
-        _allocate(order, lines, pickup_warehouse_id=order.pickup_warehouse_id)
+        allocate_lines(lines, pickup_warehouse_id=order.pickup_warehouse_id)
         if cart.voucher_id:
             _count_voucher_use(cart.voucher_id, order)
         record_event(order, OrderEvent.Type.PLACED,
@@ -129,10 +129,6 @@ def _write_lines(order: Order, view) -> list[OrderLine]:
             final_sale=item.product.final_sale,
         ))
     return OrderLine.objects.bulk_create(lines)
-
-
-def _allocate(order: Order, lines: list[OrderLine], *, pickup_warehouse_id: int | None) -> None:
-    allocate_lines(lines, pickup_warehouse_id=pickup_warehouse_id)
 
 
 def allocate_lines(lines: list[OrderLine], *, pickup_warehouse_id: int | None = None) -> None:
