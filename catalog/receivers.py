@@ -2,11 +2,19 @@
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from kernel.enqueue import enqueue
+
+from . import signals, tasks
 from .listing_cache import on_catalog_saved_or_deleted
 from .models import Category, OptionValue, Product, ProductOption, Variant
 
 
+def on_image_uploaded(sender, image_id: int, **kwargs) -> None:
+    enqueue(tasks.generate_thumbnails, image_id)
+
+
 def connect() -> None:
+    signals.image_uploaded.connect(on_image_uploaded, dispatch_uid="catalog.thumbnails")
     for model in (Category, Product, ProductOption, OptionValue, Variant):
         post_save.connect(on_catalog_saved_or_deleted, sender=model,
                           dispatch_uid=f"catalog-version-save-{model.__name__}")

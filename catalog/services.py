@@ -17,6 +17,7 @@ from PIL import Image, UnidentifiedImageError
 
 from kernel.money import quantize
 
+from . import locks, signals
 from .exceptions import CatalogError
 from .listing_cache import catalog_changed
 from .models import (
@@ -49,7 +50,7 @@ def save_category(*, category: Category) -> Category:
     changes, every descendant's path and depth are rewritten in one UPDATE each.
     """
     if category.parent_id and category.pk:
-        parent = Category.objects.select_for_update().get(pk=category.parent_id)
+        parent = locks.category_for_update(category.parent_id)
         if category.pk in parent.ancestor_ids:
             raise CatalogError("A category cannot be moved under itself or its own subcategory.")
     old_path = ""
@@ -191,7 +192,7 @@ def save_variant(
         raise CatalogError(f"{sku}: compare-at price must be zero or more.")
     if weight_grams < 0:
         raise CatalogError(f"{sku}: weight cannot be negative.")
-    variant = Variant.objects.select_for_update().filter(sku=sku).first()
+    variant = locks.variant_by_sku_for_update(sku)
     if variant is not None and variant.product_id != product.pk:
         raise CatalogError(f"SKU {sku} already belongs to another product ({variant.product}).")
     values = _ensure_option_values(product, options or {})
@@ -254,8 +255,6 @@ def add_product_image(
     only a ``source_url``, the URL is recorded without a file. Alt text defaults to
     the product title so no image goes without it.
     """
-    from . import tasks
-
     if content is None and not source_url:
         raise CatalogError("An image needs a file or a source URL.")
     image_row = ProductImage(
@@ -270,7 +269,8 @@ def add_product_image(
         image_row.image.save(f"{stem}.jpg", ContentFile(_encode_jpeg(picture)), save=False)
     image_row.save()
     if image_row.image:
-        transaction.on_commit(partial(tasks.generate_thumbnails.delay, image_row.pk))
+        transaction.on_commit(partial(signals.image_uploaded.send, sender=ProductImage,
+                                      image_id=image_row.pk))
     return image_row
 
 
@@ -320,7 +320,7 @@ def set_cost_price(*, variant_id: int, cost_price: Decimal) -> Variant:
     if cost_price is None or Decimal(cost_price) < 0:
         raise CatalogError("A cost price must be zero or more.")
     with transaction.atomic():
-        variant = Variant.objects.select_for_update().get(pk=variant_id)
+        variant = locks.variant_for_update(variant_id)
         variant.cost_price = quantize(Decimal(cost_price), variant.currency)
         variant.save(update_fields=["cost_price", "updated_at"])
     return variant
@@ -348,7 +348,7 @@ def start_clearance(*, variant_ids: Iterable[int], percent_off: Decimal,
     if not ids:
         raise CatalogError("Choose at least one variant to put on clearance.")
     with transaction.atomic():
-        variants = list(Variant.objects.filter(pk__in=ids).order_by("pk").select_for_update())
+        variants = locks.variants_for_update(ids)
         running = set(ClearanceDiscount.objects.filter(variant_id__in=ids, ended_at__isnull=True)
                       .values_list("variant__sku", flat=True))
         if running:
@@ -376,10 +376,10 @@ def end_clearance(*, clearance_id: int) -> bool:
     clearance price; a price someone set meanwhile wins. Returns whether it ended now.
     """
     with transaction.atomic():
-        clearance = ClearanceDiscount.objects.select_for_update().filter(pk=clearance_id).first()
+        clearance = locks.clearance_for_update(clearance_id)
         if clearance is None or clearance.ended_at is not None:
             return False
-        variant = Variant.objects.select_for_update().get(pk=clearance.variant_id)
+        variant = locks.variant_for_update(clearance.variant_id)
         if variant.price == clearance.clearance_price:
             variant.price = clearance.original_price
             variant.compare_at_price = clearance.original_compare_at_price

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from kernel.enqueue import enqueue
 from orders import signals as order_signals
-from orders.receivers import enqueue
 
 from . import signals, tasks
 from .models import Shipment, ShipmentNotification

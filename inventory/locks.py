@@ -10,6 +10,10 @@ def stock_levels_for_update(level_ids):
     )
 
 
+def stock_level_by_id_for_update(stock_level_id: int) -> StockLevel:
+    return StockLevel.objects.select_for_update().get(pk=stock_level_id)
+
+
 def stock_level_for_update(*, variant_id: int, warehouse_id: int) -> StockLevel:
     """Lock the level of a variant in a warehouse, creating an empty one if there is none."""
     level, _ = StockLevel.objects.get_or_create(variant_id=variant_id, warehouse_id=warehouse_id)

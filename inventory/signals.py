@@ -5,3 +5,7 @@ from django.dispatch import Signal
 # stock_level_id: on_hand or allocated moved (a movement, an allocation or a release), so
 # what is available to sell may have crossed a threshold.
 stock_level_changed = Signal()
+
+# purchase_order_id: a purchase order was sent; its PDF is still to be emailed to the
+# supplier.
+purchase_order_sent = Signal()

@@ -1,23 +1,12 @@
-"""Order signals to tasks. Receivers only enqueue; when the broker is down they log and
-the periodic sweep (``orders.tasks.sweep_order_work``) catches up."""
+"""Order signals to tasks. Receivers only enqueue (``kernel.enqueue``: when the broker is
+down the task is recorded and resent); the periodic sweep
+(``orders.tasks.sweep_order_work``) also catches up on any work still missing."""
 
 from __future__ import annotations
 
-import logging
-
-from kombu.exceptions import OperationalError
+from kernel.enqueue import enqueue
 
 from . import signals, tasks
-
-logger = logging.getLogger(__name__)
-BROKER_ERRORS = (OperationalError, ConnectionError, OSError)
-
-
-def enqueue(task, *args) -> None:
-    try:
-        task.delay(*args)
-    except BROKER_ERRORS as error:
-        logger.warning("Could not queue %s%s (%s); the sweep will retry", task.name, args, error)
 
 
 def on_order_placed(sender, order_id: int, **kwargs) -> None:

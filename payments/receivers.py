@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from kernel.enqueue import enqueue
 from orders import signals
-from orders.receivers import enqueue
 
 from . import tasks
 

@@ -16,10 +16,10 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from kernel.enqueue import enqueue
 from kernel.errors import ShopError
 from orders import services as order_services
 from orders.models import OrderEvent
-from orders.receivers import enqueue
 
 from . import services, tasks
 from .models import Payment, StripeEvent

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fulfillment import signals as fulfillment_signals
 from fulfillment import tasks as fulfillment_tasks
 from fulfillment.models import Shipment
-from orders.receivers import enqueue
+from kernel.enqueue import enqueue
 
 from . import signals, tasks
 from .models import ReturnNotification, ReturnRequest

@@ -1,62 +1,17 @@
 """Carriers behind one interface. The local carrier (the shop's own couriers) is built in;
-EasyPost is used when EASYPOST_API_KEY is set and the shipment's carrier is "easypost"."""
+EasyPost is used when EASYPOST_API_KEY is set and the shipment's carrier is "easypost".
+
+The adapters import the interface (``.interface``) and the errors (``fulfillment.exceptions``),
+never this package nor the services, so choosing one here makes no import cycle.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import Protocol
+from ..exceptions import CarrierError
+from .interface import Carrier, LabelResult, Parcel, Rate, TrackingUpdate
 
-
-class CarrierError(Exception):
-    """The carrier could not be reached or failed: worth retrying."""
-
-
-@dataclass(frozen=True)
-class Parcel:
-    weight_grams: int
-    length_cm: int | None
-    width_cm: int | None
-    height_cm: int | None
-
-
-@dataclass(frozen=True)
-class LabelResult:
-    tracking_number: str
-    pdf: bytes
-    cost: Decimal
-    reference: str
-    service: str
-    estimated_days: int | None = None
-
-
-@dataclass(frozen=True)
-class Rate:
-    service: str
-    price: Decimal
-    estimated_days: int | None
-
-
-@dataclass(frozen=True)
-class TrackingUpdate:
-    event_id: str
-    status: str  # a Shipment.State
-    occurred_at: object  # aware datetime
-    location: str = ""
-    description: str = ""
-
-
-class Carrier(Protocol):
-    name: str
-
-    def rates(self, *, shipment, parcel: Parcel) -> list[Rate]: ...
-
-    def buy_label(self, *, shipment, parcel: Parcel, idempotency_key: str) -> LabelResult: ...
-
-    def void_label(self, *, reference: str) -> None:
-        """Cancel a bought, unused label (the carrier refunds it)."""
-
-    def track(self, *, tracking_number: str) -> list[TrackingUpdate]: ...
+__all__ = ["Carrier", "CarrierError", "LabelResult", "Parcel", "Rate", "TrackingUpdate",
+           "get_carrier"]
 
 
 def get_carrier(name: str) -> Carrier:

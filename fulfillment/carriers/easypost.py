@@ -27,7 +27,8 @@ from easypost.errors import (
 )
 from easypost.util import validate_webhook
 
-from . import CarrierError, LabelResult, Parcel, Rate, TrackingUpdate
+from ..exceptions import CarrierError, FulfillmentError
+from .interface import LabelResult, Parcel, Rate, TrackingUpdate
 
 GRAMS_PER_OUNCE = Decimal("28.349523125")
 CM_PER_INCH = Decimal("2.54")
@@ -75,8 +76,6 @@ def _shipment_params(shipment, parcel: Parcel) -> dict:
 
 
 def _call(request):
-    from ..services import FulfillmentError
-
     try:
         return request()
     except REFUSALS as error:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from ..pdf import shipping_label_pdf
-from . import LabelResult, Parcel, Rate, TrackingUpdate
+from .interface import LabelResult, Parcel, Rate, TrackingUpdate
 
 WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 PREFIX = "NW"

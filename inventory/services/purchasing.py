@@ -22,7 +22,7 @@ from catalog import services as catalog_services
 from catalog.models import Variant
 from kernel.bounds import INTEGER_MAX
 
-from .. import locks
+from .. import locks, signals
 from ..exceptions import StockError
 from ..models import (
     PurchaseOrder,
@@ -163,8 +163,6 @@ def send_purchase_order(*, purchase_order_id: int,
                         user: AbstractBaseUser | None = None) -> PurchaseOrder:
     """A draft goes to the supplier: status sent, expected date (if unset) today plus the
     supplier's lead time, and the PDF emailed after commit by a task that sends it once."""
-    from .. import tasks
-
     with transaction.atomic():
         purchase_order = locks.purchase_order_for_update(purchase_order_id)
         purchase_order.ensure_can_become(PurchaseOrder.Status.SENT)
@@ -180,7 +178,8 @@ def send_purchase_order(*, purchase_order_id: int,
             purchase_order=purchase_order, type=PurchaseOrderEvent.Type.SENT, user=user,
             message=f"Sent to {purchase_order.supplier}; expected "
                     f"{purchase_order.expected_on:%Y-%m-%d}.")
-        transaction.on_commit(partial(tasks.email_purchase_order.delay, purchase_order.pk))
+        transaction.on_commit(partial(signals.purchase_order_sent.send, sender=PurchaseOrder,
+                                      purchase_order_id=purchase_order.pk))
     return purchase_order
 
 

@@ -137,7 +137,7 @@ def ship_units(*, stock_level_id: int, quantity: int, reference: str,
     """
     if quantity <= 0:
         raise StockError("Ship a quantity above zero.")
-    level = StockLevel.objects.select_for_update().get(pk=stock_level_id)
+    level = locks.stock_level_by_id_for_update(stock_level_id)
     if level.allocated < quantity:
         raise StockError(f"{level} has only {level.allocated} units allocated; cannot ship "
                          f"{quantity}.")
@@ -158,7 +158,7 @@ def write_off_stock(*, stock_level_id: int, quantity: int, reason: str, referenc
     if not reason.strip():
         raise StockError("Say why the units are written off.")
     with transaction.atomic():
-        level = StockLevel.objects.select_for_update().get(pk=stock_level_id)
+        level = locks.stock_level_by_id_for_update(stock_level_id)
         if level.free < quantity:
             raise StockError(f"{level}: only {level.free} free units; "
                              f"cannot write off {quantity}.")
@@ -188,7 +188,7 @@ def hold_units(*, stock_level_id: int, quantity: int, reason: str,
     fewer than ``quantity`` units are free (units promised to orders stay promised)."""
     _check_units(quantity, reason)
     with transaction.atomic():
-        level = StockLevel.objects.select_for_update().get(pk=stock_level_id)
+        level = locks.stock_level_by_id_for_update(stock_level_id)
         if level.free < quantity:
             raise StockError(f"{level}: only {level.free} free units can go on hold.")
         StockLevel.objects.filter(pk=level.pk).update(unsellable=F("unsellable") + quantity)
@@ -201,7 +201,7 @@ def release_held_units(*, stock_level_id: int, quantity: int, reason: str,
     """Units on hold passed inspection: sellable again."""
     _check_units(quantity, reason)
     with transaction.atomic():
-        level = StockLevel.objects.select_for_update().get(pk=stock_level_id)
+        level = locks.stock_level_by_id_for_update(stock_level_id)
         if level.unsellable < quantity:
             raise StockError(f"{level}: only {level.unsellable} units are on hold.")
         StockLevel.objects.filter(pk=level.pk).update(unsellable=F("unsellable") - quantity)
@@ -214,7 +214,7 @@ def write_off_held_units(*, stock_level_id: int, quantity: int, reason: str,
     """Units on hold are beyond saving: they leave on hand with a write-off ledger line."""
     _check_units(quantity, reason)
     with transaction.atomic():
-        level = StockLevel.objects.select_for_update().get(pk=stock_level_id)
+        level = locks.stock_level_by_id_for_update(stock_level_id)
         if level.unsellable < quantity:
             raise StockError(f"{level}: only {level.unsellable} units are on hold.")
         StockLevel.objects.filter(pk=level.pk).update(unsellable=F("unsellable") - quantity)
@@ -231,7 +231,7 @@ def set_safety_stock(*, stock_level_id: int, quantity: int,
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
         raise StockError("Safety stock is a whole number of units, zero or more.")
     with transaction.atomic():
-        level = StockLevel.objects.select_for_update().get(pk=stock_level_id)
+        level = locks.stock_level_by_id_for_update(stock_level_id)
         StockLevel.objects.filter(pk=level.pk).update(safety_stock=quantity)
         _changed_after_commit(level.pk)
         level.refresh_from_db()

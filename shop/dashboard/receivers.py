@@ -1,42 +1,29 @@
 """Order, shipment and return signals -> one refresh task for the order concerned.
 
-Receivers only enqueue. A lost message (broker down) is caught by the nightly rebuild.
+Receivers only enqueue (``kernel.enqueue``: with the broker down the refresh is recorded
+and resent); the nightly rebuild catches up on anything else.
 """
 
 from __future__ import annotations
 
-import logging
-
-from kombu.exceptions import OperationalError
-
 from fulfillment.signals import shipment_status_changed
+from kernel.enqueue import enqueue
 from orders.signals import order_canceled, order_paid, order_refunded
 from returns.signals import return_state_changed
 
 from . import tasks
 
-logger = logging.getLogger(__name__)
-BROKER_ERRORS = (OperationalError, ConnectionError, OSError)
-
-
-def _enqueue(**ids) -> None:
-    try:
-        tasks.refresh_order_kpis.delay(**ids)
-    except BROKER_ERRORS as error:
-        logger.warning("Could not queue the KPI refresh for %s (%s); the nightly rebuild "
-                       "will catch up", ids, error)
-
 
 def on_order_event(sender, order_id: int, **kwargs) -> None:
-    _enqueue(order_id=order_id)
+    enqueue(tasks.refresh_order_kpis, order_id=order_id)
 
 
 def on_shipment_status_changed(sender, shipment_id: int, **kwargs) -> None:
-    _enqueue(shipment_id=shipment_id)
+    enqueue(tasks.refresh_order_kpis, shipment_id=shipment_id)
 
 
 def on_return_state_changed(sender, return_id: int, **kwargs) -> None:
-    _enqueue(return_id=return_id)
+    enqueue(tasks.refresh_order_kpis, return_id=return_id)
 
 
 def connect() -> None:

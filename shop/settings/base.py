@@ -123,6 +123,8 @@ CELERY_BEAT_SCHEDULE: dict = {
                                "schedule": 900.0},
     "sweep-webhook-deliveries": {"task": "shop.webhooks.tasks.sweep_webhook_deliveries",
                                  "schedule": 60.0},
+    # Tasks kernel.enqueue recorded while the broker was down, sent again.
+    "resend-deferred-tasks": {"task": "shop.tasks.resend_deferred_tasks", "schedule": 60.0},
     # Every stock invariant, nightly; the merchant is emailed when one breaks.
     "nightly-stock-check": {"task": "shop.stockcheck.tasks.nightly_stock_check",
                             "schedule": crontab(hour=2, minute=30)},

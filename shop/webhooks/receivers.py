@@ -2,25 +2,23 @@
 
 The time the signal fired is passed along, so events of one order are delivered in the
 order they happened even when their tasks run out of order. When the broker can't take
-the task, the event is stored right here instead (a database write, never the HTTP call):
-an event lives only in the signal, so no sweep could find it later. The deliveries it
-creates are then sent by the beat sweep.
+the task, ``kernel.enqueue`` records it (with that time) and its resend sweep queues it
+later: an event lives only in the signal, so no sweep of the webhook tables could find
+it, but the recorded task can't be lost. The task is never run inline in the request.
 """
 
 from __future__ import annotations
-
-import logging
 
 from django.utils import timezone
 
 from fulfillment.models import Shipment
 from fulfillment.signals import shipment_status_changed
 from inventory.signals import stock_level_changed
-from orders.receivers import BROKER_ERRORS
+from kernel.enqueue import enqueue
 from orders.signals import order_canceled, order_paid, order_placed
 from returns.signals import return_state_changed
 
-from . import tasks
+from . import signals, tasks
 from .models import EventType
 
 SHIPMENT_EVENTS = {Shipment.State.SHIPPED: EventType.SHIPMENT_SHIPPED,
@@ -29,16 +27,6 @@ SHIPMENT_EVENTS = {Shipment.State.SHIPPED: EventType.SHIPMENT_SHIPPED,
                    Shipment.State.DELIVERED: EventType.SHIPMENT_DELIVERED,
                    Shipment.State.EXCEPTION: EventType.SHIPMENT_EXCEPTION}
 EVENT_TYPES = set(EventType.values)
-logger = logging.getLogger(__name__)
-
-
-def enqueue(task, *args) -> None:
-    try:
-        task.delay(*args)
-    except BROKER_ERRORS as error:
-        logger.warning("Could not queue %s%s (%s); storing the event now", task.name, args,
-                       error)
-        task.run(*args)
 
 
 def _now() -> str:
@@ -72,7 +60,19 @@ def on_stock_level_changed(sender, stock_level_id, **kwargs):
     enqueue(tasks.check_low_stock, stock_level_id)
 
 
+def on_delivery_scheduled(sender, delivery_id, countdown=None, **kwargs):
+    enqueue(tasks.deliver_webhook, delivery_id, countdown=countdown)
+
+
+def on_endpoint_disabled(sender, endpoint_id, **kwargs):
+    enqueue(tasks.notify_endpoint_disabled, endpoint_id)
+
+
 def connect() -> None:
+    signals.delivery_scheduled.connect(on_delivery_scheduled,
+                                       dispatch_uid="webhooks.delivery_scheduled")
+    signals.endpoint_disabled.connect(on_endpoint_disabled,
+                                      dispatch_uid="webhooks.endpoint_disabled")
     order_placed.connect(on_order_placed, dispatch_uid="webhooks.order_placed")
     order_paid.connect(on_order_paid, dispatch_uid="webhooks.order_paid")
     order_canceled.connect(on_order_canceled, dispatch_uid="webhooks.order_canceled")

@@ -25,7 +25,7 @@ from kernel.errors import NotFound, ShopError
 from orders.models import Order
 from returns.models import ReturnRequest
 
-from . import payloads, signing
+from . import payloads, signals, signing
 from .models import (
     EventType,
     LowStockMark,
@@ -45,17 +45,11 @@ class WebhookError(ShopError):
 
 # --- Emitting -------------------------------------------------------------------------------
 
-def _enqueue_delivery(delivery_id: int, *, countdown: float | None = None) -> None:
-    """Queue a delivery; when the broker is down the row stays due and the sweep sends it."""
-    from orders.receivers import BROKER_ERRORS
-
-    from . import tasks
-
-    try:
-        tasks.deliver_webhook.apply_async(args=[delivery_id], countdown=countdown)
-    except BROKER_ERRORS as error:
-        logger.warning("Could not queue webhook delivery %s (%s); the sweep will send it",
-                       delivery_id, error)
+def _schedule_delivery(delivery_id: int, *, countdown: float | None = None) -> None:
+    """Say a delivery is due (its receiver queues the task). Should the task be lost, the
+    row stays due and the beat sweep sends it."""
+    signals.delivery_scheduled.send(sender=WebhookDelivery, delivery_id=delivery_id,
+                                    countdown=countdown)
 
 
 def emit_event(*, event_type: str, data: dict, occurred_at: datetime, ordering_key: str = "",
@@ -82,7 +76,7 @@ def emit_event(*, event_type: str, data: dict, occurred_at: datetime, ordering_k
                                 next_attempt_at=now)
                 for endpoint in endpoints])
             for delivery in deliveries:
-                transaction.on_commit(partial(_enqueue_delivery, delivery.pk))
+                transaction.on_commit(partial(_schedule_delivery, delivery.pk))
     except IntegrityError:
         if source_key and WebhookEvent.objects.filter(source_key=source_key).exists():
             return WebhookEvent.objects.get(source_key=source_key)  # emitted already
@@ -269,7 +263,7 @@ def _record(attempt_id: int, *, status_code: int | None, excerpt: str, error: st
             else:
                 delivery.next_attempt_at = now + wait
                 outcome = "retry scheduled"
-                transaction.on_commit(partial(_enqueue_delivery, delivery.pk,
+                transaction.on_commit(partial(_schedule_delivery, delivery.pk,
                                               countdown=wait.total_seconds()))
             _note_failure(endpoint, now)
         delivery.save()
@@ -293,11 +287,10 @@ def _note_failure(endpoint: WebhookEndpoint, now: datetime) -> None:
         is_active=False, disabled_at=now,
         disabled_reason=f"Every delivery failed for {hours} hours.")
     if switched:
-        from . import tasks
-
         logger.warning("Disabled webhook endpoint %s after %d hours of failures",
                        endpoint.pk, hours)
-        transaction.on_commit(partial(tasks.notify_endpoint_disabled.delay, endpoint.pk))
+        transaction.on_commit(partial(signals.endpoint_disabled.send, sender=WebhookEndpoint,
+                                      endpoint_id=endpoint.pk))
 
 
 def release_next(*, delivery_id: int) -> None:
@@ -310,7 +303,7 @@ def release_next(*, delivery_id: int) -> None:
                          state=State.PENDING)
                  .order_by("occurred_at", "pk").values_list("pk", flat=True).first())
     if following is not None:
-        _enqueue_delivery(following)
+        _schedule_delivery(following)
 
 
 def redeliver(*, delivery_id: int) -> WebhookDelivery:
@@ -330,7 +323,7 @@ def redeliver(*, delivery_id: int) -> WebhookDelivery:
         delivery.next_attempt_at = now
         delivery.save(update_fields=["state", "window_started_at", "window_attempts",
                                      "next_attempt_at"])
-        transaction.on_commit(partial(_enqueue_delivery, delivery.pk))
+        transaction.on_commit(partial(_schedule_delivery, delivery.pk))
     return delivery
 
 
@@ -366,5 +359,5 @@ def due_delivery_ids(*, now: datetime | None = None, limit: int = 500) -> list[i
 def sweep_due_deliveries() -> int:
     ids = due_delivery_ids()
     for delivery_id in ids:
-        _enqueue_delivery(delivery_id)
+        _schedule_delivery(delivery_id)
     return len(ids)

@@ -1,0 +1,20 @@
+"""Locking querysets for shipments and pick lists (``select_for_update``, rows by key)."""
+
+from kernel.errors import NotFound
+
+from .models import PickList, Shipment
+
+
+def shipment_for_update(shipment_id: int) -> Shipment:
+    try:
+        return (Shipment.objects.select_for_update(of=("self",))
+                .select_related("order", "warehouse").get(pk=shipment_id))
+    except (Shipment.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such shipment.") from None
+
+
+def pick_list_for_update(pick_list_id: int) -> PickList:
+    try:
+        return PickList.objects.select_for_update().get(pk=pick_list_id)
+    except (PickList.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such pick list.") from None
