@@ -2,3 +2,4 @@
 whose records it shows."""
 
 from tests.fulfillment.conftest import paid_order, warehouses  # noqa: F401
+from tests.payments.conftest import authorize_only, lamp, manager, viewer  # noqa: F401
