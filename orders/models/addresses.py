@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from orders.countries import country_name
+
 
 class Address(models.Model):
     """A postal address. Carts and orders hold their own copies (an order's address never
@@ -47,8 +49,6 @@ class Address(models.Model):
 
     def lines(self) -> list[str]:
         """The address as printed on a label, one line each."""
-        from .countries import country_name
-
         locality = " ".join(p for p in (self.city, self.region, self.postal_code) if p)
         return [p for p in (self.full_name, self.company, self.line1, self.line2, locality,
                             country_name(self.country)) if p]
