@@ -10,6 +10,7 @@ from inventory.models import StockLevel
 from orders import services as order_services
 from orders.models import Order, OrderEvent
 from payments import services
+from payments.exceptions import PaymentDeclined
 from payments.models import Payment
 from tests.factories import ProductFactory, UserFactory, make_variant, ready_cart
 from tests.payments.conftest import (
@@ -140,7 +141,7 @@ def test_the_order_page_costs_the_same_queries_for_one_line_and_many(manager, la
     others = [make_variant(ProductFactory(), price="3.00", stock=10) for _ in range(6)]
     big = order_services.place_order(cart=ready_cart(variants={lamp: 3, **{v: 2 for v in others}},
                                                      email="big@example.com"))
-    with pytest.raises(services.PaymentDeclined):
+    with pytest.raises(PaymentDeclined):
         services.start_payment(order=big, payment_data={**CARD, "number": "4000000000000002"})
     services.start_payment(order=big, payment_data=CARD)
     services.refund_payment(payment=Payment.objects.get(order=big, state="captured"),
