@@ -26,6 +26,7 @@ ERROR = OpenApiResponse(
                                                "code": {"type": "string"}}},
     description="Refused: the message says why (nothing was written).")
 FORBIDDEN = OpenApiResponse(description="Not staff, or staff without the permission.")
+NO_PAGE = OpenApiResponse(description="No such page (past the last, or not a number).")
 
 
 class HasModelPermission(BasePermission):
@@ -68,12 +69,14 @@ class StockLevelQuerySerializer(serializers.Serializer):
 
 
 class StockLevelListApi(StaffApi):
+    pagination_class = Pages  # so the schema describes the paginated answer
     permission_for = {"GET": "inventory.view_stocklevel"}
 
     @extend_schema(tags=TAGS, summary="Stock levels", parameters=[StockLevelQuerySerializer],
                    description="On hand, allocated, available and incoming per variant and "
                                "warehouse, a page at a time (three queries a page).",
-                   responses={200: StockLevelSerializer(many=True), 403: FORBIDDEN})
+                   responses={200: StockLevelSerializer(many=True), 403: FORBIDDEN,
+                              404: NO_PAGE})
     def get(self, request: Request) -> Response:
         query = StockLevelQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -83,7 +86,7 @@ class StockLevelListApi(StaffApi):
             levels = levels.filter(variant__sku=query.validated_data["sku"])
         if query.validated_data.get("warehouse"):
             levels = levels.filter(warehouse__code=query.validated_data["warehouse"])
-        paginator = Pages()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(levels, request, view=self)
         incoming = selectors.incoming_quantities(
             variant_ids={level.variant_id for level in page}, statuses=PurchaseOrder.OPEN)
@@ -119,7 +122,7 @@ class PurchaseOrderSerializer(serializers.Serializer):
 
 class LineInputSerializer(serializers.Serializer):
     sku = serializers.CharField()
-    quantity = serializers.IntegerField(min_value=1, max_value=INTEGER_MAX)
+    quantity = serializers.IntegerField(max_value=INTEGER_MAX)  # the service says why below 1
     unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, required=False,
                                          allow_null=True, help_text="Default: the supplier's "
                                                                     "price.")
@@ -136,7 +139,7 @@ class PurchaseOrderCreateSerializer(serializers.Serializer):
 
 class ReceiptLineSerializer(serializers.Serializer):
     sku = serializers.CharField()
-    quantity = serializers.IntegerField(min_value=0, max_value=INTEGER_MAX,
+    quantity = serializers.IntegerField(max_value=INTEGER_MAX,  # below 0: the service says
                                         help_text="Units that arrived (0 or more).")
 
 
@@ -168,13 +171,15 @@ def variants_by_sku(skus) -> dict[str, Variant]:
 
 
 class PurchaseOrderListApi(StaffApi):
+    pagination_class = Pages  # so the schema describes the paginated answer
     permission_for = {"GET": "inventory.view_purchaseorder",
                       "POST": "inventory.add_purchaseorder"}
 
     @extend_schema(tags=TAGS, summary="Purchase orders, newest first",
                    parameters=[OpenApiParameter("status", str, enum=PurchaseOrder.Status.values,
                                                 required=False)],
-                   responses={200: PurchaseOrderSerializer(many=True), 403: FORBIDDEN})
+                   responses={200: PurchaseOrderSerializer(many=True), 403: FORBIDDEN,
+                              404: NO_PAGE})
     def get(self, request: Request) -> Response:
         orders = purchase_orders().order_by("-created_at", "-pk")
         status = request.query_params.get("status")
@@ -182,7 +187,7 @@ class PurchaseOrderListApi(StaffApi):
             if status not in PurchaseOrder.Status.values:
                 raise ShopError(f"Unknown status {status!r}.", code="bad_status")
             orders = orders.filter(status=status)
-        paginator = Pages()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(orders, request, view=self)
         return paginator.get_paginated_response(PurchaseOrderSerializer(page, many=True).data)
 

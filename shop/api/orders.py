@@ -93,12 +93,14 @@ class OrderPagination(PageNumberPagination):
 
 class OrderListApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = OrderPagination  # so the schema describes the paginated answer
 
     @extend_schema(tags=TAGS, responses={200: OrderSerializer(many=True),
-                                         403: OpenApiResponse(description="Not logged in")},
+                                         403: OpenApiResponse(description="Not logged in"),
+                                         404: OpenApiResponse(description="No such page")},
                    summary="The logged-in customer's orders, newest first")
     def get(self, request: Request) -> Response:
-        paginator = OrderPagination()
+        paginator = self.pagination_class()
         orders = orders_with_lines().filter(user=request.user).order_by("-placed_at", "-pk")
         page = paginator.paginate_queryset(orders, request, view=self)
         return paginator.get_paginated_response(OrderSerializer(page, many=True).data)
