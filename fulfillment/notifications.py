@@ -44,3 +44,24 @@ def send_shipment_email(*, shipment_id: int, kind: str) -> bool:
                                f"{shipment.number} sent to {shipment.order.email}.",
                        data={"kind": kind, "shipment": shipment.number})
     return True
+
+
+EMAIL_FOR_STATUS = {
+    Shipment.State.SHIPPED: ShipmentNotification.Kind.SHIPPED,
+    Shipment.State.OUT_FOR_DELIVERY: ShipmentNotification.Kind.OUT_FOR_DELIVERY,
+    Shipment.State.DELIVERED: ShipmentNotification.Kind.DELIVERED,
+    Shipment.State.EXCEPTION: ShipmentNotification.Kind.EXCEPTION,
+}
+
+
+def send_status_email(*, shipment_id: int, status: str) -> bool:
+    """The email a shipment's new status calls for, if any, sent once. A collected pickup
+    gets none (the order's receipt says enough), nor does an exchange's shipment (returns
+    sends "your exchange has shipped")."""
+    shipment = Shipment.objects.select_related("order").get(pk=shipment_id)
+    kind = EMAIL_FOR_STATUS.get(status)
+    if kind == ShipmentNotification.Kind.DELIVERED and shipment.is_pickup:
+        kind = None
+    if kind == ShipmentNotification.Kind.SHIPPED and shipment.order.replaces_id:
+        kind = None
+    return bool(kind) and send_shipment_email(shipment_id=shipment_id, kind=kind)

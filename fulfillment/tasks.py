@@ -15,12 +15,11 @@ from kernel.errors import ShopError
 from orders.models import Allocation, Order
 from payments import services as payment_services
 from payments.exceptions import GatewayUnavailable
-from payments.models import Payment
 
 from . import services
 from .carriers import CarrierError, get_carrier
 from .models import LabelPurchase, Shipment, ShipmentLine, ShipmentNotification
-from .notifications import send_shipment_email
+from .notifications import send_shipment_email, send_status_email
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +47,17 @@ def send_shipment_notification(shipment_id: int, kind: str) -> bool:
     return send_shipment_email(shipment_id=shipment_id, kind=kind)
 
 
+@shared_task(acks_late=True, autoretry_for=(SMTPException, OSError), retry_backoff=True,
+             max_retries=5)
+def send_shipment_status_email(shipment_id: int, status: str) -> bool:
+    return send_status_email(shipment_id=shipment_id, status=status)
+
+
 @shared_task(acks_late=True, autoretry_for=(GatewayUnavailable,), retry_backoff=True,
              max_retries=8)
 def capture_at_shipment(order_id: int) -> bool:
     """Manual-capture orders are charged when their first parcel leaves."""
-    payment = Payment.objects.filter(order_id=order_id, state=Payment.State.AUTHORIZED).first()
-    if payment is None:
-        return False
-    payment_services.capture_payment(payment=payment)
-    return True
+    return payment_services.capture_at_shipment(order_id=order_id) is not None
 
 
 @shared_task(acks_late=True)

@@ -91,5 +91,6 @@ def complete_packing(*, shipment_id: int, weight_grams: int, length_cm: int | No
         order_services.record_order_event(order_id=shipment.order_id,
                                           event_type=OrderEvent.Type.NOTE, message=message,
                                           actor=actor)
-        send_after_commit(signals.shipment_packed, shipment)
+        send_after_commit(signals.ready_for_pickup if shipment.is_pickup
+                          else signals.shipment_packed, shipment)
         return shipment

@@ -7,7 +7,6 @@ from django.urls import reverse
 from fulfillment import services
 from fulfillment.models import Shipment, TrackingEvent
 from tests.factories import UserFactory
-
 from tests.fulfillment.test_shipments import to_shipped
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_roles")]
