@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from kernel.admin import ServiceScreensMixin
+from kernel.enqueue import enqueue
 from kernel.errors import ShopError
 
 from . import pdf, services, tasks
@@ -184,7 +185,7 @@ class ShipmentAdmin(ServiceScreensMixin, admin.ModelAdmin):
     def buy_labels(self, request, queryset):
         count = 0
         for shipment in queryset.filter(state=State.PACKED).exclude(carrier="pickup"):
-            tasks.purchase_label.delay(shipment.pk)
+            enqueue(tasks.purchase_label, shipment.pk)
             count += 1
         self.message_user(request, f"Label purchase queued for {count} packed shipment(s).",
                           messages.SUCCESS if count else messages.WARNING)

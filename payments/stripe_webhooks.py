@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -153,4 +152,4 @@ def _fetch_risk_level_if_missing(payment: Payment) -> None:
     it; unless a ``charge.succeeded`` event brought it already, fetch it after commit (a
     read, never inside this transaction) so the order is screened with it."""
     if payment.state in services.SCREENED_STATES and not payment.risk_level:
-        transaction.on_commit(partial(enqueue, tasks.sync_payment_risk, payment.pk))
+        enqueue(tasks.sync_payment_risk, payment.pk)  # queued after commit
