@@ -112,8 +112,8 @@ def test_a_picker_cannot_use_the_mark_shipped_action(client, paid_order):
     assert shipment.state == State.LABEL_PURCHASED
 
 
-def test_buy_label_action_retries_a_failed_purchase_with_the_same_key(client, paid_order,
-                                                                     monkeypatch):
+def test_buy_label_action_retries_a_failed_purchase_with_the_same_key(
+        client, paid_order, monkeypatch, django_capture_on_commit_callbacks):
     failed, pending = single_shipments(paid_order, 2)
     services.create_pick_list(warehouse_id=failed.warehouse_id, shipment_ids=[failed.pk])
 
@@ -131,9 +131,10 @@ def test_buy_label_action_retries_a_failed_purchase_with_the_same_key(client, pa
     key = purchase.idempotency_key
     staff_in(client, "Shipper")
 
-    response = client.post(CHANGELIST, {"action": "buy_labels",
-                                        "_selected_action": [failed.pk, pending.pk]},
-                           follow=True)
+    with django_capture_on_commit_callbacks(execute=True):  # queued after commit
+        response = client.post(CHANGELIST, {"action": "buy_labels",
+                                            "_selected_action": [failed.pk, pending.pk]},
+                               follow=True)
 
     assert "Label purchase queued for 1 packed shipment(s)." in texts(response)
     failed.refresh_from_db()
