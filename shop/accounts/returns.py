@@ -115,7 +115,7 @@ def _return_page(request: HttpRequest, order: Order, *, order_url: str) -> HttpR
     if request.method == "POST":
         if form.is_valid():
             try:
-                rma = services.request_return(
+                return_request = services.request_return(
                     order_id=order.pk, lines=form.requested_lines(),
                     resolution=form.cleaned_data["resolution"],
                     customer_note=form.cleaned_data["customer_note"],
@@ -125,8 +125,9 @@ def _return_page(request: HttpRequest, order: Order, *, order_url: str) -> HttpR
             except ShopError as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(request, f"Return {rma.number} requested. We'll email you "
-                                          "when it's approved, with how to send it back.")
+                messages.success(request, f"Return {return_request.number} requested. We'll "
+                                          "email you when it's approved, with how to send it "
+                                          "back.")
                 return redirect(order_url)
         status = 400
     return render(request, "account/return_request.html", {
@@ -165,23 +166,24 @@ def guest_request_return(request: HttpRequest, signature: str) -> HttpResponse:
                         order_url=reverse("account:guest_order", args=[signature]))
 
 
-def _label_response(order: Order, rma_number: str) -> HttpResponse:
-    rma = ReturnRequest.objects.filter(order=order, number=rma_number).first()
-    if rma is None or not rma.label:
+def _label_response(order: Order, return_number: str) -> HttpResponse:
+    return_request = ReturnRequest.objects.filter(order=order, number=return_number).first()
+    if return_request is None or not return_request.label:
         raise Http404("This return has no label.")
-    with rma.label.open("rb") as label:
+    with return_request.label.open("rb") as label:
         response = HttpResponse(label.read(), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{rma.number}-label.pdf"'
+    response["Content-Disposition"] = f'attachment; filename="{return_request.number}-label.pdf"'
     return response
 
 
 @require_GET
 @login_required
-def return_label(request: HttpRequest, number: str, rma: str) -> HttpResponse:
-    return _label_response(_own_order(request, number), rma)
+def return_label(request: HttpRequest, number: str, return_number: str) -> HttpResponse:
+    return _label_response(_own_order(request, number), return_number)
 
 
 @require_GET
 @rate_limited("order_lookup", methods=("GET",))
-def guest_return_label(request: HttpRequest, signature: str, rma: str) -> HttpResponse:
-    return _label_response(_guest_order(signature), rma)
+def guest_return_label(request: HttpRequest, signature: str,
+                       return_number: str) -> HttpResponse:
+    return _label_response(_guest_order(signature), return_number)

@@ -24,7 +24,7 @@ urlpatterns = [
             views.order_invoice, name="order_invoice"),
     re_path(r"^account/orders/(?P<number>[0-9A-Za-z-]{1,20})/return/$", returns.request_return,
             name="order_return"),
-    re_path(r"^account/orders/(?P<number>[0-9A-Za-z-]{1,20})/returns/(?P<rma>RMA-[0-9]{1,12})"
+    re_path(r"^account/orders/(?P<number>[0-9A-Za-z-]{1,20})/returns/(?P<return_number>RMA-[0-9]{1,12})"
             r"/label\.pdf$", returns.return_label, name="return_label"),
     path("account/addresses/", views.addresses, name="addresses"),
     path("account/addresses/new/", views.address_form, name="address_add"),
@@ -36,6 +36,6 @@ urlpatterns = [
          name="substitute_offer"),
     path("orders/view/<str:signature>/return/", returns.guest_request_return,
          name="guest_order_return"),
-    re_path(r"^orders/view/(?P<signature>[^/]+)/returns/(?P<rma>RMA-[0-9]{1,12})/label\.pdf$",
+    re_path(r"^orders/view/(?P<signature>[^/]+)/returns/(?P<return_number>RMA-[0-9]{1,12})/label\.pdf$",
             returns.guest_return_label, name="guest_return_label"),
 ]

@@ -174,8 +174,9 @@ def _returns_context(order: Order, *, return_url: str, label_url) -> dict:
     delivered does that take the selector's queries)."""
     delivered = any(s.state == Shipment.State.DELIVERED for s in order.shipments.all())
     returns = list(order.returns.all())
-    for rma in returns:
-        rma.label_url = label_url(rma.number) if rma.label else ""
+    for return_request in returns:
+        return_request.label_url = (label_url(return_request.number)
+                                    if return_request.label else "")
     return {"returns": returns,
             "return_url": return_url if delivered and can_start_return(order) else "",
             "drop_off_instructions": settings.SHOP_RETURN_DROP_OFF_INSTRUCTIONS}
@@ -200,8 +201,8 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "account/order_detail.html", {
         "order": order, "payment": _paid_with(order), "invoice_url": invoice_url,
         **_returns_context(order, return_url=reverse("account:order_return", args=[number]),
-                           label_url=lambda rma: reverse("account:return_label",
-                                                         args=[number, rma]))})
+                           label_url=lambda return_number: reverse("account:return_label",
+                                                         args=[number, return_number]))})
 
 
 @require_GET
@@ -218,8 +219,8 @@ def guest_order(request: HttpRequest, signature: str) -> HttpResponse:
         "invoice_url": invoice_url,
         **_returns_context(order, return_url=reverse("account:guest_order_return",
                                                      args=[signature]),
-                           label_url=lambda rma: reverse("account:guest_return_label",
-                                                         args=[signature, rma]))})
+                           label_url=lambda return_number: reverse("account:guest_return_label",
+                                                         args=[signature, return_number]))})
 
 
 @require_GET

@@ -41,13 +41,14 @@ def shipment_data(shipment: Shipment) -> dict:
     }
 
 
-def return_data(rma: ReturnRequest) -> dict:
+def return_data(return_request: ReturnRequest) -> dict:
     return {
-        "number": rma.number, "order": rma.order.number, "state": rma.state,
-        "resolution": rma.resolution, "tracking_number": rma.tracking_number,
+        "number": return_request.number, "order": return_request.order.number,
+        "state": return_request.state, "resolution": return_request.resolution,
+        "tracking_number": return_request.tracking_number,
         "lines": [{"sku": line.order_line.sku, "quantity": line.quantity,
                    "reason": line.reason}
-                  for line in rma.lines.select_related("order_line").order_by("pk")],
+                  for line in return_request.lines.select_related("order_line").order_by("pk")],
     }
 
 

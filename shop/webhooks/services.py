@@ -108,12 +108,12 @@ def emit_shipment_event(*, event_type: str, shipment_id: int, occurred_at: datet
 
 
 def emit_return_event(*, event_type: str, return_id: int, occurred_at: datetime):
-    rma = ReturnRequest.objects.select_related("order").filter(pk=return_id).first()
-    if rma is None:
+    return_request = ReturnRequest.objects.select_related("order").filter(pk=return_id).first()
+    if return_request is None:
         return None
-    return emit_event(event_type=event_type, data=payloads.return_data(rma),
-                      occurred_at=occurred_at, ordering_key=_order_key(rma.order_id),
-                      source_key=f"{event_type}:return:{rma.pk}")
+    return emit_event(event_type=event_type, data=payloads.return_data(return_request),
+                      occurred_at=occurred_at, ordering_key=_order_key(return_request.order_id),
+                      source_key=f"{event_type}:return:{return_request.pk}")
 
 
 def check_low_stock(*, stock_level_id: int) -> WebhookEvent | None:
