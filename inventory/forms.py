@@ -15,8 +15,10 @@ from .models import Warehouse
 class ReceiveStockForm(forms.Form):
     """Units that arrived for one stock level."""
 
-    quantity = forms.IntegerField(min_value=1, max_value=INTEGER_MAX,
-                                  help_text="Units that arrived (a whole number above zero).")
+    quantity = forms.IntegerField(
+        min_value=1, max_value=INTEGER_MAX,
+        error_messages={"min_value": "Quantity received must be a whole number above zero."},
+        help_text="Units that arrived (a whole number above zero).")
     reference = forms.CharField(
         max_length=100, required=False, help_text="Delivery note, purchase order or invoice."
     )
