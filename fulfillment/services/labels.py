@@ -13,9 +13,11 @@ from django.utils import timezone
 from orders import services as order_services
 from orders.models import OrderEvent
 
+from .. import signals
 from ..carriers import Parcel, get_carrier
 from ..locks import shipment_for_update
 from ..models import LabelPurchase, Shipment
+from .shipments import send_after_commit
 
 State = Shipment.State
 LABEL_CLAIM_TIMEOUT = timedelta(minutes=5)
@@ -54,6 +56,21 @@ def purchase_label(*, shipment_id: int) -> Shipment:
         LabelPurchase.objects.filter(pk=purchase.pk).update(
             outcome=LabelPurchase.Outcome.FAILED, error=str(error)[:300])
         raise
+    with transaction.atomic():
+        shipment = shipment_for_update(shipment_id)
+        if not shipment.can_become(State.LABEL_PURCHASED):
+            # Canceled while the carrier was selling the label: the label is paid for, so
+            # it is kept on record (not on the shipment) and given back by void_label.
+            LabelPurchase.objects.filter(pk=purchase.pk).update(
+                outcome=LabelPurchase.Outcome.SUCCEEDED, reference=result.reference,
+                completed_at=timezone.now(), error="")
+            if shipment.state == State.CANCELED:
+                send_after_commit(signals.label_void_needed, shipment)
+            refused = shipment
+        else:
+            refused = None
+    if refused is not None:
+        refused.ensure_can_become(State.LABEL_PURCHASED)  # raises: says why
     with transaction.atomic():
         shipment = shipment_for_update(shipment_id)
         shipment.ensure_can_become(State.LABEL_PURCHASED)

@@ -84,12 +84,6 @@ def test_a_shipment_canceled_while_its_label_is_bought_keeps_no_label(
     assert easypost.buys == 1  # the one call that was already under way
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Real bug (fulfillment.services.labels.purchase_label): when the shipment is canceled "
-    "while the carrier call is under way, the recording transaction raises "
-    "InvalidTransition and rolls back, so the LabelPurchase stays 'in flight' with no "
-    "reference; void_label only voids SUCCEEDED purchases, so the paid label is never "
-    "voided at the carrier."))
 def test_a_label_bought_for_a_shipment_canceled_during_the_call_is_voided(
         easypost, paid_order, monkeypatch, django_capture_on_commit_callbacks):
     from fulfillment.carriers.easypost import EasyPostCarrier
