@@ -21,8 +21,10 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
+from kernel.admin import DomainErrorsAdminMixin
 from kernel.money import Money
 
+from . import services
 from .countries import COUNTRIES, country_name
 from .models import (
     ShippingMethod,
@@ -309,12 +311,10 @@ class VoucherForm(forms.ModelForm):
         if starts and ends and ends <= starts:
             self.add_error("ends_at", "The voucher must end after it starts.")
         limit = cleaned.get("usage_limit")
-        # The count as it is now, not as it was when the page was loaded: orders placed
-        # meanwhile count too. The admin validates and saves in one transaction, and placing
-        # an order locks the voucher row too, so locking it here keeps an order from using
-        # the voucher between this check and the save (the database check would refuse it).
-        used = (Voucher.objects.select_for_update().filter(pk=self.instance.pk)
-                .values_list("used_count", flat=True).first() or 0) if self.instance.pk else 0
+        # An early word next to the field; update_voucher checks again under the row lock.
+        used = 0
+        if self.instance.pk:
+            used = Voucher.objects.values_list("used_count", flat=True).get(pk=self.instance.pk)
         if limit is not None and limit < used:
             self.add_error("usage_limit", f"This voucher has already been used {used} times; "
                                           "the limit cannot be lower.")
@@ -349,7 +349,7 @@ class VoucherUseInline(admin.TabularInline):
 
 
 @admin.register(Voucher)
-class VoucherAdmin(admin.ModelAdmin):
+class VoucherAdmin(DomainErrorsAdminMixin, admin.ModelAdmin):
     form = VoucherForm
     list_display = ("code", "kind", "discount", "min_subtotal_money", "starts_at", "ends_at",
                     "used_count", "usage_limit", "per_customer_limit", "is_active")
@@ -368,9 +368,7 @@ class VoucherAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             return super().save_model(request, obj, form, change)
-        # Only the fields on the form: ``used_count`` moves when an order is placed (with
-        # F()), and writing back the value read when the page loaded would undo those uses.
-        obj.save(update_fields=list(form.fields))
+        services.update_voucher(voucher=obj, fields=form.fields)
 
     @admin.display(description="Discount", ordering="value")
     def discount(self, voucher: Voucher) -> str:

@@ -2,7 +2,7 @@
 
 from kernel.errors import NotFound
 
-from .models import Cart, Order, Voucher
+from .models import Cart, Order, StockShortfall, Voucher
 
 
 def cart_for_update(cart_id: int) -> Cart:
@@ -21,3 +21,12 @@ def order_for_update(order_id: int) -> Order:
 
 def voucher_for_update(voucher_id: int) -> Voucher:
     return Voucher.objects.select_for_update(of=("self",)).get(pk=voucher_id)
+
+
+def shortfall_for_update(shortfall_id) -> StockShortfall:
+    """A stock shortfall and its order (the order is read, not locked)."""
+    try:
+        return (StockShortfall.objects.select_for_update(of=("self",))
+                .select_related("order").get(pk=shortfall_id))
+    except (StockShortfall.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such stock shortfall.") from None

@@ -102,12 +102,12 @@ def send_stock_shortfall_email(*, order_id: int, kind: str) -> bool:
     from .models import StockShortfall
     from .services.stock_shortfalls import substitute_signature
 
-    exception = (StockShortfall.objects.filter(order_id=order_id)
+    shortfall = (StockShortfall.objects.filter(order_id=order_id)
                  .select_related("substitute_line", "substitute_variant").order_by("-pk").first())
-    if exception is None:
+    if shortfall is None:
         return False
-    extra = {"exception": exception}
+    extra = {"shortfall": shortfall}
     if kind == OrderNotification.Kind.SUBSTITUTE_OFFER:
         extra["offer_link"] = absolute_url(reverse("account:substitute_offer",
-                                                   args=[substitute_signature(exception)]))
+                                                   args=[substitute_signature(shortfall)]))
     return send_order_email(order_id=order_id, kind=kind, context_extra=extra)

@@ -40,8 +40,8 @@ def send_stock_shortfall_notice(order_id: int, kind: str) -> bool:
 def allocate_backorders() -> int:
     """Beat, every ten minutes: orders waiting on a stock shortfall get their stock as
     soon as it is there (a receipt, a return, a canceled order), and then ship."""
-    return sum(services.retry_allocation(exception_id=exception_id)
-               for exception_id in services.open_exception_ids())
+    return sum(services.retry_allocation(shortfall_id=shortfall_id)
+               for shortfall_id in services.open_shortfall_ids())
 
 
 @shared_task(acks_late=True)

@@ -31,17 +31,19 @@ from .stock_shortfalls import (
     StockShortfallError,
     answer_substitute,
     backorder,
-    close_canceled_exception,
-    exception_from_signature,
+    close_canceled_shortfall,
     expected_restock_date,
     fulfil_from_warehouse,
     offer_substitute,
-    open_exception_ids,
+    open_shortfall_ids,
     retry_allocation,
+    shortfall_from_signature,
     substitute_signature,
 )
+from .vouchers import update_voucher
 
 __all__ = [
+    "update_voucher",
     "issue_invoice",
     "record_delivered", "record_shipped",
     "delete_address", "save_address",
@@ -52,7 +54,7 @@ __all__ = [
     "record_order_event", "record_order_payment", "record_risk", "release_hold",
     "release_order_stock", "allocate_lines", "place_order", "place_replacement_order",
     "record_returned", "StockShortfallError", "answer_substitute", "backorder",
-    "close_canceled_exception", "exception_from_signature", "expected_restock_date",
+    "close_canceled_shortfall", "shortfall_from_signature", "expected_restock_date",
     "fulfil_from_warehouse",
-    "offer_substitute", "open_exception_ids", "retry_allocation", "substitute_signature",
+    "offer_substitute", "open_shortfall_ids", "retry_allocation", "substitute_signature",
 ]

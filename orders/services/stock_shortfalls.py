@@ -59,13 +59,13 @@ def record_late_payment(order: Order, *, payment_status: str, event_type: str, m
         with transaction.atomic():  # a savepoint: a shortage leaves nothing half-allocated
             allocate_lines(lines, pickup_warehouse_id=order.pickup_warehouse_id)
     except OutOfStock as error:
-        exception = StockShortfall.objects.create(
+        shortfall = StockShortfall.objects.create(
             order=order, reason=f"Paid after it was canceled; {error.message}",
             short_lines=_shortages(lines), value_at_risk=order.total)
         record_event(order, OrderEvent.Type.STOCK_SHORTFALL,
                      f"The payment arrived after the order was canceled and its stock "
                      f"released. {error.message} Waiting for a staff decision.",
-                     data={"exception": exception.pk})
+                     data={"shortfall": shortfall.pk})
     else:
         record_event(order, OrderEvent.Type.LATE_PAYMENT,
                      "The payment arrived after the order was canceled; its stock was still "
@@ -81,53 +81,45 @@ def _shortages(lines: list[OrderLine]) -> list[dict]:
             if free[line.variant_id] < line.quantity]
 
 
-def _exception_for_update(exception_id) -> StockShortfall:
-    try:
-        return (StockShortfall.objects.select_for_update(of=("self",))
-                .select_related("order").get(pk=exception_id))
-    except (StockShortfall.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such stock shortfall.") from None
+def _ensure_open(shortfall: StockShortfall) -> None:
+    if not shortfall.is_open:
+        raise InvalidTransition(f"This shortfall is already "
+                                f"{shortfall.get_state_display().lower()}.")
 
 
-def _ensure_open(exception: StockShortfall) -> None:
-    if not exception.is_open:
-        raise InvalidTransition(f"This exception is already "
-                                f"{exception.get_state_display().lower()}.")
-
-
-def _resolve(exception: StockShortfall, resolution: str, message: str, *, actor=None) -> None:
-    exception.state = State.CANCELED if resolution == StockShortfall.Resolution.CANCELED \
+def _resolve(shortfall: StockShortfall, resolution: str, message: str, *, actor=None) -> None:
+    shortfall.state = State.CANCELED if resolution == StockShortfall.Resolution.CANCELED \
         else State.RESOLVED
-    exception.resolution = resolution
-    exception.resolved_at = timezone.now()
-    exception.resolved_by = actor if getattr(actor, "is_authenticated", False) else None
-    exception.save()
-    record_event(exception.order, OrderEvent.Type.STOCK_SHORTFALL, message, actor=actor,
-                 data={"exception": exception.pk, "resolution": resolution})
+    shortfall.resolution = resolution
+    shortfall.resolved_at = timezone.now()
+    shortfall.resolved_by = actor if getattr(actor, "is_authenticated", False) else None
+    shortfall.save()
+    record_event(shortfall.order, OrderEvent.Type.STOCK_SHORTFALL, message, actor=actor,
+                 data={"shortfall": shortfall.pk, "resolution": resolution})
 
 
-def _allocate_and_resolve(exception: StockShortfall, resolution: str, message: str, *,
+def _allocate_and_resolve(shortfall: StockShortfall, resolution: str, message: str, *,
                           warehouse_id: int | None = None, actor=None) -> StockShortfall:
     """Allocate every line (from ``warehouse_id`` only, when given) and resolve; raises
     OutOfStock and changes nothing when the stock isn't there."""
-    order = locks.order_for_update(exception.order_id)
+    order = locks.order_for_update(shortfall.order_id)
     lines = list(order.lines.order_by("pk"))
     with transaction.atomic():
         allocate_lines(lines, pickup_warehouse_id=warehouse_id or order.pickup_warehouse_id)
-    _resolve(exception, resolution, message, actor=actor)
+    _resolve(shortfall, resolution, message, actor=actor)
     transaction.on_commit(partial(order_allocated.send, sender=Order, order_id=order.pk))
-    return exception
+    return shortfall
 
 
-def retry_allocation(*, exception_id: int, actor=None) -> bool:
+def retry_allocation(*, shortfall_id: int, actor=None) -> bool:
     """Try to allocate a waiting order again (a beat task for backorders, or staff).
     Returns whether it was allocated; False, with nothing changed, while stock is short."""
     with transaction.atomic():
-        exception = _exception_for_update(exception_id)
-        if not exception.is_open:
+        shortfall = locks.shortfall_for_update(shortfall_id)
+        if not shortfall.is_open:
             return False
         try:
-            _allocate_and_resolve(exception, StockShortfall.Resolution.REALLOCATED,
+            _allocate_and_resolve(shortfall, StockShortfall.Resolution.REALLOCATED,
                                   "Stock is available again: allocated, the order ships.",
                                   actor=actor)
         except OutOfStock:
@@ -135,16 +127,16 @@ def retry_allocation(*, exception_id: int, actor=None) -> bool:
         return True
 
 
-def open_exception_ids() -> list[int]:
+def open_shortfall_ids() -> list[int]:
     return list(StockShortfall.objects.filter(state__in=[State.OPEN, State.BACKORDERED])
                 .order_by("pk").values_list("pk", flat=True)[:500])
 
 
-def expected_restock_date(exception: StockShortfall) -> datetime.date | None:
+def expected_restock_date(shortfall: StockShortfall) -> datetime.date | None:
     """When open purchase orders bring every short item back: the latest of their earliest
     expected dates, or None when one of them has no purchase order on the way."""
     variant_ids = list(OrderLine.objects.filter(
-        pk__in=[row["line"] for row in exception.short_lines]).values_list("variant_id",
+        pk__in=[row["line"] for row in shortfall.short_lines]).values_list("variant_id",
                                                                            flat=True))
     dates = [variant.expected_restock_on for variant in
              with_expected_restock(Variant.objects.filter(pk__in=variant_ids))]
@@ -153,7 +145,7 @@ def expected_restock_date(exception: StockShortfall) -> datetime.date | None:
     return max(dates)
 
 
-def backorder(*, exception_id: int, expected_on: datetime.date | None = None,
+def backorder(*, shortfall_id: int, expected_on: datetime.date | None = None,
               actor=None) -> StockShortfall:
     """Keep the order and tell the shopper when the stock is expected (``expected_on``, or
     from the open purchase orders that bring it); it ships as soon as stock can be
@@ -161,71 +153,71 @@ def backorder(*, exception_id: int, expected_on: datetime.date | None = None,
     if expected_on is not None and not isinstance(expected_on, datetime.date):
         raise StockShortfallError("Enter the date the stock is expected.")
     with transaction.atomic():
-        exception = _exception_for_update(exception_id)
-        _ensure_open(exception)
-        expected_on = expected_on or expected_restock_date(exception)
+        shortfall = locks.shortfall_for_update(shortfall_id)
+        _ensure_open(shortfall)
+        expected_on = expected_on or expected_restock_date(shortfall)
         if expected_on is None:
             raise StockShortfallError("No open purchase order brings this stock; enter the "
                                       "date it is expected.")
         if expected_on <= timezone.now().date():
             raise StockShortfallError("The expected date must be after today.")
-        first = exception.state != State.BACKORDERED
-        exception.state = State.BACKORDERED
-        exception.expected_on = expected_on
-        exception.save(update_fields=["state", "expected_on"])
-        record_event(exception.order, OrderEvent.Type.STOCK_SHORTFALL,
+        first = shortfall.state != State.BACKORDERED
+        shortfall.state = State.BACKORDERED
+        shortfall.expected_on = expected_on
+        shortfall.save(update_fields=["state", "expected_on"])
+        record_event(shortfall.order, OrderEvent.Type.STOCK_SHORTFALL,
                      f"Backordered: the stock is expected around {expected_on:%B %-d, %Y}.",
-                     actor=actor, data={"exception": exception.pk})
+                     actor=actor, data={"shortfall": shortfall.pk})
         if first:
             transaction.on_commit(partial(stock_shortfall_notice.send, sender=Order,
-                                          order_id=exception.order_id, kind="backorder"))
-        return exception
+                                          order_id=shortfall.order_id, kind="backorder"))
+        return shortfall
 
 
-def fulfil_from_warehouse(*, exception_id: int, warehouse_id: int, actor=None) -> StockShortfall:
+def fulfil_from_warehouse(*, shortfall_id: int, warehouse_id: int, actor=None) -> StockShortfall:
     """Allocate the whole order from one chosen warehouse (one with the stock the
     storefront's own choice missed, e.g. a store)."""
     with transaction.atomic():
-        exception = _exception_for_update(exception_id)
-        _ensure_open(exception)
+        shortfall = locks.shortfall_for_update(shortfall_id)
+        _ensure_open(shortfall)
         warehouse = Warehouse.objects.filter(pk=warehouse_id, is_active=True).first()
         if warehouse is None:
             raise StockShortfallError("Choose an active warehouse.")
         return _allocate_and_resolve(
-            exception, StockShortfall.Resolution.OTHER_WAREHOUSE,
+            shortfall, StockShortfall.Resolution.OTHER_WAREHOUSE,
             f"Allocated from {warehouse.name}; the order ships from there.",
             warehouse_id=warehouse.pk, actor=actor)
 
 
-def offer_substitute(*, exception_id: int, line_id: int, variant_id: int,
+def offer_substitute(*, shortfall_id: int, line_id: int, variant_id: int,
                      actor=None) -> StockShortfall:
     """Offer the shopper another variant for a short line; they accept or decline by the
     link in the email. Nothing changes on the order until they accept."""
     with transaction.atomic():
-        exception = _exception_for_update(exception_id)
-        _ensure_open(exception)
-        line = OrderLine.objects.filter(pk=line_id, order_id=exception.order_id).first()
+        shortfall = locks.shortfall_for_update(shortfall_id)
+        _ensure_open(shortfall)
+        line = OrderLine.objects.filter(pk=line_id, order_id=shortfall.order_id).first()
         if line is None:
             raise NotFound("That item is not on this order.")
         variant = Variant.objects.filter(pk=variant_id, is_active=True).first()
         if variant is None or variant.pk == line.variant_id:
             raise StockShortfallError("Choose another variant that is on sale.")
-        exception.state = State.AWAITING_SHOPPER
-        exception.substitute_line, exception.substitute_variant = line, variant
-        exception.save(update_fields=["state", "substitute_line", "substitute_variant"])
-        record_event(exception.order, OrderEvent.Type.STOCK_SHORTFALL,
+        shortfall.state = State.AWAITING_SHOPPER
+        shortfall.substitute_line, shortfall.substitute_variant = line, variant
+        shortfall.save(update_fields=["state", "substitute_line", "substitute_variant"])
+        record_event(shortfall.order, OrderEvent.Type.STOCK_SHORTFALL,
                      f"Offered {variant} instead of {line.description}; waiting for the "
-                     "shopper.", actor=actor, data={"exception": exception.pk})
+                     "shopper.", actor=actor, data={"shortfall": shortfall.pk})
         transaction.on_commit(partial(stock_shortfall_notice.send, sender=Order,
-                                      order_id=exception.order_id, kind="substitute_offer"))
-        return exception
+                                      order_id=shortfall.order_id, kind="substitute_offer"))
+        return shortfall
 
 
-def substitute_signature(exception: StockShortfall) -> str:
-    return signing.dumps(str(exception.token), salt=SUBSTITUTE_SALT, compress=False)
+def substitute_signature(shortfall: StockShortfall) -> str:
+    return signing.dumps(str(shortfall.token), salt=SUBSTITUTE_SALT, compress=False)
 
 
-def exception_from_signature(signature: str) -> StockShortfall | None:
+def shortfall_from_signature(signature: str) -> StockShortfall | None:
     try:
         token = signing.loads(signature, salt=SUBSTITUTE_SALT, max_age=SUBSTITUTE_MAX_AGE)
     except (signing.BadSignature, ValueError, TypeError):
@@ -235,50 +227,50 @@ def exception_from_signature(signature: str) -> StockShortfall | None:
             .filter(token=token).first())
 
 
-def answer_substitute(*, exception_id: int, accept: bool) -> StockShortfall:
+def answer_substitute(*, shortfall_id: int, accept: bool) -> StockShortfall:
     """The shopper's answer. Accepting swaps the line to the substitute (at the price they
-    paid) and allocates; if the substitute sold out meanwhile the exception reopens for
+    paid) and allocates; if the substitute sold out meanwhile the shortfall reopens for
     staff. Declining reopens it too (staff then cancel and refund, or backorder)."""
     with transaction.atomic():
-        exception = _exception_for_update(exception_id)
-        if exception.state != State.AWAITING_SHOPPER:
+        shortfall = locks.shortfall_for_update(shortfall_id)
+        if shortfall.state != State.AWAITING_SHOPPER:
             raise InvalidTransition("This offer has already been answered or withdrawn.")
-        line, variant = exception.substitute_line, exception.substitute_variant
-        exception.state = State.OPEN
-        exception.save(update_fields=["state"])
+        line, variant = shortfall.substitute_line, shortfall.substitute_variant
+        shortfall.state = State.OPEN
+        shortfall.save(update_fields=["state"])
         if not accept or line is None or variant is None:
-            exception.note = "The shopper declined the substitute."
-            exception.save(update_fields=["note"])
-            record_event(exception.order, OrderEvent.Type.STOCK_SHORTFALL,
+            shortfall.note = "The shopper declined the substitute."
+            shortfall.save(update_fields=["note"])
+            record_event(shortfall.order, OrderEvent.Type.STOCK_SHORTFALL,
                          "The shopper declined the substitute.",
-                         data={"exception": exception.pk})
-            return exception
+                         data={"shortfall": shortfall.pk})
+            return shortfall
         try:
             with transaction.atomic():
                 was = line.description
                 OrderLine.objects.filter(pk=line.pk).update(
                     variant=variant, sku=variant.sku, product_name=variant.product.title,
                     variant_name=variant.title, weight_grams=variant.weight_grams)
-                _allocate_and_resolve(exception, StockShortfall.Resolution.SUBSTITUTED,
+                _allocate_and_resolve(shortfall, StockShortfall.Resolution.SUBSTITUTED,
                                       f"The shopper accepted {variant} instead of {was}; "
                                       "allocated.")
         except OutOfStock:
-            exception.note = f"The shopper accepted {variant}, but it sold out meanwhile."
-            exception.save(update_fields=["note"])
-            record_event(exception.order, OrderEvent.Type.STOCK_SHORTFALL, exception.note,
-                         data={"exception": exception.pk})
-        return exception
+            shortfall.note = f"The shopper accepted {variant}, but it sold out meanwhile."
+            shortfall.save(update_fields=["note"])
+            record_event(shortfall.order, OrderEvent.Type.STOCK_SHORTFALL, shortfall.note,
+                         data={"shortfall": shortfall.pk})
+        return shortfall
 
 
-def close_canceled_exception(*, exception_id: int, actor=None) -> StockShortfall:
-    """Mark an exception canceled once its order was canceled and refunded
+def close_canceled_shortfall(*, shortfall_id: int, actor=None) -> StockShortfall:
+    """Mark an shortfall canceled once its order was canceled and refunded
     (``payments.services.cancel_stock_shortfall`` does both, then calls this)."""
     with transaction.atomic():
-        exception = _exception_for_update(exception_id)
-        _ensure_open(exception)
-        _resolve(exception, StockShortfall.Resolution.CANCELED,
+        shortfall = locks.shortfall_for_update(shortfall_id)
+        _ensure_open(shortfall)
+        _resolve(shortfall, StockShortfall.Resolution.CANCELED,
                  "Canceled and refunded in full: the stock could not be found.", actor=actor)
         transaction.on_commit(partial(stock_shortfall_notice.send, sender=Order,
-                                      order_id=exception.order_id, kind="stock_apology"))
-        return exception
+                                      order_id=shortfall.order_id, kind="stock_apology"))
+        return shortfall
 

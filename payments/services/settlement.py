@@ -66,17 +66,17 @@ def _settle_and_cancel(order_id: int, *, reason: str, actor) -> Order:
                                        actor=actor)
 
 
-def cancel_stock_shortfall(*, exception_id: int, actor=None):
+def cancel_stock_shortfall(*, shortfall_id: int, actor=None):
     """A paid order in the stock shortfalls queue can't be filled: refund it in full,
-    cancel it (its stock, if any, is released) and close the exception; the shopper gets
+    cancel it (its stock, if any, is released) and close the shortfall; the shopper gets
     the apology email. A refund the gateway refuses leaves everything as it was."""
-    exception = StockShortfall.objects.select_related("order").filter(pk=exception_id).first()
-    if exception is None:
+    shortfall = StockShortfall.objects.select_related("order").filter(pk=shortfall_id).first()
+    if shortfall is None:
         raise NotFound("No such stock shortfall.")
-    if not exception.is_open:
-        raise InvalidTransition(f"This exception is already "
-                                f"{exception.get_state_display().lower()}.")
-    cancel_and_settle(order=exception.order, actor=actor,
+    if not shortfall.is_open:
+        raise InvalidTransition(f"This shortfall is already "
+                                f"{shortfall.get_state_display().lower()}.")
+    cancel_and_settle(order=shortfall.order, actor=actor,
                       reason="Canceled and refunded: the payment came after the stock was "
                              "released, and no stock could be found.")
-    return order_services.close_canceled_exception(exception_id=exception.pk, actor=actor)
+    return order_services.close_canceled_shortfall(shortfall_id=shortfall.pk, actor=actor)

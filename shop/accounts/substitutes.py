@@ -16,25 +16,25 @@ from orders.models import StockShortfall
 
 @require_http_methods(["GET", "POST"])
 def substitute_offer(request: HttpRequest, signature: str) -> HttpResponse:
-    exception = order_services.exception_from_signature(signature)
-    if exception is None:
+    shortfall = order_services.shortfall_from_signature(signature)
+    if shortfall is None:
         return render(request, "account/guest_link_invalid.html", status=404)
-    order = exception.order
+    order = shortfall.order
     order_url = guest_order_path(order)
     if request.method == "POST":
         answer = request.POST.get("answer")
         if answer not in {"accept", "decline"}:
             return render(request, "account/substitute_offer.html", {
-                "exception": exception, "order": order, "order_url": order_url,
+                "shortfall": shortfall, "order": order, "order_url": order_url,
                 "error": "Choose to accept or decline the substitute."}, status=400)
         try:
-            exception = order_services.answer_substitute(exception_id=exception.pk,
+            shortfall = order_services.answer_substitute(shortfall_id=shortfall.pk,
                                                          accept=answer == "accept")
         except ShopError as error:
             return render(request, "account/substitute_offer.html", {
-                "exception": exception, "order": order, "order_url": order_url,
+                "shortfall": shortfall, "order": order, "order_url": order_url,
                 "error": error.message}, status=error.status_code)
-        if exception.resolution == StockShortfall.Resolution.SUBSTITUTED:
+        if shortfall.resolution == StockShortfall.Resolution.SUBSTITUTED:
             messages.success(request, "Thank you: the substitute is on its way to you.")
         elif answer == "accept":
             messages.error(request, "Sorry, the substitute sold out in the meantime. We'll be "
@@ -44,4 +44,4 @@ def substitute_offer(request: HttpRequest, signature: str) -> HttpResponse:
                                       "a refund.")
         return redirect(order_url)
     return render(request, "account/substitute_offer.html", {
-        "exception": exception, "order": order, "order_url": order_url})
+        "shortfall": shortfall, "order": order, "order_url": order_url})

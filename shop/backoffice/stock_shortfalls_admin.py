@@ -51,10 +51,10 @@ class SubstituteForm(forms.Form):
                           help_text="Another active variant; the shopper pays nothing more "
                                     "and accepts or declines by email.")
 
-    def __init__(self, *args, exception: StockShortfall, **kwargs):
+    def __init__(self, *args, shortfall: StockShortfall, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["line"].choices = [(line.pk, f"{line.description} ({line.sku})")
-                                       for line in exception.order.lines.all()]
+                                       for line in shortfall.order.lines.all()]
 
     def clean_sku(self):
         sku = self.cleaned_data["sku"].strip()
@@ -103,18 +103,18 @@ class StockShortfallAdmin(admin.ModelAdmin):
         return request.user.has_perm("orders.resolve_stockshortfall")
 
     @admin.display(description="Order", ordering="order__number")
-    def order_number(self, exception: StockShortfall) -> str:
-        return exception.order.number
+    def order_number(self, shortfall: StockShortfall) -> str:
+        return shortfall.order.number
 
     @admin.display(description="Order")
-    def order_link(self, exception: StockShortfall):
+    def order_link(self, shortfall: StockShortfall):
         return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change",
-                                                          args=[exception.order_id]),
-                           exception.order.number)
+                                                          args=[shortfall.order_id]),
+                           shortfall.order.number)
 
     @admin.display(description="Age")
-    def age(self, exception: StockShortfall) -> str:
-        age = (exception.resolved_at or timezone.now()) - exception.created_at
+    def age(self, shortfall: StockShortfall) -> str:
+        age = (shortfall.resolved_at or timezone.now()) - shortfall.created_at
         if age < timedelta(hours=1):
             return f"{int(age.total_seconds() // 60)} min"
         if age < timedelta(days=2):
@@ -122,13 +122,13 @@ class StockShortfallAdmin(admin.ModelAdmin):
         return f"{age.days} days"
 
     @admin.display(description="Value at risk", ordering="value_at_risk")
-    def value(self, exception: StockShortfall) -> str:
-        return str(Money(exception.value_at_risk, exception.order.currency))
+    def value(self, shortfall: StockShortfall) -> str:
+        return str(Money(shortfall.value_at_risk, shortfall.order.currency))
 
     @admin.display(description="Short")
-    def short(self, exception: StockShortfall) -> str:
+    def short(self, shortfall: StockShortfall) -> str:
         return "; ".join(f"{row['sku']}: {row['wanted']} wanted, {row['free']} free"
-                         for row in exception.short_lines) or "—"
+                         for row in shortfall.short_lines) or "—"
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -147,7 +147,7 @@ class StockShortfallAdmin(admin.ModelAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="",
                            obj=None):
-        context["exception_tools"] = bool(obj and obj.is_open
+        context["shortfall_tools"] = bool(obj and obj.is_open
                                           and self.has_resolve_permission(request))
         return super().render_change_form(request, context, add=add, change=change,
                                           form_url=form_url, obj=obj)
@@ -162,88 +162,88 @@ class StockShortfallAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return get_object_or_404(StockShortfall.objects.select_related("order"), pk=pk)
 
-    def _form_page(self, request, exception, *, title, form, submit_label, intro="",
+    def _form_page(self, request, shortfall, *, title, form, submit_label, intro="",
                    status=200):
         context = {**self.admin_site.each_context(request), "title": title, "opts": self.opts,
-                   "original": exception, "form": form, "submit_label": submit_label,
+                   "original": shortfall, "form": form, "submit_label": submit_label,
                    "intro": intro, "has_view_permission": True}
         return TemplateResponse(request, SERVICE_FORM_TEMPLATE, context, status=status)
 
-    def _run(self, request, exception, action, success: str):
+    def _run(self, request, shortfall, action, success: str):
         try:
             action()
         except ShopError as error:
-            self.message_user(request, f"Order {exception.order.number}: {error.message}",
+            self.message_user(request, f"Order {shortfall.order.number}: {error.message}",
                               messages.ERROR)
             return False
         self.message_user(request, success, messages.SUCCESS)
         return True
 
     def backorder_view(self, request, pk: int):
-        exception = self._guard(request, pk)
-        from_purchase_orders = order_services.expected_restock_date(exception)
+        shortfall = self._guard(request, pk)
+        from_purchase_orders = order_services.expected_restock_date(shortfall)
         form = BackorderForm(request.POST or None, initial={
-            "expected_on": exception.expected_on or from_purchase_orders
+            "expected_on": shortfall.expected_on or from_purchase_orders
             or timezone.now().date() + timedelta(days=7)})
         if form.is_bound and form.is_valid():
-            if self._run(request, exception, lambda: order_services.backorder(
-                    exception_id=pk, expected_on=form.cleaned_data["expected_on"],
+            if self._run(request, shortfall, lambda: order_services.backorder(
+                    shortfall_id=pk, expected_on=form.cleaned_data["expected_on"],
                     actor=request.user),
-                    f"Order {exception.order.number} backordered; the shopper is emailed "
+                    f"Order {shortfall.order.number} backordered; the shopper is emailed "
                     "the date."):
                 return self._page(pk)
-        return self._form_page(request, exception, form=form, submit_label="Backorder",
-                               title=f"Backorder order {exception.order.number}",
+        return self._form_page(request, shortfall, form=form, submit_label="Backorder",
+                               title=f"Backorder order {shortfall.order.number}",
                                intro="The order waits, paid, and ships as soon as its stock "
                                      "can be allocated (checked every ten minutes).",
                                status=400 if form.is_bound else 200)
 
     def warehouse_view(self, request, pk: int):
-        exception = self._guard(request, pk)
+        shortfall = self._guard(request, pk)
         form = WarehouseForm(request.POST or None)
         if form.is_bound and form.is_valid():
-            if self._run(request, exception, lambda: order_services.fulfil_from_warehouse(
-                    exception_id=pk, warehouse_id=form.cleaned_data["warehouse"].pk,
+            if self._run(request, shortfall, lambda: order_services.fulfil_from_warehouse(
+                    shortfall_id=pk, warehouse_id=form.cleaned_data["warehouse"].pk,
                     actor=request.user),
-                    f"Order {exception.order.number} allocated from "
+                    f"Order {shortfall.order.number} allocated from "
                     f"{form.cleaned_data['warehouse'].name}; it ships from there."):
                 return self._page(pk)
-        return self._form_page(request, exception, form=form, submit_label="Allocate",
-                               title=f"Fulfil order {exception.order.number} from another "
+        return self._form_page(request, shortfall, form=form, submit_label="Allocate",
+                               title=f"Fulfil order {shortfall.order.number} from another "
                                      "warehouse", status=400 if form.is_bound else 200)
 
     def substitute_view(self, request, pk: int):
-        exception = self._guard(request, pk)
-        form = SubstituteForm(request.POST or None, exception=exception)
+        shortfall = self._guard(request, pk)
+        form = SubstituteForm(request.POST or None, shortfall=shortfall)
         if form.is_bound and form.is_valid():
             variant = form.cleaned_data["variant"]
-            if self._run(request, exception, lambda: order_services.offer_substitute(
-                    exception_id=pk, line_id=form.cleaned_data["line"], variant_id=variant.pk,
+            if self._run(request, shortfall, lambda: order_services.offer_substitute(
+                    shortfall_id=pk, line_id=form.cleaned_data["line"], variant_id=variant.pk,
                     actor=request.user),
-                    f"Offered {variant} to the shopper of order {exception.order.number}."):
+                    f"Offered {variant} to the shopper of order {shortfall.order.number}."):
                 return self._page(pk)
-        return self._form_page(request, exception, form=form, submit_label="Email the offer",
-                               title=f"Offer a substitute for order {exception.order.number}",
+        return self._form_page(request, shortfall, form=form, submit_label="Email the offer",
+                               title=f"Offer a substitute for order {shortfall.order.number}",
                                status=400 if form.is_bound else 200)
 
     def retry_view(self, request, pk: int):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        exception = self._guard(request, pk)
-        if order_services.retry_allocation(exception_id=pk, actor=request.user):
-            self.message_user(request, f"Order {exception.order.number} allocated; it ships.",
+        shortfall = self._guard(request, pk)
+        if order_services.retry_allocation(shortfall_id=pk, actor=request.user):
+            self.message_user(request, f"Order {shortfall.order.number} allocated; it ships.",
                               messages.SUCCESS)
         else:
-            self.message_user(request, f"Order {exception.order.number}: still not enough "
+            self.message_user(request, f"Order {shortfall.order.number}: still not enough "
                                        "stock.", messages.ERROR)
         return self._page(pk)
 
     def cancel_view(self, request, pk: int):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        exception = self._guard(request, pk)
-        self._run(request, exception, lambda: cancel_stock_shortfall(exception_id=pk,
+        shortfall = self._guard(request, pk)
+        self._run(request, shortfall, lambda: cancel_stock_shortfall(shortfall_id=pk,
                                                                      actor=request.user),
-                  f"Order {exception.order.number} canceled and refunded in full; the shopper "
+                  f"Order {shortfall.order.number} canceled and refunded in full; the shopper "
                   "is emailed an apology.")
         return self._page(pk)

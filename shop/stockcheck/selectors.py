@@ -72,12 +72,12 @@ class WaitingLine:
     sku: str
     outstanding: int
     allocated: int
-    exception_state: str
+    shortfall_state: str
 
     def __str__(self) -> str:
         return (f"Order {self.order_number}: {self.sku} has {self.allocated} of "
                 f"{self.outstanding} unshipped units allocated; waiting on a stock shortfall "
-                f"({self.exception_state}).")
+                f"({self.shortfall_state}).")
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ def _order_line_violations() -> tuple[list[Violation], list[WaitingLine]]:
         .select_related("order")
         .order_by("order_id", "pk")
     )
-    lines = lines.annotate(exception_state=Subquery(
+    lines = lines.annotate(shortfall_state=Subquery(
         StockShortfall.objects.filter(order=OuterRef("order_id"),
                                       state__in=OPEN_EXCEPTION_STATES)
         .values("state")[:1]))
@@ -191,10 +191,10 @@ def _order_line_violations() -> tuple[list[Violation], list[WaitingLine]]:
                 f"({line.quantity_fulfilled} shipped); "
                 f"{line.allocated_units - line.outstanding} are held for nothing.", **where))
             continue
-        exception_state = line.exception_state
-        if exception_state:
+        shortfall_state = line.shortfall_state
+        if shortfall_state:
             waiting.append(WaitingLine(number, line.sku, line.outstanding,
-                                       line.allocated_units, exception_state))
+                                       line.allocated_units, shortfall_state))
             continue
         found.append(Violation(
             Problem.UNALLOCATED_LINE, line.pk,

@@ -391,3 +391,30 @@ def test_a_voucher_keeps_its_own_code_when_changed(admin_client):
     assert response.status_code == 302
     voucher.refresh_from_db()
     assert (voucher.code, voucher.value) == ("KEEP", Decimal("7.50"))
+
+
+def test_a_use_between_the_form_check_and_the_save_is_caught_by_the_service(admin_client,
+                                                                           monkeypatch):
+    """The form's check is an early word; the rule is update_voucher's, under the row lock:
+    a use landing after the form was validated still keeps the limit from dropping below
+    the uses, and nothing is written."""
+    from orders.admin import VoucherForm
+
+    voucher = Voucher.objects.create(code="LATE", kind="percentage", value=Decimal("10"),
+                                     usage_limit=10, used_count=3)
+    clean = VoucherForm.clean
+
+    def an_order_uses_it_after_the_check(form):
+        cleaned = clean(form)
+        Voucher.objects.filter(pk=voucher.pk).update(used_count=F("used_count") + 1)
+        return cleaned
+
+    monkeypatch.setattr(VoucherForm, "clean", an_order_uses_it_after_the_check)
+    url = reverse("admin:orders_voucher_change", args=[voucher.pk])
+    response = admin_client.post(url, voucher_data(code="LATE", value="20", usage_limit="3"),
+                                 follow=True)
+    assert "already been used 4 times" in response.content.decode()
+    voucher.refresh_from_db()
+    # Nothing of the edit is written (the simulated use ran inside the refused request's
+    # transaction, so it is rolled back with it).
+    assert (voucher.value, voucher.usage_limit) == (Decimal("10"), 10)

@@ -85,9 +85,9 @@ def test_a_late_payment_without_stock_goes_to_the_queue_and_ships_nothing(shop):
     assert other.status == Order.Status.OPEN  # took the released unit
     pay_late(payment)
     order.refresh_from_db()
-    exception = StockShortfall.objects.get(order=order)
-    assert exception.state == Exc.OPEN and exception.value_at_risk == order.total
-    assert exception.short_lines == [{"line": order.lines.get().pk, "sku": "LAMP",
+    shortfall = StockShortfall.objects.get(order=order)
+    assert shortfall.state == Exc.OPEN and shortfall.value_at_risk == order.total
+    assert shortfall.short_lines == [{"line": order.lines.get().pk, "sku": "LAMP",
                                       "wanted": 1, "free": 0}]
     assert order.status == Order.Status.OPEN and order.payment_status == "paid"
     assert not order.lines.get().allocations.exists()
@@ -119,46 +119,46 @@ def queued_order(shop):
 
 
 def test_backorder_emails_the_date_and_ships_when_stock_arrives(shop):
-    order, exception = queued_order(shop)
+    order, shortfall = queued_order(shop)
     mail.outbox.clear()
     with pytest.raises(order_services.StockShortfallError, match="after today"):
-        order_services.backorder(exception_id=exception.pk, expected_on=timezone.now().date())
+        order_services.backorder(shortfall_id=shortfall.pk, expected_on=timezone.now().date())
     expected = timezone.now().date() + timedelta(days=9)
-    order_services.backorder(exception_id=exception.pk, expected_on=expected)
-    exception.refresh_from_db()
-    assert exception.state == Exc.BACKORDERED and exception.expected_on == expected
+    order_services.backorder(shortfall_id=shortfall.pk, expected_on=expected)
+    shortfall.refresh_from_db()
+    assert shortfall.state == Exc.BACKORDERED and shortfall.expected_on == expected
     assert len(mail.outbox) == 1 and "backorder" in mail.outbox[0].subject
     assert f"{expected:%B} {expected.day}, {expected.year}" in mail.outbox[0].body
     assert order_tasks.allocate_backorders() == 0  # still no stock
     receive_stock(variant=shop["lamp"], warehouse=shop["east"], quantity=3, reference="PO-1")
     assert order_tasks.allocate_backorders() == 1
-    exception.refresh_from_db()
-    assert exception.state == Exc.RESOLVED and exception.resolution == "reallocated"
+    shortfall.refresh_from_db()
+    assert shortfall.state == Exc.RESOLVED and shortfall.resolution == "reallocated"
     assert Shipment.objects.filter(order=order).count() == 1
 
 
 def test_fulfil_from_another_warehouse(shop):
-    order, exception = queued_order(shop)
+    order, shortfall = queued_order(shop)
     with pytest.raises(OutOfStock):
-        order_services.fulfil_from_warehouse(exception_id=exception.pk,
+        order_services.fulfil_from_warehouse(shortfall_id=shortfall.pk,
                                              warehouse_id=shop["west"].pk)
-    exception.refresh_from_db()
-    assert exception.state == Exc.OPEN
+    shortfall.refresh_from_db()
+    assert shortfall.state == Exc.OPEN
     receive_stock(variant=shop["lamp"], warehouse=shop["west"], quantity=2, reference="T-1")
-    order_services.fulfil_from_warehouse(exception_id=exception.pk,
+    order_services.fulfil_from_warehouse(shortfall_id=shortfall.pk,
                                          warehouse_id=shop["west"].pk)
-    exception.refresh_from_db()
-    assert exception.resolution == "other_warehouse"
+    shortfall.refresh_from_db()
+    assert shortfall.resolution == "other_warehouse"
     assert level(shop["lamp"], shop["west"]).allocated == 1
     assert Shipment.objects.get(order=order).warehouse == shop["west"]
 
 
 def test_substitute_accepted_by_the_shopper(shop, client):
-    order, exception = queued_order(shop)
+    order, shortfall = queued_order(shop)
     brass = make_variant(shop["lamp"].product, sku="LAMP-BRASS", price="45.00",
                          options={"Finish": "Brass"}, stock=2, warehouse=shop["east"])
     mail.outbox.clear()
-    order_services.offer_substitute(exception_id=exception.pk, line_id=order.lines.get().pk,
+    order_services.offer_substitute(shortfall_id=shortfall.pk, line_id=order.lines.get().pk,
                                     variant_id=brass.pk)
     assert len(mail.outbox) == 1
     link = next(word for word in mail.outbox[0].body.split() if "/substitute/" in word)
@@ -168,47 +168,47 @@ def test_substitute_accepted_by_the_shopper(shop, client):
     assert response.status_code == 302
     line = order.lines.get()
     assert line.sku == "LAMP-BRASS" and str(line.total) == "30.00"  # the price paid
-    exception.refresh_from_db()
-    assert exception.resolution == "substituted"
+    shortfall.refresh_from_db()
+    assert shortfall.resolution == "substituted"
     assert Shipment.objects.filter(order=order).count() == 1
     assert client.post(link, {"answer": "accept"}).status_code == 409  # answered already
     assert client.get(link.replace("/substitute/", "/substitute/x")).status_code == 404
 
 
 def test_substitute_declined_goes_back_to_staff(shop, client):
-    order, exception = queued_order(shop)
+    order, shortfall = queued_order(shop)
     other = make_variant(shop["lamp"].product, sku="LAMP-2", price="30.00",
                          options={"Finish": "Black"}, stock=1, warehouse=shop["east"])
-    order_services.offer_substitute(exception_id=exception.pk, line_id=order.lines.get().pk,
+    order_services.offer_substitute(shortfall_id=shortfall.pk, line_id=order.lines.get().pk,
                                     variant_id=other.pk)
-    order_services.answer_substitute(exception_id=exception.pk, accept=False)
-    exception.refresh_from_db()
-    assert exception.state == Exc.OPEN and "declined" in exception.note
+    order_services.answer_substitute(shortfall_id=shortfall.pk, accept=False)
+    shortfall.refresh_from_db()
+    assert shortfall.state == Exc.OPEN and "declined" in shortfall.note
     assert order.lines.get().sku == "LAMP"
 
 
 def test_cancel_and_refund_with_an_apology(shop):
-    order, exception = queued_order(shop)
+    order, shortfall = queued_order(shop)
     mail.outbox.clear()
-    payment_services.cancel_stock_shortfall(exception_id=exception.pk)
+    payment_services.cancel_stock_shortfall(shortfall_id=shortfall.pk)
     order.refresh_from_db()
-    exception.refresh_from_db()
+    shortfall.refresh_from_db()
     assert order.status == Order.Status.CANCELED and order.payment_status == "refunded"
     assert order.payments.get().refunded_amount == order.total
-    assert exception.state == Exc.CANCELED
+    assert shortfall.state == Exc.CANCELED
     assert [m.subject for m in mail.outbox if "sorry" in m.subject.lower()]
     with pytest.raises(InvalidTransition):
-        payment_services.cancel_stock_shortfall(exception_id=exception.pk)
+        payment_services.cancel_stock_shortfall(shortfall_id=shortfall.pk)
 
 
 def test_actions_on_a_closed_exception_are_refused(shop):
-    order, exception = queued_order(shop)
-    payment_services.cancel_stock_shortfall(exception_id=exception.pk)
+    order, shortfall = queued_order(shop)
+    payment_services.cancel_stock_shortfall(shortfall_id=shortfall.pk)
     for action in (lambda: order_services.backorder(
-                       exception_id=exception.pk,
+                       shortfall_id=shortfall.pk,
                        expected_on=timezone.now().date() + timedelta(days=3)),
                    lambda: order_services.offer_substitute(
-                       exception_id=exception.pk, line_id=order.lines.get().pk,
+                       shortfall_id=shortfall.pk, line_id=order.lines.get().pk,
                        variant_id=shop["lamp"].pk)):
         with pytest.raises(InvalidTransition):
             action()
@@ -231,10 +231,10 @@ def test_a_live_payment_keeps_its_hold_past_the_deadline(shop):
 
 
 def test_no_oversell_after_the_exception_resolves(shop):
-    order, exception = queued_order(shop)
+    order, shortfall = queued_order(shop)
     adjust_stock_count(variant=shop["lamp"], warehouse=shop["east"], counted=1,
                        reason="recount")
-    assert not order_services.retry_allocation(exception_id=exception.pk)
+    assert not order_services.retry_allocation(shortfall_id=shortfall.pk)
     lamp = level(shop["lamp"], shop["east"])
     assert lamp.allocated <= lamp.on_hand
 
@@ -245,9 +245,9 @@ def test_backorder_takes_its_date_from_an_open_purchase_order(shop):
     from inventory.models import Supplier
     from inventory.services import LineRequest, create_purchase_order, send_purchase_order
 
-    order, exception = queued_order(shop)
+    order, shortfall = queued_order(shop)
     with pytest.raises(order_services.StockShortfallError, match="No open purchase order"):
-        order_services.backorder(exception_id=exception.pk)
+        order_services.backorder(shortfall_id=shortfall.pk)
     supplier = Supplier.objects.create(name="Acme", contact_email="po@acme.example",
                                        lead_time_days=5, currency="USD")
     arriving = timezone.localdate() + timedelta(days=12)
@@ -255,6 +255,6 @@ def test_backorder_takes_its_date_from_an_open_purchase_order(shop):
         supplier_id=supplier.pk, warehouse_id=shop["east"].pk, expected_on=arriving,
         lines=[LineRequest(variant_id=shop["lamp"].pk, quantity=5, unit_cost=Decimal("9"))])
     send_purchase_order(purchase_order_id=purchase_order.pk)
-    order_services.backorder(exception_id=exception.pk)
-    exception.refresh_from_db()
-    assert exception.state == Exc.BACKORDERED and exception.expected_on == arriving
+    order_services.backorder(shortfall_id=shortfall.pk)
+    shortfall.refresh_from_db()
+    assert shortfall.state == Exc.BACKORDERED and shortfall.expected_on == arriving

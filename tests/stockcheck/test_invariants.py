@@ -235,7 +235,7 @@ def test_an_order_waiting_on_a_stock_shortfall_is_listed_not_a_violation(place, 
 
     report = check_stock()
     assert report.is_clean
-    assert [(w.order_number, w.sku, w.outstanding, w.allocated, w.exception_state)
+    assert [(w.order_number, w.sku, w.outstanding, w.allocated, w.shortfall_state)
             for w in report.waiting] == [(order.number, "MUG", 2, 0, "open")]
     assert "waiting on a stock shortfall" in str(report.waiting[0])
     outcome = services.allocate_paid_line(order_line_id=order.lines.get().pk)
