@@ -78,3 +78,18 @@ class ServiceScreensMixin:
             "media": self.media,
             **context,
         }, status=status)
+
+
+# --- The kernel's own table ------------------------------------------------------------------
+
+from .models import DeferredTask  # noqa: E402  (after the mixins other apps import)
+
+
+@admin.register(DeferredTask)
+class DeferredTaskAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Tasks waiting for the broker to come back; the resend sweep empties this list."""
+
+    list_display = ("task_name", "created_at", "attempts", "last_error")
+    list_filter = ("task_name",)
+    fields = ("task_name", "args", "kwargs", "created_at", "attempts", "last_error")
+    readonly_fields = fields
