@@ -261,6 +261,9 @@ SHOP_WEBHOOK_RETRY_HOURS = env.int("SHOP_WEBHOOK_RETRY_HOURS", default=24)
 SHOP_WEBHOOK_BACKOFF_SECONDS = env.int("SHOP_WEBHOOK_BACKOFF_SECONDS", default=60)
 SHOP_WEBHOOK_MAX_BACKOFF_SECONDS = env.int("SHOP_WEBHOOK_MAX_BACKOFF_SECONDS", default=4 * 3600)
 SHOP_WEBHOOK_DISABLE_AFTER_HOURS = env.int("SHOP_WEBHOOK_DISABLE_AFTER_HOURS", default=24)
+# Endpoint hosts that may resolve to private addresses (an on-premise 3PL), comma
+# separated; every other endpoint must be on a public address (kernel.outbound).
+SHOP_WEBHOOK_ALLOWED_PRIVATE_HOSTS = env.list("SHOP_WEBHOOK_ALLOWED_PRIVATE_HOSTS", default=[])
 
 # Returns: days after delivery a shopper may start a return; fees deducted from refunds
 # when the return is not the shop's fault (a damaged or not-as-described item is); how

@@ -25,9 +25,10 @@ class EndpointForm(forms.ModelForm):
 
     def clean_url(self):
         url = self.cleaned_data["url"]
-        if not url.startswith(("https://", "http://")):
-            raise forms.ValidationError("Use an http(s) URL.")
-        return url
+        try:
+            return services.check_endpoint_url(url=url)
+        except ShopError as error:
+            raise forms.ValidationError(error.message, code=error.code) from error
 
 
 @admin.register(WebhookEndpoint)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-import requests
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -21,6 +20,7 @@ from django.utils import timezone
 
 from fulfillment.models import Shipment
 from inventory.models import StockLevel
+from kernel import outbound
 from kernel.errors import NotFound, ShopError
 from orders.models import Order
 from returns.models import ReturnRequest
@@ -201,16 +201,39 @@ def _claim(delivery_id: int, now: datetime) -> _Request | str:
         return _Request(attempt_id=attempt.pk, url=endpoint.url, body=body, headers=headers)
 
 
+# What is read of a receiver's answer, and what of it is kept for the delivery log.
+RESPONSE_READ_BYTES = 4096
+EXCERPT_CHARS = 200
+REDIRECT_NOT_FOLLOWED = "redirects are not followed"
+
+
+def check_endpoint_url(*, url: str) -> str:
+    """Refuse an endpoint URL the shop won't send to (raises ``outbound.UnsafeURL``, a
+    ``ShopError`` with a message for the merchant): not http(s), a user:password part, or a
+    host that is or resolves to a loopback, private, link-local, multicast or reserved
+    address, unless it is named in ``SHOP_WEBHOOK_ALLOWED_PRIVATE_HOSTS``. Deliveries check
+    again when they are sent (DNS answers change)."""
+    outbound.check_url(url, allowed_private_hosts=settings.SHOP_WEBHOOK_ALLOWED_PRIVATE_HOSTS)
+    return url
+
+
 def _post(request: _Request) -> tuple[int | None, str, str]:
-    """(status code, response excerpt, error). Redirects are not followed: a receiver
-    answers where it was registered."""
+    """(status code, response excerpt, error). The address is checked and pinned by
+    ``kernel.outbound``; redirects are not followed (a receiver answers where it was
+    registered). What is kept is the status and a short sanitised excerpt; every failure to
+    get an answer reads the same "could not connect", so the log can't serve as a port
+    scanner (the real reason goes to the server log)."""
     try:
-        response = requests.post(request.url, data=request.body, headers=request.headers,
-                                 timeout=settings.SHOP_WEBHOOK_TIMEOUT_SECONDS,
-                                 allow_redirects=False)
-    except requests.RequestException as error:
-        return None, "", f"{type(error).__name__}: {error}"[:300]
-    return response.status_code, response.text[:1000], ""
+        reply = outbound.send(request.url, body=request.body, headers=request.headers,
+                              timeout=settings.SHOP_WEBHOOK_TIMEOUT_SECONDS,
+                              max_bytes=RESPONSE_READ_BYTES,
+                              allowed_private_hosts=settings.SHOP_WEBHOOK_ALLOWED_PRIVATE_HOSTS)
+    except outbound.CouldNotConnect:
+        return None, "", outbound.COULD_NOT_CONNECT
+    text = outbound.excerpt(reply.body, length=EXCERPT_CHARS)
+    if 300 <= reply.status_code < 400:
+        return reply.status_code, text, f"HTTP {reply.status_code}: {REDIRECT_NOT_FOLLOWED}"
+    return reply.status_code, text, ""
 
 
 def send_delivery(*, delivery_id: int) -> str:

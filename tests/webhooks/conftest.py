@@ -3,6 +3,7 @@ and answers with the status codes it is told to, then 200."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from kernel.outbound import literal_address
 from tests.factories import ProductFactory, WarehouseFactory, make_variant
 
 
@@ -44,8 +46,9 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
-    server = None
+def receiver(settings):
+    """The receiver lives on loopback, which the shop refuses unless the host is
+    allow-listed (as an on-premise 3PL's would be)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 (http.server's name)
@@ -64,11 +67,38 @@ def receiver():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/hooks")
+    settings.SHOP_WEBHOOK_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield state
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    """Answer name lookups from a table (names not in it don't resolve): ``dns["x"] =
+    ["1.2.3.4"]``. Change an entry mid-test to play DNS rebinding."""
+    table: dict[str, list[str]] = {}
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+        name = host.decode() if isinstance(host, bytes) else host
+        if name not in table:
+            if literal_address(name or "") is not None:
+                return real_getaddrinfo(host, port, family, type, proto, flags)
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        answers = []
+        for address in table[name]:
+            if ":" in address:
+                answers.append((socket.AF_INET6, socket.SOCK_STREAM, 6, "",
+                                (address, port, 0, 0)))
+            else:
+                answers.append((socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port)))
+        return answers
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return table
 
 
 @pytest.fixture

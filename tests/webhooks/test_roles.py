@@ -16,7 +16,8 @@ def staff_in(client, role):
     client.force_login(user)
 
 
-def test_a_merchant_registers_an_endpoint(client, staff_roles):
+def test_a_merchant_registers_an_endpoint(client, staff_roles, dns):
+    dns["3pl.example"] = ["93.184.215.14"]
     staff_in(client, "Merchant")
     add = reverse("admin:webhooks_webhookendpoint_add")
     bad = client.post(add, {"name": "3PL", "url": "ftp://x", "events": ["order.paid"],
