@@ -10,7 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from kernel.admin import ServiceScreensMixin
+from kernel.documents import pdf_download
 from kernel.enqueue import enqueue
 from kernel.errors import ShopError
 
@@ -111,8 +112,9 @@ class ShipmentAdmin(ServiceScreensMixin, admin.ModelAdmin):
     actions = ["make_pick_list", "buy_labels", "mark_shipped"]
     change_form_template = "admin/fulfillment/shipment/change_form.html"
     readonly_fields = ("number", "order", "warehouse", "state", "carrier", "service",
-                       "tracking_number", "label", "label_cost", "weight_grams", "length_cm",
-                       "width_cm", "height_cm", "promised_ship_by", "estimated_delivery",
+                       "tracking_number", "label_link", "label_cost", "weight_grams",
+                       "length_cm", "width_cm", "height_cm", "promised_ship_by",
+                       "estimated_delivery",
                        "pick_list", "packed_at", "shipped_at", "delivered_at", "delivered_to",
                        "label_status")
     exclude = ("pickup_code",)
@@ -131,6 +133,15 @@ class ShipmentAdmin(ServiceScreensMixin, admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change",
                                                           args=[shipment.order_id]),
                            shipment.order.number)
+
+    @admin.display(description="Label")
+    def label_link(self, shipment):
+        """A link to the label view (which checks the role), never to the file: labels are
+        private documents with no public URL."""
+        if not shipment.label:
+            return "-"
+        return format_html('<a href="{}">Download label (PDF)</a>',
+                           reverse("admin:fulfillment_shipment_label", args=[shipment.pk]))
 
     @admin.display(description="Label purchase")
     def label_status(self, shipment):
@@ -263,18 +274,15 @@ class ShipmentAdmin(ServiceScreensMixin, admin.ModelAdmin):
         if not shipment.label:
             return HttpResponse("No label yet: it is bought after packing.", status=404,
                                 content_type="text/plain")
-        return FileResponse(shipment.label.open("rb"), content_type="application/pdf",
-                            filename=f"label-{shipment.number}.pdf")
+        return pdf_download(shipment.label, filename=f"label-{shipment.number}.pdf")
 
     def slip_view(self, request, pk: int):
         if not (_can(request, "pack_shipment") or _can(request, "ship_shipment")):
             raise PermissionDenied
         shipment = get_object_or_404(Shipment.objects.select_related(
             "order__shipping_address", "warehouse"), pk=pk)
-        response = HttpResponse(pdf.packing_slip_pdf(shipment=shipment),
-                                content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="slip-{shipment.number}.pdf"'
-        return response
+        return pdf_download(pdf.packing_slip_pdf(shipment=shipment),
+                            filename=f"slip-{shipment.number}.pdf")
 
     def collect_view(self, request, pk: int):
         _require(request, "ship_shipment")
@@ -423,11 +431,9 @@ class PickListAdmin(admin.ModelAdmin):
     def pdf_view(self, request, pk: int):
         _require(request, "pick_shipment")
         pick_list = get_object_or_404(PickList.objects.select_related("warehouse"), pk=pk)
-        response = HttpResponse(pdf.pick_list_pdf(pick_list=pick_list,
-                                                  rows=services.pick_list_rows(pick_list)),
-                                content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="pick-list-{pk}.pdf"'
-        return response
+        return pdf_download(pdf.pick_list_pdf(pick_list=pick_list,
+                                              rows=services.pick_list_rows(pick_list)),
+                            filename=f"pick-list-{pk}.pdf")
 
 
 class CourierRateInline(admin.TabularInline):

@@ -17,6 +17,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 
 from inventory.models import StockLevel, Warehouse
+from kernel.storage import UnguessableName, private_storage
 from kernel.transitions import StateMachine
 from orders.models import MONEY, Order, OrderLine
 
@@ -68,7 +69,9 @@ class Shipment(StateMachine, models.Model):
     carrier = models.CharField(max_length=20, choices=Carrier.choices, default=Carrier.LOCAL)
     service = models.CharField(max_length=60, blank=True)
     tracking_number = models.CharField(max_length=40, blank=True, db_index=True)
-    label = models.FileField(upload_to="labels/%Y/%m/", blank=True)
+    # A private document (names, addresses): private storage, an unguessable name.
+    label = models.FileField(storage=private_storage, upload_to=UnguessableName("labels"),
+                             blank=True)
     label_cost = models.DecimalField(**MONEY, null=True, blank=True)
     weight_grams = models.PositiveIntegerField(null=True, blank=True,
                                                validators=[MinValueValidator(1)])

@@ -10,6 +10,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
+from kernel.documents import pdf_download
 from kernel.errors import ShopError
 from kernel.money import Money
 
@@ -90,6 +91,4 @@ def invoice_response(order) -> HttpResponse:
         raise Http404(error.message) from error
     invoice = Invoice.objects.select_related("order__billing_address").prefetch_related(
         "order__lines").get(pk=invoice.pk)
-    response = HttpResponse(invoice_pdf(invoice=invoice), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
-    return response
+    return pdf_download(invoice_pdf(invoice=invoice), filename=f"{invoice.number}.pdf")

@@ -16,6 +16,7 @@ from django.db import models
 from catalog.models import Variant
 from inventory.models import StockLevel, Warehouse
 from kernel.money import Money
+from kernel.storage import UnguessableName, private_storage
 from kernel.transitions import StateMachine
 from orders.models import MONEY, Order, OrderLine
 
@@ -65,7 +66,9 @@ class ReturnRequest(StateMachine, models.Model):
                                      help_text="The message sent to the shopper on approval "
                                                "or rejection.")
     tracking_number = models.CharField(max_length=40, blank=True, db_index=True)
-    label = models.FileField(upload_to="return-labels/%Y/%m/", blank=True)
+    # A private document (names, addresses): private storage, an unguessable name.
+    label = models.FileField(storage=private_storage, upload_to=UnguessableName("return-labels"),
+                             blank=True)
     # The refund, proposed at inspection and settled by ``refund_return``.
     items_amount = models.DecimalField(**MONEY, default=Decimal("0"),
                                        help_text="Paid price and tax of the accepted units.")

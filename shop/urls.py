@@ -40,9 +40,13 @@ urlpatterns = [
 ]
 
 if settings.SERVE_MEDIA:
+    # Public media only: product photos. Private documents live outside MEDIA_ROOT
+    # (kernel.storage), and anything else left under it (labels/ and return-labels/ of a
+    # shop not yet moved by `manage.py move_private_documents`) is not served.
     media_prefix = settings.MEDIA_URL.lstrip("/")
     urlpatterns += [
-        re_path(rf"^{media_prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+        re_path(rf"^{media_prefix}(?P<path>products/.*)$", serve,
+                {"document_root": settings.MEDIA_ROOT}),
     ]
 
 handler404 = "shop.api.page_not_found"  # JSON under /api/, the HTML page elsewhere

@@ -77,7 +77,7 @@ def purchase_label(*, shipment_id: int) -> Shipment:
         shipment.tracking_number = result.tracking_number
         shipment.service = result.service
         shipment.label_cost = result.cost
-        shipment.label.save(f"{result.tracking_number}.pdf", ContentFile(result.pdf), save=False)
+        shipment.label.save("label.pdf", ContentFile(result.pdf), save=False)  # name: uuid
         shipment.state = State.LABEL_PURCHASED
         shipment.save()
         LabelPurchase.objects.filter(pk=purchase.pk).update(

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
 from kernel.admin import SERVICE_FORM_TEMPLATE
+from kernel.documents import pdf_download
 from kernel.errors import ShopError
 from kernel.forms import posted
 
@@ -220,10 +221,8 @@ class PurchaseOrderAdmin(OperationScreens, admin.ModelAdmin):
         if not self.has_view_permission(request, purchase_order):
             require(request, "inventory.view_purchaseorder")
         lines = list(purchase_order.lines.select_related("variant__product"))
-        response = HttpResponse(purchase_order_pdf(purchase_order, lines),
-                                content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{purchase_order.number}.pdf"'
-        return response
+        return pdf_download(purchase_order_pdf(purchase_order, lines),
+                            filename=f"{purchase_order.number}.pdf")
 
     def receive_view(self, request, pk: int):
         """Receive by scanning (each scan adds one to its line, nothing written yet) or by

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Sum, Value, When
-from django.http import FileResponse, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -17,6 +17,7 @@ from django.utils.timesince import timesince
 
 from inventory.models import Warehouse
 from kernel.admin import SERVICE_FORM_TEMPLATE
+from kernel.documents import pdf_download
 from kernel.errors import ShopError
 from kernel.money import Money
 
@@ -472,5 +473,4 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         if not obj.label:
             return HttpResponse("No label: the return is not approved with a prepaid label.",
                                 status=404, content_type="text/plain")
-        return FileResponse(obj.label.open("rb"), content_type="application/pdf",
-                            filename=f"{obj.number}-label.pdf")
+        return pdf_download(obj.label, filename=f"{obj.number}-label.pdf")

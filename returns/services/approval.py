@@ -106,7 +106,7 @@ def issue_return_label(*, return_id: int) -> ReturnRequest:
         if return_request.tracking_number:
             return return_request
         return_request.tracking_number = tracking
-        return_request.label.save(f"{return_request.number}.pdf", ContentFile(pdf), save=False)
+        return_request.label.save("label.pdf", ContentFile(pdf), save=False)  # name: uuid
         return_request.save()
         record_step(return_request, f"Prepaid return label {tracking} issued.")
         transaction.on_commit(partial(signals.return_label_issued.send, sender=ReturnRequest,

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from kernel.documents import pdf_download
 from kernel.errors import ShopError
 from kernel.forms import posted
 from orders.links import order_token_from_signature
@@ -170,10 +171,7 @@ def _label_response(order: Order, return_number: str) -> HttpResponse:
     return_request = ReturnRequest.objects.filter(order=order, number=return_number).first()
     if return_request is None or not return_request.label:
         raise Http404("This return has no label.")
-    with return_request.label.open("rb") as label:
-        response = HttpResponse(label.read(), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{return_request.number}-label.pdf"'
-    return response
+    return pdf_download(return_request.label, filename=f"{return_request.number}-label.pdf")
 
 
 @require_GET

@@ -168,12 +168,18 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Private documents (labels and other papers with a shopper's address; see kernel.storage):
+# a folder outside MEDIA_ROOT that nothing serves; views read them after checking the user.
+PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private-media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {"BACKEND": "kernel.storage.PrivateFileSystemStorage",
+                "OPTIONS": {"location": PRIVATE_MEDIA_ROOT}},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Serve uploaded media from Django itself (development and tests only; production uses a
-# web server or an S3-compatible store through the storage API).
+# web server or an S3-compatible store through the storage API). Public media only: product
+# photos under MEDIA_ROOT/products/, never PRIVATE_MEDIA_ROOT.
 SERVE_MEDIA = False
 
 # --- REST API -------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ X_FRAME_OPTIONS = "DENY"
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": STORAGES["private"],  # PRIVATE_MEDIA_ROOT, never served  # noqa: F405
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 # Uploaded files (product photos, later labels and invoices) go to an S3-compatible store
@@ -40,6 +41,22 @@ if env("S3_BUCKET", default=""):
             "secret_key": env("S3_SECRET_ACCESS_KEY", default=None),
             "custom_domain": env("S3_CUSTOM_DOMAIN", default=None),
             "file_overwrite": False,
+        },
+    }
+    # Private documents (labels, with names and addresses): a private bucket, or a private
+    # prefix of the same one. Objects are uploaded with a private ACL and reached only by
+    # signed URLs that expire in minutes (no custom domain: it would drop the signature).
+    # Give the bucket no public-read policy covering this prefix.
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **STORAGES["default"]["OPTIONS"],
+            "bucket_name": env("S3_PRIVATE_BUCKET", default=env("S3_BUCKET")),
+            "location": env("S3_PRIVATE_LOCATION", default="private"),
+            "custom_domain": None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": env.int("S3_PRIVATE_URL_SECONDS", default=300),
         },
     }
 # With no web server or object store in front (docker-compose on a laptop), Django can serve

@@ -52,6 +52,10 @@ CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", default="memory://")
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 MEDIA_ROOT = Path(os.environ.get("TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="shop-media-"))  # noqa: F405
+# Beside it, not inside it; worker processes given TEST_MEDIA_ROOT find the same folder.
+PRIVATE_MEDIA_ROOT = MEDIA_ROOT.with_name(f"{MEDIA_ROOT.name}-private")
+STORAGES = {**STORAGES, "private": {**STORAGES["private"],  # noqa: F405
+                                    "OPTIONS": {"location": PRIVATE_MEDIA_ROOT}}}
 SERVE_MEDIA = True
 # Static files come straight from the app folders (no collectstatic needed outside production).
 STATIC_ROOT = None
