@@ -19,7 +19,10 @@ COPY . .
 RUN SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:////tmp/build.db \
     python manage.py collectstatic --noinput
 
-RUN useradd --create-home shop && mkdir -p /app/media && chown shop /app/media
+# media: public (product photos); private-media: labels and other private documents,
+# never served as files (see kernel/storage.py).
+RUN useradd --create-home shop && mkdir -p /app/media /app/private-media \
+    && chown shop /app/media /app/private-media
 USER shop
 EXPOSE 8000
 CMD ["gunicorn", "shop.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
