@@ -126,8 +126,9 @@ class Recorder:
 
 
 @contextmanager
-def http_server(answer: Callable, host: str = "127.0.0.1", port: int = 0):
-    """A real HTTP server; ``answer(handler)`` writes the response to each request."""
+def http_server(answer: Callable, host: str = "127.0.0.1", port: int = 0, tls=None):
+    """A real HTTP server (https with an ``ssl.SSLContext`` as ``tls``); ``answer(handler)``
+    writes the response to each request."""
     recorder = Recorder()
 
     class Handler(BaseHTTPRequestHandler):
@@ -144,6 +145,8 @@ def http_server(answer: Callable, host: str = "127.0.0.1", port: int = 0):
             pass
 
     server = ThreadingHTTPServer((host, port), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     recorder.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -386,3 +389,50 @@ def test_what_the_old_log_kept_is_scrubbed():
                 .values_list("error", "response_excerpt")) == [
         (GENERIC, ""), ("HTTP 500", ("-ERR " + "redis " * 200)[:200])]
     assert WebhookDelivery.objects.get(pk=delivery.pk).last_error == GENERIC
+
+
+@pytest.fixture
+def tls_server(tmp_path, monkeypatch):
+    """An https server on 127.0.0.1 with a certificate for hooks.3pl.lan only, trusted by
+    the shop for the test; it records the SNI each client sent."""
+    import ssl
+    import subprocess
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=hooks.3pl.lan", "-addext", "subjectAltName=DNS:hooks.3pl.lan",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    trusted = ssl.create_default_context
+    monkeypatch.setattr(ssl, "create_default_context",
+                        lambda *args, **kwargs: trusted(cafile=str(cert)))
+    server_names = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    context.sni_callback = lambda sock, name, ctx: server_names.append(name)
+
+    def ok(handler):
+        handler.send_response(200)
+        handler.end_headers()
+        handler.wfile.write(b"tls ok")
+
+    with http_server(ok, tls=context) as recorder:
+        recorder.server_names = server_names
+        yield recorder
+
+
+def test_https_keeps_the_host_name_for_sni_and_the_certificate(tls_server, dns):
+    dns["hooks.3pl.lan"] = ["127.0.0.1"]
+    dns["other.3pl.lan"] = ["127.0.0.1"]
+    allowed = ["hooks.3pl.lan", "other.3pl.lan"]
+
+    reply = outbound.send(f"https://hooks.3pl.lan:{tls_server.port}/hooks", body=b"{}",
+                          allowed_private_hosts=allowed)
+
+    assert (reply.status_code, reply.body) == (200, b"tls ok")
+    assert tls_server.server_names == ["hooks.3pl.lan"]
+    assert tls_server.requests[0][2]["Host"] == f"hooks.3pl.lan:{tls_server.port}"
+    # The certificate is checked against the name, not the pinned address.
+    with pytest.raises(outbound.CouldNotConnect):
+        outbound.send(f"https://other.3pl.lan:{tls_server.port}/hooks", body=b"{}",
+                      allowed_private_hosts=allowed)
+    assert len(tls_server.requests) == 1
