@@ -244,7 +244,8 @@ def test_without_a_warehouse_the_import_creates_main(good_file):
 
 
 @pytest.fixture
-def image_server(tmp_path, png_bytes):
+def image_server(tmp_path, png_bytes, settings):
+    settings.SHOP_IMPORT_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]  # the supplier's own server
     (tmp_path / "www").mkdir()
     (tmp_path / "www" / "shoe.png").write_bytes(png_bytes(300, 200))
     (tmp_path / "www" / "notes.txt").write_text("not an image")
@@ -290,3 +291,18 @@ def test_progress_bar_on_request(good_file, warehouse):
     _, err = run_import(good_file, "--progress", "--no-fetch-images")
 
     assert "Importing [" in err and "8/8 rows" in err
+
+
+def test_image_urls_at_internal_addresses_are_never_fetched(tmp_path, image_server, warehouse,
+                                                             settings):
+    """A CSV is data from elsewhere: its image URLs may not reach the shop's own network
+    (loopback, private, link-local addresses) unless the host is allow-listed."""
+    settings.SHOP_IMPORT_ALLOWED_PRIVATE_HOSTS = []
+    rows = [{"Handle": "shoe", "Title": "Shoe", "Variant SKU": "SHOE-1", "Variant Price": "9",
+             "Image Src": f"{image_server}/shoe.png"},
+            {"Handle": "shoe", "Image Src": "http://169.254.169.254/latest/meta-data/"}]
+
+    out, _ = run_import(write_csv(tmp_path / "shoe.csv", rows))
+
+    assert "Images: 2 recorded, 0 fetched." in out
+    assert not any(image.image for image in ProductImage.objects.all())
