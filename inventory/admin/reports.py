@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 
 from catalog import services as catalog_services
 from catalog.models import ClearanceDiscount, Variant
+from kernel.admin import ReadOnlyAdminMixin
 from kernel.errors import ShopError
 
 from .. import charts, selectors
@@ -81,7 +82,7 @@ def slow_movers_view(model_admin, request):
 
 
 @admin.register(ClearanceDiscount)
-class ClearanceDiscountAdmin(admin.ModelAdmin):
+class ClearanceDiscountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Clearances, running and ended. Started from the slow-movers report; ending early is
     an action. Prices come back through ``catalog.services.end_clearance``."""
 
@@ -94,15 +95,6 @@ class ClearanceDiscountAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.opts.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_end_permission(self, request):
         return request.user.has_perm("catalog.add_clearancediscount")

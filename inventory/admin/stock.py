@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from kernel.admin import SERVICE_FORM_TEMPLATE
+from kernel.admin import SERVICE_FORM_TEMPLATE, ReadOnlyAdminMixin
 
 from .. import services
 from ..exceptions import StockError
@@ -288,7 +288,7 @@ class StockLevelAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The stock ledger: read it, filter it, never edit it."""
 
     list_display = ("created_at", "sku", "warehouse", "kind", "signed_quantity",
@@ -298,15 +298,6 @@ class StockMovementAdmin(admin.ModelAdmin):
     search_fields = ("stock_level__variant__sku", "reference")
     search_help_text = "SKU or reference."
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="SKU", ordering="stock_level__variant__sku")
     def sku(self, movement: StockMovement) -> str:
@@ -322,7 +313,7 @@ class StockMovementAdmin(admin.ModelAdmin):
 
 
 @admin.register(UnsellableChange)
-class UnsellableChangeAdmin(admin.ModelAdmin):
+class UnsellableChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Units moved onto and off quality hold: read it, never edit it."""
 
     list_display = ("created_at", "stock_level", "kind", "quantity", "unsellable_after",
@@ -331,11 +322,3 @@ class UnsellableChangeAdmin(admin.ModelAdmin):
     list_filter = ("kind", "stock_level__warehouse")
     search_fields = ("stock_level__variant__sku", "reason")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 
 from inventory.models import Warehouse
-from kernel.admin import SERVICE_FORM_TEMPLATE
+from kernel.admin import SERVICE_FORM_TEMPLATE, ReadOnlyAdminMixin
 from kernel.documents import pdf_download
 from kernel.errors import ShopError
 from kernel.money import Money
@@ -52,7 +52,7 @@ class AdminMedia:
 
 
 @admin.register(ReturnRequest)
-class ReturnRequestAdmin(admin.ModelAdmin):
+class ReturnRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("number", "order_link", "email", "state", "resolution", "method",
                     "units", "requested", "warehouse")
     list_filter = ("state", "resolution", "method", "warehouse")
@@ -91,15 +91,6 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         return (still_open.asc(), "created_at", "pk")
 
     # Returns come from shoppers and change only through the steps below.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     # --- columns and fields ---------------------------------------------------------------
 
     @admin.display(description="Order", ordering="order__number")

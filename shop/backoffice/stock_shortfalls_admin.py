@@ -21,7 +21,7 @@ from django.utils.html import format_html
 
 from catalog.models import Variant
 from inventory.models import Warehouse
-from kernel.admin import SERVICE_FORM_TEMPLATE
+from kernel.admin import SERVICE_FORM_TEMPLATE, ReadOnlyAdminMixin
 from kernel.errors import ShopError
 from kernel.money import Money
 from orders import services as order_services
@@ -67,7 +67,7 @@ class SubstituteForm(forms.Form):
 
 
 @admin.register(StockShortfall)
-class StockShortfallAdmin(admin.ModelAdmin):
+class StockShortfallAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("order_number", "state", "age", "value", "short", "expected_on",
                     "created_at")
     list_display_links = ("order_number",)
@@ -89,15 +89,6 @@ class StockShortfallAdmin(admin.ModelAdmin):
 
     def get_ordering(self, request):
         return ("created_at", "pk")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_resolve_permission(self, request) -> bool:
         return request.user.has_perm("orders.resolve_stockshortfall")
