@@ -10,6 +10,7 @@ which keeps a second worker from buying while the first is in flight.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -26,6 +27,8 @@ from easypost.errors import (
     UnauthorizedError,
 )
 from easypost.util import validate_webhook
+
+from kernel.json_input import MAX_DEPTH, MalformedJSON, deeper_than, load_json
 
 from ..exceptions import CarrierError, FulfillmentError
 from .interface import LabelResult, Parcel, Rate, TrackingUpdate
@@ -123,44 +126,154 @@ class EasyPostCarrier:
     def track(self, *, tracking_number: str) -> list[TrackingUpdate]:
         client = _client()
         tracker = _call(lambda: client.tracker.create(tracking_code=tracking_number))
-        return updates_from_tracker(tracker.to_dict() if hasattr(tracker, "to_dict")
-                                    else dict(tracker))
-
-
-def updates_from_tracker(tracker: dict) -> list[TrackingUpdate]:
-    """Our tracking updates from an EasyPost Tracker (from the API or a webhook event)."""
-    updates = []
-    for detail in tracker.get("tracking_details") or []:
-        status = STATUS.get(detail.get("status", ""))
-        if status is None:
-            continue
-        when = detail.get("datetime") or ""
         try:
-            occurred = datetime.fromisoformat(when.replace("Z", "+00:00"))
-        except ValueError:
-            occurred = datetime.now(UTC)
-        location = detail.get("tracking_location") or {}
-        updates.append(TrackingUpdate(
-            event_id=f"{tracker.get('id', '')}:{when}:{detail.get('status', '')}",
-            status=status, occurred_at=occurred,
-            location=", ".join(p for p in (location.get("city"), location.get("state")) if p),
-            description=str(detail.get("message") or "")[:300]))
-    return updates
+            return updates_from_tracker(tracker.to_dict() if hasattr(tracker, "to_dict")
+                                        else dict(tracker))
+        except MalformedTracker as error:
+            raise CarrierError(f"EasyPost sent a tracker the shop can't read: {error}") \
+                from error
+
+
+# The columns a tracker's texts go to (TrackingEvent, Shipment.tracking_number): a longer
+# text is refused, never cut (a cut id would merge different events into one).
+EVENT_ID_LENGTH = 100
+TRACKING_CODE_LENGTH = 40
+LOCATION_LENGTH = 120
+DESCRIPTION_LENGTH = 300
+MAX_DETAILS = 500
+
+
+class MalformedTracker(ValueError):
+    """A tracker (from a webhook or the API) of a shape EasyPost never sends; the message
+    names the field."""
+
+
+@dataclass(frozen=True)
+class TrackerEvent:
+    """A signed ``tracker.*`` webhook event, read: the parcel's code and its updates."""
+
+    tracking_code: str
+    updates: list[TrackingUpdate]
+
+
+def _text(obj: dict, key: str, *, limit: int, where: str) -> str:
+    value = obj.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise MalformedTracker(f"{where}{key} is not a string.")
+    if "\x00" in value:
+        raise MalformedTracker(f"{where}{key} contains a NUL character.")
+    if len(value) > limit:
+        raise MalformedTracker(f"{where}{key} is longer than {limit} characters.")
+    return value
+
+
+def _object(obj: dict, key: str, *, where: str = "") -> dict:
+    value = obj.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MalformedTracker(f"{where}{key} is not an object.")
+    return value
+
+
+def _occurred(when: str, where: str) -> datetime:
+    """The detail's time (ISO 8601; without a zone, UTC); now when it has none."""
+    if not when:
+        return datetime.now(UTC)
+    try:
+        occurred = datetime.fromisoformat(when.replace("Z", "+00:00"))
+        if occurred.tzinfo is None:
+            occurred = occurred.replace(tzinfo=UTC)
+        return occurred.astimezone(UTC)
+    except (ValueError, OverflowError) as error:
+        raise MalformedTracker(f"{where}datetime is not a date and time.") from error
+
+
+def _update(tracker_id: str, detail, index: int) -> TrackingUpdate | None:
+    where = f"tracking_details[{index}]."
+    if not isinstance(detail, dict):
+        raise MalformedTracker(f"tracking_details[{index}] is not an object.")
+    carrier_status = _text(detail, "status", limit=EVENT_ID_LENGTH, where=where)
+    when = _text(detail, "datetime", limit=64, where=where)
+    occurred = _occurred(when, where)
+    location = _object(detail, "tracking_location", where=where)
+    place = ", ".join(part for part in (
+        _text(location, "city", limit=LOCATION_LENGTH, where=where + "tracking_location."),
+        _text(location, "state", limit=LOCATION_LENGTH, where=where + "tracking_location."),
+    ) if part)
+    if len(place) > LOCATION_LENGTH:
+        raise MalformedTracker(f"{where}tracking_location is longer than {LOCATION_LENGTH} "
+                               "characters.")
+    description = _text(detail, "message", limit=DESCRIPTION_LENGTH, where=where)
+    event_id = f"{tracker_id}:{when}:{carrier_status}"
+    if len(event_id) > EVENT_ID_LENGTH:
+        raise MalformedTracker(f"The tracker id, {where}datetime and status together are "
+                               f"longer than {EVENT_ID_LENGTH} characters.")
+    status = STATUS.get(carrier_status)
+    if status is None:  # a status with no meaning for the shipment (unknown, say)
+        return None
+    return TrackingUpdate(event_id=event_id, status=status, occurred_at=occurred,
+                          location=place, description=description)
+
+
+def updates_from_tracker(tracker) -> list[TrackingUpdate]:
+    """Our tracking updates from an EasyPost Tracker (from the API or a webhook event).
+    MalformedTracker, before anything is recorded, when any part of it has the wrong shape
+    or a text too long for its column."""
+    if not isinstance(tracker, dict):
+        raise MalformedTracker("The tracker is not an object.")
+    tracker_id = _text(tracker, "id", limit=EVENT_ID_LENGTH, where="")
+    details = tracker.get("tracking_details")
+    if details is None:
+        details = []
+    if not isinstance(details, list):
+        raise MalformedTracker("tracking_details is not a list.")
+    if len(details) > MAX_DETAILS:
+        raise MalformedTracker(f"A tracker has at most {MAX_DETAILS} tracking details.")
+    updates = (_update(tracker_id, detail, index) for index, detail in enumerate(details))
+    return [update for update in updates if update is not None]
+
+
+def tracker_event(event: dict) -> TrackerEvent | None:
+    """A signed webhook event, read: None for an event that is not about a tracker (it is
+    acknowledged and ignored), MalformedTracker for a tracker event of the wrong shape."""
+    description = event.get("description")
+    if description is not None and not isinstance(description, str):
+        raise MalformedTracker("description is not a string.")
+    if not (description or "").startswith("tracker."):
+        return None
+    tracker = event.get("result")
+    if not isinstance(tracker, dict) or not tracker:
+        raise MalformedTracker("result is not a tracker object.")
+    code = _text(tracker, "tracking_code", limit=TRACKING_CODE_LENGTH, where="result.")
+    if not code:
+        raise MalformedTracker("result.tracking_code is missing.")
+    return TrackerEvent(tracking_code=code, updates=updates_from_tracker(tracker))
 
 
 def verify_webhook(body: bytes, headers) -> dict:
     """The event of a webhook signed with CARRIER_WEBHOOK_SECRET (EasyPost's HMAC scheme),
-    or ValueError."""
+    or ValueError: a bad signature, or (MalformedTracker) a signed body that is not a JSON
+    object the shop can read (``kernel.json_input.load_json``)."""
     if not settings.CARRIER_WEBHOOK_SECRET:
         raise ValueError("CARRIER_WEBHOOK_SECRET is not set.")
     signature = headers.get("X-Hmac-Signature")
     if signature is not None and not signature.isascii():  # compare_digest raises TypeError
         raise ValueError("The X-Hmac-Signature header is not ASCII.")
+    if deeper_than(body.decode("utf-8", "replace"), MAX_DEPTH):  # the SDK's json recurses
+        raise MalformedTracker(f"The document is nested more than {MAX_DEPTH} levels deep.")
     try:
-        event = validate_webhook(body, {"X-Hmac-Signature": signature},
-                                 settings.CARRIER_WEBHOOK_SECRET)
-    except (SignatureVerificationError, ValueError) as error:
+        validate_webhook(body, {"X-Hmac-Signature": signature}, settings.CARRIER_WEBHOOK_SECRET)
+    except SignatureVerificationError as error:
         raise ValueError(str(error)) from error
+    except ValueError:  # signed, but not JSON: read again below for the reason
+        pass
+    try:
+        event = load_json(body)  # strictly: no NaN, Infinity or NUL
+    except MalformedJSON as error:
+        raise MalformedTracker(str(error)) from error
     if not isinstance(event, dict):
-        raise ValueError("The event is not an object.")
+        raise MalformedTracker("The event is not an object.")
     return event

@@ -18,7 +18,14 @@ class GatewayError(Exception):
 
 
 class WebhookSignatureError(Exception):
-    """A webhook whose signature, timestamp or payload does not check out."""
+    """A webhook whose signature or timestamp does not check out: not from the gateway."""
+
+
+class MalformedWebhookEvent(Exception):
+    """A correctly signed webhook whose body is not an event the shop can read (not JSON,
+    the wrong shape, a field of the wrong type or too long for its column). The gateway
+    sent exactly these bytes, so a retry can never succeed: it is acknowledged and logged,
+    never applied."""
 
 
 @dataclass(frozen=True)

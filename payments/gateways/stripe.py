@@ -7,15 +7,15 @@ outside transactions and record what it answers.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import stripe
 from django.conf import settings
 
+from kernel.json_input import MalformedJSON, load_json
 from kernel.money import quantize
 
-from .base import GatewayError, GatewayResult, WebhookSignatureError
+from .base import GatewayError, GatewayResult, MalformedWebhookEvent, WebhookSignatureError
 
 # Stripe's own minor units (https://docs.stripe.com/currencies): whole units for these,
 # thousandths for these, hundredths for everything else. ISK and HUF are sent in
@@ -185,7 +185,9 @@ class StripeGateway:
         return GatewayResult(success=True, state="refunded", reference=refund["id"])
 
     def construct_event(self, payload: bytes, signature_header: str) -> dict:
-        """The verified event as a plain dict; WebhookSignatureError for anything else."""
+        """The verified event as a plain dict. WebhookSignatureError when the signature does
+        not check out; MalformedWebhookEvent when it does but the body is not a JSON object
+        the shop can store (see ``kernel.json_input.load_json``)."""
         secret = settings.STRIPE_WEBHOOK_SECRET
         if not secret:
             raise WebhookSignatureError("STRIPE_WEBHOOK_SECRET is not set.")
@@ -194,12 +196,15 @@ class StripeGateway:
         if not signature_header.isascii():  # hmac.compare_digest raises TypeError on it
             raise WebhookSignatureError("The Stripe-Signature header is not ASCII.")
         try:
-            text = payload.decode("utf-8")
+            text = payload.decode("utf-8")  # the SDK signs text; Stripe sends only UTF-8
             stripe.WebhookSignature.verify_header(text, signature_header, secret,
                                                   tolerance=stripe.Webhook.DEFAULT_TOLERANCE)
-            event = json.loads(text)
-        except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
+        except (stripe.SignatureVerificationError, UnicodeDecodeError) as error:
             raise WebhookSignatureError(str(error)[:200]) from error
+        try:
+            event = load_json(text)
+        except MalformedJSON as error:
+            raise MalformedWebhookEvent(str(error)) from error
         if not isinstance(event, dict):
-            raise WebhookSignatureError("The payload is not an event object.")
+            raise MalformedWebhookEvent("The payload is not an event object.")
         return event

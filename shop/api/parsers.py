@@ -9,31 +9,16 @@ in an unknown charset or not in the one it names is a 400 too.
 
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 from rest_framework.utils import json
 
+from kernel.json_input import deeper_than
+
 MAX_DEPTH = 32
 
-# A whole JSON string (so brackets inside text don't count) or one bracket.
-TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
-
-
-def deeper_than(text: str, limit: int) -> bool:
-    """Whether arrays and objects in ``text`` nest more than ``limit`` levels."""
-    depth = 0
-    for match in TOKENS.finditer(text):
-        token = match.group()
-        if token in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif token in "]}":
-            depth -= 1
-    return False
+__all__ = ["MAX_DEPTH", "JSONParser", "deeper_than"]
 
 
 class JSONParser(parsers.JSONParser):
