@@ -1,4 +1,5 @@
-"""Emails about an order: confirmation, payment receipt, cancellation.
+"""Emails about an order: received (awaiting payment), payment reminder, confirmation
+(sent once it is paid: "confirmed" means paid), payment receipt, cancellation.
 
 ``send_order_email`` is idempotent: it locks the ``OrderNotification`` row for (order,
 kind), marks it sent and sends the email before committing. A parallel run waits on the
@@ -24,10 +25,13 @@ from .links import absolute_url, guest_order_path
 from .models import Order, OrderEvent, OrderNotification
 from .selectors import order_detail_queryset
 from .services import record_order_event
+from .shopper import awaiting_payment
 
 logger = logging.getLogger(__name__)
 
 SUBJECTS = {
+    OrderNotification.Kind.RECEIVED: "Order {number} received, awaiting payment",
+    OrderNotification.Kind.PAYMENT_REMINDER: "Order {number} is still waiting for payment",
     OrderNotification.Kind.CONFIRMATION: "Order {number} confirmed",
     OrderNotification.Kind.RECEIPT: "Receipt for order {number}",
     OrderNotification.Kind.CANCELLATION: "Order {number} canceled",
@@ -35,6 +39,10 @@ SUBJECTS = {
     OrderNotification.Kind.SUBSTITUTE_OFFER: "Order {number}: may we send a substitute?",
     OrderNotification.Kind.STOCK_APOLOGY: "Order {number} canceled and refunded: we're sorry",
 }
+
+
+AWAITING_PAYMENT_KINDS = {OrderNotification.Kind.RECEIVED,
+                          OrderNotification.Kind.PAYMENT_REMINDER}
 
 
 def order_link(order: Order) -> str:
@@ -76,6 +84,12 @@ def send_order_email(*, order_id: int, kind: str, context_extra: dict | None = N
     """Send the ``kind`` email for an order once. Returns True when this call sent it."""
     with transaction.atomic():
         order = Order.objects.get(pk=order_id)
+        if kind in AWAITING_PAYMENT_KINDS and not awaiting_payment(order):
+            # Paid (or canceled) meanwhile: "awaiting payment" would be wrong now, and the
+            # confirmation (or cancellation) says what happened. Nothing is claimed.
+            return False
+        if kind == OrderNotification.Kind.CONFIRMATION and order.paid_at is None:
+            return False  # "confirmed" means paid
         if not claim_notification(OrderNotification, order=order, kind=kind,
                                   defaults={"recipient": order.email}):
             return False
@@ -85,6 +99,16 @@ def send_order_email(*, order_id: int, kind: str, context_extra: dict | None = N
                        message=f"{OrderNotification.Kind(kind).label} emailed to {order.email}.",
                        data={"kind": kind})
     return True
+
+
+def send_order_received_email(*, order_id: int) -> bool:
+    """The email sent when an order is placed: "received, awaiting payment" with the link
+    back to pay it, or, for an order with nothing to pay (paid as it was placed), the
+    confirmation itself. Once each."""
+    order = Order.objects.only("paid_at").get(pk=order_id)
+    kind = (OrderNotification.Kind.RECEIVED if order.paid_at is None
+            else OrderNotification.Kind.CONFIRMATION)
+    return send_order_email(order_id=order_id, kind=kind)
 
 
 def _build(order_id: int, kind: str, extra: dict) -> EmailMultiAlternatives:

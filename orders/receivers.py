@@ -10,6 +10,10 @@ from . import signals, tasks
 
 
 def on_order_placed(sender, order_id: int, **kwargs) -> None:
+    enqueue(tasks.send_order_received, order_id)
+
+
+def on_order_paid(sender, order_id: int, **kwargs) -> None:
     enqueue(tasks.send_order_confirmation, order_id)
 
 
@@ -22,7 +26,8 @@ def on_stock_shortfall_notice(sender, order_id: int, kind: str, **kwargs) -> Non
 
 
 def connect() -> None:
-    signals.order_placed.connect(on_order_placed, dispatch_uid="orders.confirmation")
+    signals.order_placed.connect(on_order_placed, dispatch_uid="orders.received")
+    signals.order_paid.connect(on_order_paid, dispatch_uid="orders.confirmation")
     signals.order_canceled.connect(on_order_canceled, dispatch_uid="orders.cancellation")
     signals.stock_shortfall_notice.connect(on_stock_shortfall_notice,
                                            dispatch_uid="orders.stock_shortfall_notice")

@@ -7,13 +7,20 @@ from datetime import timedelta
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from kernel.enqueue import enqueue
+
 from . import locks, services
 from .models import Allocation, Order, OrderNotification
-from .notifications import send_order_email, send_stock_shortfall_email
+from .notifications import (
+    send_order_email,
+    send_order_received_email,
+    send_stock_shortfall_email,
+)
 
 logger = logging.getLogger(__name__)
 EMAIL_RETRY = {"acks_late": True, "autoretry_for": (SMTPException, OSError),
@@ -22,8 +29,38 @@ SWEEP_AFTER = timedelta(minutes=5)
 
 
 @shared_task(**EMAIL_RETRY)
+def send_order_received(order_id: int) -> bool:
+    """Placed: "received, awaiting payment" (or the confirmation when nothing is due)."""
+    return send_order_received_email(order_id=order_id)
+
+
+@shared_task(**EMAIL_RETRY)
 def send_order_confirmation(order_id: int) -> bool:
+    """Paid: "Order confirmed". Does nothing for an order that isn't paid."""
     return send_order_email(order_id=order_id, kind=OrderNotification.Kind.CONFIRMATION)
+
+
+@shared_task(**EMAIL_RETRY)
+def send_payment_reminder(order_id: int) -> bool:
+    """Once per order; nothing when it was paid or canceled meanwhile."""
+    return send_order_email(order_id=order_id, kind=OrderNotification.Kind.PAYMENT_REMINDER)
+
+
+@shared_task(acks_late=True)
+def remind_unpaid_orders() -> int:
+    """Beat, every minute: unpaid orders whose deadline is less than
+    SHOP_PAYMENT_REMINDER_MINUTES away get their one reminder (the notification claim
+    keeps it to one, however often this runs or the deadline is extended)."""
+    now = timezone.now()
+    order_ids = list(Order.objects.filter(
+        status=Order.Status.OPEN, payment_status=Order.PaymentStatus.UNPAID,
+        payment_due_by__gt=now,
+        payment_due_by__lte=now + timedelta(minutes=settings.SHOP_PAYMENT_REMINDER_MINUTES))
+        .filter(_without(OrderNotification.Kind.PAYMENT_REMINDER))
+        .order_by("payment_due_by").values_list("pk", flat=True)[:500])
+    for order_id in order_ids:
+        enqueue(send_payment_reminder, order_id)
+    return len(order_ids)
 
 
 @shared_task(**EMAIL_RETRY)
@@ -65,7 +102,15 @@ def sweep_order_work() -> dict[str, int]:
     undone. Each step is idempotent, so finding work that is merely slow is harmless."""
     cutoff = timezone.now() - SWEEP_AFTER
     recent = timezone.now() - timedelta(days=7)
-    confirmations = list(Order.objects.filter(placed_at__lt=cutoff, placed_at__gte=recent)
+    received = list(Order.objects.filter(
+        placed_at__lt=cutoff, placed_at__gte=recent, status=Order.Status.OPEN,
+        payment_status=Order.PaymentStatus.UNPAID, payment_due_by__gt=timezone.now())
+        .filter(_without(OrderNotification.Kind.RECEIVED))
+        .filter(_without(OrderNotification.Kind.CONFIRMATION))
+        .values_list("pk", flat=True)[:200])
+    for order_id in received:
+        send_order_received.delay(order_id)
+    confirmations = list(Order.objects.filter(paid_at__lt=cutoff, paid_at__gte=recent)
                          .filter(_without(OrderNotification.Kind.CONFIRMATION))
                          .values_list("pk", flat=True)[:200])
     for order_id in confirmations:
@@ -82,5 +127,5 @@ def sweep_order_work() -> dict[str, int]:
     for order_id in held:
         with transaction.atomic():
             services.release_order_stock(locks.order_for_update(order_id))
-    return {"confirmations": len(confirmations), "cancellations": len(cancellations),
-            "released": len(held)}
+    return {"received": len(received), "confirmations": len(confirmations),
+            "cancellations": len(cancellations), "released": len(held)}

@@ -62,6 +62,11 @@ class OrderNotification(models.Model):
     sends once: the row is claimed before sending and marked sent after."""
 
     class Kind(models.TextChoices):
+        # Sent when the order is placed and still waits for its payment.
+        RECEIVED = "received", "Order received, awaiting payment"
+        # Once, shortly before an unpaid order's deadline.
+        PAYMENT_REMINDER = "payment_reminder", "Payment reminder"
+        # Sent when the order is paid: "confirmed" means paid.
         CONFIRMATION = "confirmation", "Order confirmation"
         RECEIPT = "receipt", "Payment receipt"
         CANCELLATION = "cancellation", "Cancellation"

@@ -25,7 +25,7 @@ from .lifecycle import (
     release_hold,
     release_order_stock,
 )
-from .placing import allocate_lines, place_order
+from .placing import allocate_lines, place_order, settle_zero_total_order
 from .returns import place_replacement_order, record_returned
 from .stock_shortfalls import (
     StockShortfallError,
@@ -52,7 +52,8 @@ __all__ = [
     "set_shipping_address", "set_shipping_method", "record_event", "cancel_expired_unpaid_order",
     "cancel_order", "expired_unpaid_order_ids", "extend_payment_deadline", "hold_for_review",
     "record_order_event", "record_order_payment", "record_risk", "release_hold",
-    "release_order_stock", "allocate_lines", "place_order", "place_replacement_order",
+    "release_order_stock", "allocate_lines", "place_order",
+    "settle_zero_total_order", "place_replacement_order",
     "record_returned", "StockShortfallError", "answer_substitute", "backorder",
     "close_canceled_shortfall", "shortfall_from_signature", "expected_restock_date",
     "fulfil_from_warehouse",

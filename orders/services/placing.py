@@ -15,12 +15,13 @@ from django.utils import timezone
 
 from inventory import services as inventory_services
 from inventory.models import StockLevel
+from kernel.errors import InvalidTransition
 
 from .. import locks
 from ..exceptions import CheckoutIncomplete, OutOfStock, VoucherInvalid
 from ..models import Address, Allocation, Cart, Order, OrderEvent, OrderLine, Voucher, VoucherUse
 from ..selectors import build_checkout, voucher_problem
-from ..signals import order_placed
+from ..signals import order_paid, order_placed
 from .events import record_event
 
 STEP_MESSAGES = {
@@ -79,7 +80,45 @@ def place_order(*, cart: Cart, user=None, customer_ip: str | None = None) -> Ord
         cart.status = Cart.Status.ORDERED
         cart.save(update_fields=["status", "updated_at"])
         transaction.on_commit(partial(order_placed.send, sender=Order, order_id=order.pk))
+        if order.total == 0:
+            _mark_nothing_to_pay(order)
         return order
+
+
+def settle_zero_total_order(*, order_id: int, actor=None) -> Order:
+    """Mark an open, unpaid order whose total is zero as paid, without any gateway.
+
+    ``place_order`` does this as it places such an order; this is for one still unpaid
+    (placed before that, or by a path that didn't). Idempotent: an order already paid is
+    returned as it is. Raises InvalidTransition for an order with something to pay or a
+    canceled one. ``order_paid`` is sent after commit, so fulfillment starts.
+    """
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        if order.total != 0:
+            raise InvalidTransition(f"Order {order.number} has {order.money('total')} to pay.")
+        if order.payment_status != Order.PaymentStatus.UNPAID:
+            return order
+        if order.status != Order.Status.OPEN:
+            status = order.get_status_display().lower()
+            raise InvalidTransition(f"Order {order.number} is {status} and can't be paid.")
+        _mark_nothing_to_pay(order, actor=actor)
+        return order
+
+
+def _mark_nothing_to_pay(order: Order, *, actor=None) -> None:
+    """Inside the caller's transaction, the order locked (or just written): paid, with no
+    payment row and no gateway call; the deadline cleared so its stock stays."""
+    order.ensure_payment_status(Order.PaymentStatus.PAID)
+    order.payment_status = Order.PaymentStatus.PAID
+    order.paid_at = timezone.now()
+    order.payment_due_by = None
+    order.save(update_fields=["payment_status", "paid_at", "payment_due_by", "updated_at"])
+    record_event(order, OrderEvent.Type.PAYMENT_CAPTURED,
+                 f"Nothing to pay: the total is {order.money('total')}, so the order is paid "
+                 "without a card.", actor=actor,
+                 data={"amount": "0.00", "zero_total": True})
+    transaction.on_commit(partial(order_paid.send, sender=Order, order_id=order.pk))
 
 
 def _copy_address(address: Address | None) -> Address | None:

@@ -83,6 +83,10 @@ def _ensure_payable(order: Order) -> None:
     if order.payment_status != Order.PaymentStatus.UNPAID:
         raise PaymentError(f"Order {order.number} is already "
                            f"{order.get_payment_status_display().lower()}.", code="already_paid")
+    if order.total <= 0:
+        # A gateway can't charge nothing (and a payment row is never for zero): the orders
+        # service settles such an order with no payment (``settle_zero_total_order``).
+        raise PaymentError(f"Order {order.number} has nothing to pay.", code="nothing_to_pay")
 
 
 def confirm_authentication(*, payment: Payment, authenticated: bool) -> Payment:

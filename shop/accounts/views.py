@@ -29,10 +29,12 @@ from orders.links import order_token_from_signature
 from orders.models import Address, Cart, Order, StockShortfall
 from orders.selectors import customer_orders, order_detail_queryset
 from orders.services.invoices import INVOICEABLE
+from orders.shopper import awaiting_payment, shopper_timeline
 from payments.models import Payment
 from returns.models import ReturnEvent, ReturnLine, ReturnRequest
 from returns.selectors import can_start_return
 from shop.storefront.cart import guest_cart_id
+from shop.storefront.order_access import remember_order
 from shop.web.rate_limits import posted_email, rate_limited
 
 from .forms import EmailLoginForm, RegisterForm
@@ -187,6 +189,12 @@ def _paid_with(order: Order) -> Payment | None:
         Payment.State.AUTHORIZED, Payment.State.CAPTURED}), None)
 
 
+def _shopper_context(order: Order) -> dict:
+    """What the shopper is shown about the order's state: whether it can still be paid
+    (the Pay now button, until the deadline) and the timeline in their terms."""
+    return {"can_pay": awaiting_payment(order), "timeline": shopper_timeline(order)}
+
+
 def _invoiceable(order: Order) -> bool:
     return order.payment_status in INVOICEABLE
 
@@ -200,6 +208,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     invoice_url = reverse("account:order_invoice", args=[number]) if _invoiceable(order) else ""
     return render(request, "account/order_detail.html", {
         "order": order, "payment": _paid_with(order), "invoice_url": invoice_url,
+        **_shopper_context(order),
         **_returns_context(order, return_url=reverse("account:order_return", args=[number]),
                            label_url=lambda return_number: reverse("account:return_label",
                                                          args=[number, return_number]))})
@@ -214,9 +223,13 @@ def guest_order(request: HttpRequest, signature: str) -> HttpResponse:
         return render(request, "account/guest_link_invalid.html", status=404)
     invoice_url = reverse("account:guest_invoice", args=[signature]) \
         if _invoiceable(order) else ""
+    if awaiting_payment(order):
+        # The signed link is the guest's key to the order: this browser may now pay it
+        # (the pay page checks the session), e.g. coming back from the emailed link.
+        remember_order(request, order)
     return render(request, "account/order_detail.html", {
         "order": order, "guest": True, "payment": _paid_with(order),
-        "invoice_url": invoice_url,
+        "invoice_url": invoice_url, **_shopper_context(order),
         **_returns_context(order, return_url=reverse("account:guest_order_return",
                                                      args=[signature]),
                            label_url=lambda return_number: reverse("account:guest_return_label",

@@ -347,7 +347,8 @@ class PaymentIn(serializers.Serializer):
 
 
 class PaymentOut(serializers.Serializer):
-    token = serializers.UUIDField()
+    token = serializers.UUIDField(allow_null=True,
+                                  help_text="Null when the order had nothing to pay.")
     gateway = serializers.CharField()
     state = serializers.CharField()
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -373,19 +374,31 @@ def payment_data_out(payment: Payment) -> dict:
             "order_payment_status": payment.order.payment_status}
 
 
+def nothing_to_pay_out(order: Order) -> dict:
+    """A zero-total order is paid without a payment: no token, no gateway, no card."""
+    return {"token": None, "gateway": "", "state": "not_required", "amount": order.total,
+            "currency": order.currency, "card_brand": "", "card_last4": "", "error": "",
+            "client_secret": "", "order_payment_status": order.payment_status}
+
+
 class OrderPaymentApi(APIView):
     @extend_schema(tags=TAGS, request=PaymentIn,
-                   responses={201: PaymentOut, 202: PaymentOut, **errors(400, 402, 404, 409,
-                                                                         503)},
+                   responses={200: PaymentOut, 201: PaymentOut, 202: PaymentOut,
+                              **errors(400, 402, 404, 409, 503)},
                    summary="Pay an order",
                    description="The order token is returned only to whoever placed the order; "
                                "a customer's order can be paid only by that customer. With the "
                                "offline test gateway send `card`: 201 when paid, 202 when the "
                                "bank asks for authentication (then call `authenticate`), 402 "
                                "with the bank's reason when declined. With Stripe the answer "
-                               "carries a `client_secret` for Stripe.js.")
+                               "carries a `client_secret` for Stripe.js. An order whose total "
+                               "is zero is paid as it is placed, with no gateway: paying it "
+                               "answers 200 with `state` `not_required` and no card needed.")
     def post(self, request: Request, order_token) -> Response:
         order = order_for_request(request, order_token, allow_guest_token=True)
+        if order.total == 0:
+            order = order_services.settle_zero_total_order(order_id=order.pk)
+            return Response(PaymentOut(nothing_to_pay_out(order)).data)
         data = _body(request)
         card = data.get("card") if settings.PAYMENT_GATEWAY == "offline" else None
         if settings.PAYMENT_GATEWAY == "offline":

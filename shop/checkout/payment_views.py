@@ -13,14 +13,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from kernel.errors import ShopError
 from kernel.forms import posted
+from orders import services as order_services
 from orders.models import Order
 from orders.selectors import order_detail_queryset
 from payments import services as payment_services
 from payments.exceptions import GatewayUnavailable, PaymentDeclined
 from payments.models import Payment
+from shop.storefront.order_access import may_see_order
 
 from .forms import CardForm
-from .steps_views import may_see_order, progress
+from .steps_views import progress
 
 PAID_STATES = {Payment.State.CAPTURED, Payment.State.AUTHORIZED}
 
@@ -54,6 +56,13 @@ def pay(request: HttpRequest, token) -> HttpResponse:
     if order.status == Order.Status.CANCELED:
         return _closed(request, order)
     if order.payment_status != Order.PaymentStatus.UNPAID:
+        return redirect("checkout:confirmation", token=order.token)
+    if order.total == 0:
+        # Nothing to pay (a voucher covered everything, store pickup): no card, no gateway.
+        try:
+            order_services.settle_zero_total_order(order_id=order.pk)
+        except ShopError:
+            return _closed(request, order)
         return redirect("checkout:confirmation", token=order.token)
     if settings.PAYMENT_GATEWAY == "stripe":
         return _stripe_pay(request, order)

@@ -22,6 +22,7 @@ from orders.models import Address, Cart, Order
 from orders.selectors import CheckoutView, build_checkout
 from shop.dashboard import tracking
 from shop.storefront.cart import current_cart, forget_cart
+from shop.storefront.order_access import may_see_order, remember_order
 from shop.web.client_ip import client_ip
 from shop.web.rate_limits import rate_limited
 
@@ -33,8 +34,6 @@ STEP_KEYS = [key for key, _ in STEPS]
 # missing_steps() names -> the page that fills them in.
 STEP_FOR_MISSING = {"email": "contact", "address": "address", "shipping": "shipping",
                     "billing": "billing"}
-# The session key listing the orders this browser placed (a guest may see those).
-PLACED_ORDERS = "placed_orders"
 
 
 
@@ -295,16 +294,9 @@ def _place(request: HttpRequest) -> HttpResponse:
     except ShopError as error:
         return _render_review(request, build_checkout(cart), error=error.message,
                               status=error.status_code)
-    placed = request.session.get(PLACED_ORDERS, [])
-    request.session[PLACED_ORDERS] = [*placed[-19:], order.pk]
+    remember_order(request, order)
     forget_cart(request)
     return redirect("checkout:pay", token=order.token)
-
-
-def may_see_order(request: HttpRequest, order: Order) -> bool:
-    if request.user.is_authenticated and order.user_id == request.user.pk:
-        return True
-    return order.pk in request.session.get(PLACED_ORDERS, [])
 
 
 def _is_uuid(value: str) -> bool:

@@ -104,6 +104,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "cancel-unpaid-orders": {"task": "orders.tasks.cancel_expired_unpaid_orders",
                              "schedule": 60.0},
     "sweep-order-work": {"task": "orders.tasks.sweep_order_work", "schedule": 300.0},
+    # One "your order is still waiting for payment" email before the deadline.
+    "remind-unpaid-orders": {"task": "orders.tasks.remind_unpaid_orders", "schedule": 60.0},
     "allocate-backorders": {"task": "orders.tasks.allocate_backorders", "schedule": 600.0},
     "keep-live-payment-holds": {"task": "payments.tasks.keep_live_payment_holds",
                                 "schedule": 60.0},
@@ -234,6 +236,8 @@ SHOP_UNPAID_ORDER_TIMEOUT_MINUTES = env.int("SHOP_UNPAID_ORDER_TIMEOUT_MINUTES",
 # An unpaid order whose payment is still under way at the gateway (3-D Secure, a Stripe
 # PaymentIntent processing) keeps its stock past that deadline, up to this long after placing.
 SHOP_PAYMENT_HOLD_MAX_MINUTES = env.int("SHOP_PAYMENT_HOLD_MAX_MINUTES", default=120)
+# The shopper gets one reminder email when an unpaid order's deadline is this close.
+SHOP_PAYMENT_REMINDER_MINUTES = env.int("SHOP_PAYMENT_REMINDER_MINUTES", default=10)
 SHOP_MAX_LINE_QUANTITY = env.int("SHOP_MAX_LINE_QUANTITY", default=99)
 # Fraud screening: orders scoring at or above this are held for review before fulfilment.
 SHOP_RISK_HOLD_SCORE = env.int("SHOP_RISK_HOLD_SCORE", default=60)

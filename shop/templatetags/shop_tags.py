@@ -4,6 +4,7 @@ from django import template
 from django.conf import settings
 
 from kernel.money import Money
+from orders import shopper as orders_shopper
 
 register = template.Library()
 
@@ -26,3 +27,10 @@ def query_with(context, **changes) -> str:
         else:
             params[key] = value
     return params.urlencode()
+
+
+@register.filter
+def shopper_status(order) -> str:
+    """The order's state in the shopper's words ("Awaiting payment", "Delivered",
+    "Refunded", "Canceled"; never "Open")."""
+    return orders_shopper.shopper_status(order)

@@ -75,7 +75,7 @@ def test_guest_checks_out_to_the_confirmation_and_gets_the_email(page, live_serv
     add_to_cart(page, live_server)
     checkout_to_pay(page)
     pay(page, "4242 4242 4242 4242")
-    expect(page.get_by_role("heading", name="Thank you, your order is confirmed")).to_be_visible()
+    expect(page.get_by_role("heading", name="Order confirmed")).to_be_visible()
     order = Order.objects.get()
     expect(page.get_by_test_id("order-number")).to_have_text(order.number)
     assert order.payment_status == "paid"
@@ -104,7 +104,7 @@ def test_declined_card_shows_the_reason_and_the_shopper_retries(page, live_serve
     pay(page, "4000 0025 0000 3155")
     expect(page.get_by_role("heading", name="Confirm your payment")).to_be_visible()
     page.get_by_role("button", name="Complete authentication").click()
-    expect(page.get_by_role("heading", name="Thank you, your order is confirmed")).to_be_visible()
+    expect(page.get_by_role("heading", name="Order confirmed")).to_be_visible()
     assert Order.objects.get().payment_status == "paid"
 
 
@@ -126,7 +126,7 @@ def test_customer_logs_in_checks_out_and_sees_the_order_in_history(page, live_se
     page.get_by_label("Save to my address book").check()
     finish_checkout(page)
     pay(page, "4242 4242 4242 4242")
-    expect(page.get_by_role("heading", name="Thank you, your order is confirmed")).to_be_visible()
+    expect(page.get_by_role("heading", name="Order confirmed")).to_be_visible()
     page.get_by_role("link", name="View this order in your account").click()
     order = Order.objects.get()
     expect(page.get_by_role("heading", name=f"Order {order.number}")).to_be_visible()

@@ -30,7 +30,7 @@ def place(variant, user=None, email="ada@example.com", callbacks=None):
                                 user=user)
 
 
-def test_placing_sends_one_confirmation_with_lines_totals_tax_and_signed_link(
+def test_placing_sends_one_awaiting_payment_email_with_lines_totals_tax_and_signed_link(
         variant, django_capture_on_commit_callbacks):
     TaxRate.objects.create(country="US", region="OR", rate=Decimal("10"))
     with django_capture_on_commit_callbacks(execute=True):
@@ -38,16 +38,21 @@ def test_placing_sends_one_confirmation_with_lines_totals_tax_and_signed_link(
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["ada@example.com"]
-    assert f"Order {order.number} confirmed" in message.subject
+    # Placed is not confirmed: the shopper is told it waits for payment.
+    assert f"Order {order.number} received, awaiting payment" in message.subject
+    assert "confirmed" not in message.subject
+    assert "Pay for your order" in message.body
     body = message.body
     for text in ("2 × Enamel Mug", variant.sku, "$40.00", "Tax: $4.50", "Total: $49.50",
                  "12 Analytical Row", "/orders/view/"):
         assert text in body, text
     html = message.alternatives[0][0]
     assert "Enamel Mug" in html and "/orders/view/" in html
+    assert OrderNotification.objects.get(order=order).kind == OrderNotification.Kind.RECEIVED
     assert OrderNotification.objects.get(order=order).sent_at is not None
     assert order.events.filter(type=OrderEvent.Type.EMAIL_SENT).count() == 1
-    # Delivered again: nothing more is sent.
+    # Delivered again: nothing more is sent; nor a confirmation while it is unpaid.
+    assert tasks.send_order_received(order.pk) is False
     assert tasks.send_order_confirmation(order.pk) is False
     assert len(mail.outbox) == 1
 
@@ -100,6 +105,7 @@ def test_broker_down_does_not_lose_the_email(variant, monkeypatch,
     def broker_down(*args, **kwargs):
         raise OperationalError("Connection refused")
 
+    monkeypatch.setattr(tasks.send_order_received, "delay", broker_down)
     monkeypatch.setattr(tasks.send_order_confirmation, "delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         order = place(variant)  # placing still succeeds
@@ -108,8 +114,17 @@ def test_broker_down_does_not_lose_the_email(variant, monkeypatch,
     monkeypatch.undo()
     Order.objects.filter(pk=order.pk).update(placed_at=timezone.now() - timedelta(minutes=10))
     result = tasks.sweep_order_work()
-    assert result["confirmations"] == 1
-    assert len(mail.outbox) == 1
+    assert result["received"] == 1 and result["confirmations"] == 0
+    assert len(mail.outbox) == 1 and "awaiting payment" in mail.outbox[0].subject
+    assert tasks.sweep_order_work()["received"] == 0
+    # Paid while the broker was down: the sweep sends the confirmation, once.
+    monkeypatch.setattr(tasks.send_order_confirmation, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_services.start_payment(order=order, payment_data=CARD)
+    monkeypatch.undo()
+    Order.objects.filter(pk=order.pk).update(paid_at=timezone.now() - timedelta(minutes=10))
+    assert tasks.sweep_order_work()["confirmations"] == 1
+    assert [m for m in mail.outbox if f"Order {order.number} confirmed" in m.subject]
     assert tasks.sweep_order_work()["confirmations"] == 0
 
 

@@ -1,0 +1,136 @@
+"""An order with nothing to pay (a voucher covering everything, free shipping or store
+pickup) completes without a gateway: paid as it is placed, its stock kept, on to
+fulfillment. Through the pages and the REST API."""
+
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from fulfillment.models import Shipment
+from inventory.models import StockLevel
+from orders import services as order_services
+from orders.models import Order, OrderEvent, Voucher
+from payments.models import GatewayCall, Payment
+from tests.factories import ADDRESS, make_shipping
+
+from .flow import add, fill_checkout, place
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def free_shipping():
+    return make_shipping(price="0.00", name="Free delivery")
+
+
+@pytest.fixture
+def everything_off():
+    return Voucher.objects.create(code="ALLFREE", kind=Voucher.Kind.PERCENTAGE,
+                                  value=Decimal("100"))
+
+
+def assert_paid_without_gateway(order: Order) -> None:
+    order.refresh_from_db()
+    assert order.total == Decimal("0.00")
+    assert order.payment_status == Order.PaymentStatus.PAID
+    assert order.paid_at is not None and order.payment_due_by is None
+    assert not Payment.objects.filter(order=order).exists()
+    assert not GatewayCall.objects.exists()
+    event = order.events.get(type=OrderEvent.Type.PAYMENT_CAPTURED)
+    assert event.data["zero_total"] is True and "Nothing to pay" in event.message
+    # On to fulfillment (order_paid after commit), and the stock stays with the order.
+    assert Shipment.objects.filter(order=order).exists()
+    assert StockLevel.objects.get().allocated == 1
+
+
+def test_page_flow_completes_a_free_order_without_a_card(
+        client, variant, free_shipping, everything_off, django_capture_on_commit_callbacks):
+    add(client, variant, 1)
+    fill_checkout(client, free_shipping)
+    response = client.post(reverse("checkout:voucher"), {"code": "allfree"})
+    assert response.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        response = place(client)
+    order = Order.objects.get()
+    assert_paid_without_gateway(order)
+    # The pay page (where placing lands) has nothing to take: straight to the confirmation.
+    assert response["Location"] == reverse("checkout:pay", args=[order.token])
+    pay = client.get(response["Location"])
+    assert pay.status_code == 302
+    assert pay["Location"] == reverse("checkout:confirmation", args=[order.token])
+    thanks = client.get(pay["Location"])
+    assert thanks.status_code == 200 and "Order confirmed" in thanks.content.decode()
+    # One email, and it is the confirmation: nothing is "awaiting payment".
+    subjects = [m.subject for m in mail.outbox]
+    assert sum(f"Order {order.number} confirmed" in subject for subject in subjects) == 1
+    assert not any("awaiting payment" in subject for subject in subjects)
+
+
+def test_an_unpaid_free_order_is_settled_by_the_pay_page_not_a_500(
+        client, variant, free_shipping, everything_off, django_capture_on_commit_callbacks):
+    add(client, variant, 1)
+    fill_checkout(client, free_shipping)
+    client.post(reverse("checkout:voucher"), {"code": "ALLFREE"})
+    place(client)
+    order = Order.objects.get()
+    # As if placed before zero-total orders were settled at placing.
+    Order.objects.filter(pk=order.pk).update(payment_status=Order.PaymentStatus.UNPAID,
+                                             paid_at=None)
+    OrderEvent.objects.filter(order=order, type=OrderEvent.Type.PAYMENT_CAPTURED).delete()
+    Shipment.objects.filter(order=order).delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(reverse("checkout:pay", args=[order.token]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("checkout:confirmation", args=[order.token])
+    assert_paid_without_gateway(order)
+    # Settling again changes nothing.
+    assert order_services.settle_zero_total_order(order_id=order.pk).payment_status == "paid"
+    assert order.events.filter(type=OrderEvent.Type.PAYMENT_CAPTURED).count() == 1
+
+
+def test_api_places_and_pays_a_free_order_without_a_gateway(
+        variant, free_shipping, everything_off, django_capture_on_commit_callbacks):
+    api = APIClient()
+    token = api.post("/api/carts/", format="json").json()["token"]
+    api.post(f"/api/carts/{token}/lines/", {"variant_id": variant.pk, "quantity": 1},
+             format="json")
+    api.put(f"/api/carts/{token}/email/", {"email": "api@example.com"}, format="json")
+    api.put(f"/api/carts/{token}/shipping-address/", ADDRESS, format="json")
+    api.put(f"/api/carts/{token}/shipping-method/", {"shipping_method_id": free_shipping.pk},
+            format="json")
+    api.put(f"/api/carts/{token}/billing-address/", {"same_as_shipping": True}, format="json")
+    cart = api.put(f"/api/carts/{token}/voucher/", {"code": "ALLFREE"}, format="json").json()
+    assert cart["totals"]["total"] == "0.00"
+    with django_capture_on_commit_callbacks(execute=True):
+        placed = api.post(f"/api/carts/{token}/order/", format="json")
+    assert placed.status_code == 201
+    body = placed.json()
+    assert body["total"] == "0.00" and body["payment_status"] == "paid"
+    order = Order.objects.get(number=body["number"])
+    assert_paid_without_gateway(order)
+    # A client that goes on to "pay" as usual is told there is nothing to pay; no 500.
+    paid = api.post(f"/api/orders/{body['token']}/payments/", {}, format="json")
+    assert paid.status_code == 200
+    assert paid.json()["state"] == "not_required"
+    assert paid.json()["order_payment_status"] == "paid" and paid.json()["token"] is None
+    assert not Payment.objects.exists()
+
+
+def test_the_payment_service_refuses_to_charge_nothing(variant, free_shipping, everything_off,
+                                                       client):
+    from payments import services as payment_services
+    from payments.exceptions import PaymentError
+
+    add(client, variant, 1)
+    fill_checkout(client, free_shipping)
+    client.post(reverse("checkout:voucher"), {"code": "ALLFREE"})
+    place(client)
+    order = Order.objects.get()
+    Order.objects.filter(pk=order.pk).update(payment_status=Order.PaymentStatus.UNPAID)
+    with pytest.raises(PaymentError) as error:
+        payment_services.start_payment(order=Order.objects.get(), payment_data={})
+    assert error.value.code == "nothing_to_pay"
+    assert not Payment.objects.exists()
