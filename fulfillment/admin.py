@@ -117,7 +117,7 @@ class ShipmentAdmin(ServiceScreensMixin, admin.ModelAdmin):
                        "estimated_delivery",
                        "pick_list", "packed_at", "shipped_at", "delivered_at", "delivered_to",
                        "label_status")
-    exclude = ("pickup_code",)
+    exclude = ("pickup_code", "label")  # the label: label_link, through the view
 
     def has_add_permission(self, request):
         return False
