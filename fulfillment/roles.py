@@ -19,8 +19,9 @@ ROLES: dict[str, list[str]] = {
     "Packer": VIEW_ORDERS + ["fulfillment.pack_shipment"],
     "Shipper": VIEW_ORDERS + ["fulfillment.buy_label", "fulfillment.ship_shipment",
                               "fulfillment.deliver_shipment", "fulfillment.view_trackingevent"],
-    "Returns clerk": VIEW_ORDERS + ["payments.view_payment", "payments.change_payment",
-                                    "inventory.view_stockmovement"],
+    # Refunds only through returns (returns adds its steps): no refund, capture or void
+    # on the payment admin.
+    "Returns clerk": VIEW_ORDERS + ["payments.view_payment", "inventory.view_stockmovement"],
     # Warehouse stock work: receive purchase orders, move stock between warehouses, count
     # shelves. Counting is not approving: posting a count's variances (which changes the
     # books) is the Merchant's, so one person cannot both count and write the stock off.
@@ -65,9 +66,19 @@ ROLES: dict[str, list[str]] = {
         # Decides what happens to paid orders whose stock is gone (the stock shortfalls
         # queue: backorder, another warehouse, a substitute, or cancel and refund).
         "orders.resolve_stockshortfall",
+        # Money decisions: cancel orders, capture, release fraud holds (the order back
+        # office), capture and void payments, and refund a price adjustment or goodwill
+        # with a reason (``payments.refund_adjustment``).
+        "orders.change_order", "payments.change_payment", "payments.refund_adjustment",
     ],
 }
 
+
+# Permissions ROLES names whose models' migrations come after the earlier role syncs
+# (fulfillment 0008 insists every permission exists): those syncs skip them, and the
+# migration that makes them syncs again (``moneycheck/0002_roles``, with ``require_all``
+# and ``include_later``).
+MADE_LATER = {"payments.refund_adjustment"}
 
 # The apps whose permissions ROLES decides; apps above fulfillment (returns) add their own
 # permissions to these groups, and a sync here leaves those alone.
@@ -75,7 +86,8 @@ MANAGED_APPS = sorted({dotted.split(".")[0] for codenames in ROLES.values()
                        for dotted in codenames})
 
 
-def sync_roles(group_model, permission_model, *, require_all: bool = False) -> list[str]:
+def sync_roles(group_model, permission_model, *, require_all: bool = False,
+               include_later: bool = False) -> list[str]:
     """Give each role exactly its permissions (of the managed apps). Returns the ones that
     do not exist yet: an early migration (0002) runs before the models that later
     migrations add, whose own role migration then syncs again with ``require_all``."""
@@ -93,6 +105,8 @@ def sync_roles(group_model, permission_model, *, require_all: bool = False) -> l
             permissions.append(permission)
         others = group.permissions.exclude(content_type__app_label__in=MANAGED_APPS)
         group.permissions.set([*permissions, *others])
+    if not include_later:
+        missing = [dotted for dotted in missing if dotted not in MADE_LATER]
     if missing and require_all:
         raise LookupError(f"Role permissions that do not exist: {', '.join(missing)}")
     return missing

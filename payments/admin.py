@@ -23,7 +23,14 @@ from kernel.admin import SERVICE_FORM_TEMPLATE, ReadOnlyInline
 from kernel.errors import ShopError
 from kernel.money import Money, parse_amount, quantize
 
-from .models import GatewayCall, Payment, StripeEvent
+from .models import (
+    DECISION_REASONS,
+    REFUND_ADJUSTMENT_PERMISSION,
+    GatewayCall,
+    Payment,
+    RefundReason,
+    StripeEvent,
+)
 from .services import capture_payment, refund_payment, void_payment
 
 State = Payment.State
@@ -63,12 +70,28 @@ class GatewayCallInline(ReadOnlyInline):
 
 
 class RefundForm(forms.Form):
-    amount = forms.CharField(max_length=20)
-    reason = forms.CharField(max_length=300, help_text="Shown on the order's timeline.")
+    """A refund with no return behind it: a price adjustment or goodwill, with the
+    person's words and, where the admin offers it (``decision_choices``), the explicit
+    choice of what happens to the goods."""
 
-    def __init__(self, *args, payment: Payment, **kwargs):
+    amount = forms.CharField(max_length=20)
+    refund_reason = forms.ChoiceField(
+        label="Kind of refund", widget=forms.RadioSelect,
+        choices=[(value, label) for value, label in RefundReason.choices
+                 if value in DECISION_REASONS],
+        help_text="A return is refunded from the return; a cancellation by canceling the "
+                  "order.")
+    reason = forms.CharField(label="Why", max_length=300,
+                             help_text="Shown on the order's timeline, with your name.")
+
+    def __init__(self, *args, payment: Payment, decision_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.payment = payment
+        if decision_choices:
+            self.fields["decision"] = forms.ChoiceField(
+                label="The goods", choices=decision_choices, widget=forms.RadioSelect,
+                help_text="Say explicitly whether the order still ships or what has not "
+                          "shipped is canceled.")
         self.fields["amount"].label = f"Amount ({payment.currency})"
         self.fields["amount"].initial = payment.refundable_amount
         self.fields["amount"].help_text = (
@@ -137,7 +160,17 @@ class PaymentAdmin(admin.ModelAdmin):
         return request.user.has_perm("payments.change_payment")
 
     def has_refund_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("payments.change_payment")
+        # Only refunds with no return behind them are made here; a returns clerk refunds
+        # through the return.
+        return request.user.has_perm(REFUND_ADJUSTMENT_PERMISSION)
+
+    # What the refund page offers about the goods; the back office (shop.backoffice), which
+    # may cancel shipments, offers "still ship" / "cancel the rest".
+    decision_choices: tuple = ()
+
+    def issue_refund(self, request, payment: Payment, data: dict):
+        return refund_payment(payment=payment, amount=data["amount"], reason=data["reason"],
+                              actor=request.user, refund_reason=data["refund_reason"])
 
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, payment: Payment):
@@ -254,12 +287,14 @@ class PaymentAdmin(admin.ModelAdmin):
             self.message_user(request, f"This payment is {payment.get_state_display().lower()}"
                                        "; there is nothing to refund.", messages.ERROR)
             return self._payment_page(pk)
-        form = RefundForm(request.POST if request.method == "POST" else None, payment=payment)
+        form = RefundForm(request.POST if request.method == "POST" else None, payment=payment,
+                          decision_choices=self.decision_choices)
         if form.is_bound and form.is_valid():
             try:
-                refund_payment(payment=payment, amount=form.cleaned_data["amount"],
-                               reason=form.cleaned_data["reason"], actor=request.user)
+                self.issue_refund(request, payment, form.cleaned_data)
             except ShopError as error:
+                if error.status_code == 403:
+                    raise PermissionDenied(error.message) from error
                 form.add_error("amount", error.message)
             else:
                 refunded = Money(form.cleaned_data["amount"], payment.currency)
@@ -274,9 +309,9 @@ class PaymentAdmin(admin.ModelAdmin):
             "form": form,
             "has_view_permission": self.has_view_permission(request, payment),
             "submit_label": "Refund",
-            "intro": f"The refund goes back to the original payment method "
-                     f"({payment.card_label or payment.get_gateway_display()}). It does not "
-                     "cancel the order or return stock.",
+            "intro": f"A price adjustment or goodwill refund, with no return behind it. It "
+                     f"goes back to the original payment method "
+                     f"({payment.card_label or payment.get_gateway_display()}).",
         }
         return TemplateResponse(request, SERVICE_FORM_TEMPLATE, context)
 

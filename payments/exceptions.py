@@ -19,3 +19,11 @@ class GatewayUnavailable(ShopError):
 
     status_code = 503
     code = "gateway_unavailable"
+
+
+class RefundNotAllowed(PaymentError):
+    """The person's role may not make this kind of refund (a price adjustment or goodwill
+    without ``payments.refund_adjustment``). 403; nothing is written."""
+
+    status_code = 403
+    code = "refund_not_allowed"

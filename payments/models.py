@@ -11,11 +11,28 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 
 from kernel.money import Money
 from kernel.transitions import StateMachine
 from orders.models import MONEY, Order
+
+
+class RefundReason(models.TextChoices):
+    """Why money went back, in terms the system acts on. A return or a cancellation has the
+    goods side behind it; a price adjustment or goodwill is a decision by staff allowed to
+    make it (``payments.refund_adjustment``), with their words on the order's timeline."""
+
+    RETURN = "return", "Return"
+    CANCELLATION = "cancellation", "Cancellation"
+    PRICE_ADJUSTMENT = "price_adjustment", "Price adjustment"
+    GOODWILL = "goodwill", "Goodwill"
+
+
+# Refunds with no goods coming back: only roles with this permission may make them.
+DECISION_REASONS = {RefundReason.PRICE_ADJUSTMENT, RefundReason.GOODWILL}
+REFUND_ADJUSTMENT_PERMISSION = "payments.refund_adjustment"
 
 
 class Payment(StateMachine, models.Model):
@@ -71,6 +88,8 @@ class Payment(StateMachine, models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        permissions = [("refund_adjustment",
+                        "Can refund a price adjustment or goodwill (no return behind it)")]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0),
                                    name="payment_amount_positive"),
@@ -142,6 +161,14 @@ class GatewayCall(models.Model):
 
 class StripeEvent(models.Model):
     """A Stripe webhook event, stored by its id so that each is processed once."""
+    # Refunds only: why the money goes back, what it answers (a return's number), and for a
+    # decision (adjustment, goodwill) who took it and their words. Blank on older refunds.
+    refund_reason = models.CharField(max_length=20, choices=RefundReason.choices, blank=True)
+    refund_reference = models.CharField(max_length=40, blank=True,
+                                        help_text="The return (RMA) number, for a return.")
+    refund_note = models.CharField(max_length=300, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
 
     event_id = models.CharField(max_length=100, unique=True)
     type = models.CharField(max_length=100)

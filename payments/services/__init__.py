@@ -6,6 +6,8 @@
 - ``refunds``: refund a captured payment;
 - ``settlement``: cancel an order with its money settled (void or refund first);
 - ``gateway_reports``: what a gateway reports on its own (webhooks);
+- ``reconciliation``: the money consistency check's repairs (payment status, money a
+  canceled order holds, a refund's reason, a payment stuck live);
 - ``recording``: the shared bookkeeping of a gateway's answer (internal).
 
 Gateways are never called inside a transaction or while a row lock is held (see
@@ -14,13 +16,24 @@ Gateways are never called inside a transaction or while a row lock is held (see
 
 from .capture import capture_at_shipment, capture_order_payment, capture_payment, void_payment
 from .gateway_reports import move_payment, record_gateway_risk, set_refunded_total
+from .reconciliation import (
+    expected_payment_status,
+    live_payment_deadline,
+    reconcile_payment_status,
+    record_refund_reason,
+    refund_canceled_order,
+    settle_stuck_payment,
+)
 from .recording import SCREENED_STATES
-from .refunds import refund_payment
+from .refunds import ensure_may_refund, refund_payment
 from .settlement import cancel_and_settle, cancel_held_order, cancel_stock_shortfall
 from .starting import confirm_authentication, keep_live_holds, start_payment, sync_payment
 
 __all__ = [
     "SCREENED_STATES", "cancel_and_settle", "cancel_held_order", "cancel_stock_shortfall",
+    "ensure_may_refund", "expected_payment_status", "live_payment_deadline",
+    "reconcile_payment_status", "record_refund_reason", "refund_canceled_order",
+    "settle_stuck_payment",
     "capture_at_shipment", "capture_order_payment", "capture_payment", "confirm_authentication",
     "keep_live_holds", "move_payment", "record_gateway_risk", "refund_payment",
     "set_refunded_total", "start_payment", "sync_payment", "void_payment",

@@ -15,7 +15,7 @@ from kernel.money import Money, parse_amount, quantize
 from orders.models import Order, OrderEvent
 from payments import services as payment_services
 from payments.exceptions import PaymentError
-from payments.models import GatewayCall, Payment
+from payments.models import GatewayCall, Payment, RefundReason
 
 from .. import signals
 from ..exceptions import ReturnInvalid
@@ -105,7 +105,8 @@ def execute_refund(*, return_id: int, actor=None) -> ReturnRequest:
                 continue
             call = payment_services.refund_payment(
                 payment=payment, amount=part, reason=f"Return {return_request.number}", actor=actor,
-                idempotency_key=key)
+                idempotency_key=key, refund_reason=RefundReason.RETURN,
+                refund_reference=return_request.number)
             if call.outcome == GatewayCall.Outcome.FAILED:
                 raise PaymentError(f"The refund failed: {call.error or 'declined'}")
             remaining -= part

@@ -28,7 +28,8 @@ from kernel.errors import ShopError
 from orders import services as order_services
 from orders.invoice_pdf import invoice_response
 from orders.models import Order
-from payments.models import Payment
+from payments.models import REFUND_ADJUSTMENT_PERMISSION, Payment
+from payments.selectors import order_balance
 from payments.services import cancel_and_settle, cancel_held_order, capture_order_payment
 
 from .order_inlines import OrderEventInline, OrderLineInline, PaymentInline, RiskFilter, money
@@ -77,6 +78,10 @@ def refusal_message(order: Order, error: ShopError) -> str:
         else f"Order {order.number}: {error.message}"
 
 
+def _when(moment) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else ""
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(max_length=300, widget=forms.Textarea(attrs={"rows": 3}),
                              help_text="Shown on the order's timeline.")
@@ -105,6 +110,7 @@ class OrderAdmin(admin.ModelAdmin):
         ("Totals", {"fields": ("subtotal_money", "discount_money", "voucher_used",
                                "shipping_money", "tax_money", "total_money",
                                "prices_include_tax")}),
+        ("Balance", {"fields": ("balance_table",)}),
         ("Delivery", {"fields": ("shipping_method_name", "pickup_warehouse", "delivery_window",
                                  "shipping_lines", "billing_lines", "customer_note")}),
     )
@@ -137,6 +143,11 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_release_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("orders.change_order")
+
+    def has_refund_permission(self, request, obj=None) -> bool:
+        # A price adjustment or goodwill (the payment's refund page); returns are refunded
+        # from the return.
+        return request.user.has_perm(REFUND_ADJUSTMENT_PERMISSION)
 
     # --- columns and fields ---------------------------------------------------------------
 
@@ -186,6 +197,20 @@ class OrderAdmin(admin.ModelAdmin):
                                'score {}</span>', order.risk_score)
         return format_html('<span class="order-risk">Normal · score {}</span>',
                            order.risk_score)
+
+    @admin.display(description="Every cent")
+    def balance_table(self, order: Order):
+        """``payments.selectors.order_balance``: each line with its cause, then the
+        figures (charged, authorized, captured, refunded, paid, outstanding)."""
+        balance = order_balance(order)
+        rows = format_html_join(
+            "", '<tr class="balance-{}"><td>{}</td><td>{}</td><td class="num">{}{}</td></tr>',
+            ((line.kind, _when(line.at), line.staff_text,
+              "−" if line.kind == "refunded" else "", line.money) for line in balance.lines))
+        figures = format_html_join("", '<tr><th colspan="2">{}</th><td class="num">{}</td></tr>',
+                                   balance.figures)
+        return format_html('<table class="order-balance"><tbody>{}</tbody><tfoot>{}</tfoot>'
+                           "</table>", rows, figures)
 
     @admin.display(description="Reasons")
     def risk_reasons_text(self, order: Order) -> str:
@@ -271,9 +296,20 @@ class OrderAdmin(admin.ModelAdmin):
                 "capture": (is_open and obj.payment_status == Order.PaymentStatus.AUTHORIZED
                             and self.has_capture_permission(request, obj)),
                 "release": is_open and obj.is_held and self.has_release_permission(request, obj),
+                "refund": self._refundable_payment(obj) if self.has_refund_permission(
+                    request, obj) else None,
                 "held": obj.is_held,
             }
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @staticmethod
+    def _refundable_payment(order: Order) -> Payment | None:
+        """The payment whose refund page the "Refund…" button opens (the oldest with money
+        left to refund)."""
+        for payment in order.payments.filter(state__in=REFUNDABLE).order_by("pk"):
+            if payment.refundable_amount > 0:
+                return payment
+        return None
 
     def _order_page(self, pk: int) -> HttpResponseRedirect:
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[pk]))

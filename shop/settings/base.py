@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "shop",
     "shop.dashboard",
     "shop.stockcheck",
+    "shop.moneycheck",
     "shop.backoffice",
     "kernel",
 ]
@@ -130,6 +131,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Every stock invariant, nightly; the merchant is emailed when one breaks.
     "nightly-stock-check": {"task": "shop.stockcheck.tasks.nightly_stock_check",
                             "schedule": crontab(hour=2, minute=30)},
+    # Every money invariant, nightly; the merchant is emailed when one breaks.
+    "nightly-money-check": {"task": "shop.moneycheck.tasks.nightly_money_check",
+                            "schedule": crontab(hour=2, minute=45)},
 }
 
 if REDIS_URL:

@@ -11,7 +11,7 @@ from fulfillment import services
 from fulfillment.models import Shipment
 from fulfillment.roles import MANAGED_APPS, ROLES
 from inventory.models import StockLevel
-from orders.models import Order, Voucher, VoucherUse
+from orders.models import Voucher, VoucherUse
 from payments.models import Payment
 from tests.factories import UserFactory
 
@@ -62,7 +62,8 @@ def status_codes(client, urls):
 
 def refund(client, payment):
     return client.post(reverse("admin:payments_payment_refund", args=[payment.pk]),
-                       {"amount": "1.00", "reason": "Goodwill"})
+                       {"amount": "1.00", "reason": "Late delivery", "refund_reason": "goodwill",
+                        "decision": "ship"})
 
 
 def test_a_merchant_reads_everything_and_changes_settings_but_runs_no_warehouse_step(
@@ -95,11 +96,13 @@ def test_a_merchant_reads_everything_and_changes_settings_but_runs_no_warehouse_
     client.post(SHIPMENTS, {"action": "mark_shipped", "_selected_action": [shop["labeled"].pk]})
     shop["labeled"].refresh_from_db()
     assert shop["labeled"].state == State.LABEL_PURCHASED
-    assert refund(client, shop["payment"]).status_code == 403
-    cancel = client.post(reverse("admin:orders_order_cancel", args=[shop["order"].pk]),
-                         {"reason": "x"})
-    assert cancel.status_code == 403
-    assert Order.objects.get(pk=shop["order"].pk).status == Order.Status.OPEN
+    # The money decisions are the Merchant's: cancel, capture, and refund with a reason.
+    page = client.get(reads["order"]).content.decode()
+    assert "Cancel order…" in page and "Refund…" in page
+    assert refund(client, shop["payment"]).status_code == 302
+    shop["payment"].refresh_from_db()
+    assert shop["payment"].refunded_amount == Decimal("1.00")
+    assert shop["payment"].calls.get(kind="refund").refund_reason == "goodwill"
     product_change = reverse("admin:catalog_product_change", args=[shop["product"].pk])
     assert client.post(product_change, {"title": "Renamed"}).status_code == 403
     receive = reverse("admin:inventory_stocklevel_receive", args=[shop["level"].pk])
@@ -146,14 +149,17 @@ def test_a_shipper_buys_labels_ships_and_delivers_but_does_not_pick_pack_or_refu
                        {"title": "x"}).status_code == 403
 
 
-def test_a_returns_clerk_refunds_and_reads_stock_but_runs_no_warehouse_step(client, shop):
+def test_a_returns_clerk_refunds_only_through_returns_and_runs_no_warehouse_step(client, shop):
     staff_in(client, "Returns clerk")
-    assert client.get(reverse("admin:orders_order_change",
-                              args=[shop["order"].pk])).status_code == 200
+    page = client.get(reverse("admin:orders_order_change", args=[shop["order"].pk]))
+    assert page.status_code == 200 and "Refund…" not in page.content.decode()
     assert client.get(reverse("admin:inventory_stockmovement_changelist")).status_code == 200
-    assert refund(client, shop["payment"]).status_code == 302
+    # No free refund from the payment admin: a refund needs a return behind it.
+    assert refund(client, shop["payment"]).status_code == 403
+    assert client.get(reverse("admin:payments_payment_refund",
+                              args=[shop["payment"].pk])).status_code == 403
     shop["payment"].refresh_from_db()
-    assert shop["payment"].refunded_amount == Decimal("1.00")
+    assert shop["payment"].refunded_amount == Decimal("0")
 
     listing = client.get(SHIPMENTS)
     assert listing.status_code == 200
@@ -176,7 +182,9 @@ def test_no_role_gets_what_it_does_not_need():
     assert "fulfillment.pick_shipment" not in ROLES["Merchant"]
     assert {"fulfillment.buy_label", "fulfillment.ship_shipment",
             "fulfillment.deliver_shipment"} <= set(ROLES["Shipper"])
-    assert "payments.change_payment" in ROLES["Returns clerk"]
+    assert "payments.change_payment" not in ROLES["Returns clerk"]  # refunds via returns
+    assert {"orders.change_order", "payments.change_payment",
+            "payments.refund_adjustment"} <= set(ROLES["Merchant"])
 
 
 def test_the_roles_migration_can_run_again_after_roles_change():

@@ -19,7 +19,11 @@ from .stripe_fake import FakeStripe
 CARD = {"number": "4242424242424242", "exp_month": "12", "exp_year": "2030", "cvc": "123"}
 ORDERS = reverse("admin:orders_order_changelist")
 PAYMENTS = reverse("admin:payments_payment_changelist")
-MANAGER_PERMISSIONS = ("view_order", "change_order", "view_payment", "change_payment")
+MANAGER_PERMISSIONS = ("view_order", "change_order", "view_payment", "change_payment",
+                       "refund_adjustment")
+# A refund from the payment admin: a price adjustment or goodwill, with a reason and the
+# explicit choice of what happens to the goods.
+GOODWILL = {"refund_reason": "goodwill", "decision": "ship"}
 
 
 @pytest.fixture

@@ -11,7 +11,16 @@ from orders.models import Order
 from payments import services
 from payments.models import Payment, StripeEvent
 
-from .conftest import PAYMENTS, act, count_queries, messages_of, place, snapshot, staff_with
+from .conftest import (
+    GOODWILL,
+    PAYMENTS,
+    act,
+    count_queries,
+    messages_of,
+    place,
+    snapshot,
+    staff_with,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +111,7 @@ def test_a_refund_the_form_refuses_is_shown_next_to_the_amount_and_refunds_nothi
     payment = Payment.objects.get()
     before = snapshot(order)
     response = manager.post(reverse("admin:payments_payment_refund", args=[payment.pk]),
-                            {"amount": amount, "reason": "Scratched"})
+                            {"amount": amount, "reason": "Scratched", **GOODWILL})
     assert response.status_code == 200
     assert response.context["form"].errors["amount"] == [error]
     assert b'class="errorlist' in response.content
@@ -116,14 +125,15 @@ def test_refunds_up_to_what_was_captured(manager, lamp):
     page = manager.get(url)
     assert page.status_code == 200 and b'<label for="id_amount"' in page.content
     assert b"At most $45.00" in page.content
-    response = manager.post(url, {"amount": "15.00", "reason": "Scratched"}, follow=True)
+    response = manager.post(url, {"amount": "15.00", "reason": "Scratched", **GOODWILL},
+                            follow=True)
     assert f"Refunded $15.00 on order {order.number}." in messages_of(response)
     payment.refresh_from_db()
     assert (payment.state, payment.refunded_amount) == ("partially_refunded", Decimal("15"))
-    too_much = manager.post(url, {"amount": "30.01", "reason": "x"})
+    too_much = manager.post(url, {"amount": "30.01", "reason": "x", **GOODWILL})
     assert too_much.context["form"].errors["amount"] == [
         "At most $30.00 can be refunded on this payment."]
-    manager.post(url, {"amount": "30", "reason": "Returned"})
+    manager.post(url, {"amount": "30", "reason": "Returned", **GOODWILL})
     payment.refresh_from_db()
     assert (payment.state, payment.refunded_amount) == ("refunded", Decimal("45"))
     assert Order.objects.get(pk=order.pk).payment_status == Order.PaymentStatus.REFUNDED
