@@ -27,10 +27,22 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## make run: install, migrate, load the demo catalog (idempotent) and serve on http://127.0.0.1:$(PORT)
+## make run: install, migrate, load the demo catalog (idempotent) and serve on http://127.0.0.1:$(PORT),
+## with the periodic jobs running beside the server (deadlines, sweeps, nightly checks):
+## no broker configured: `manage.py run_scheduler` runs CELERY_BEAT_SCHEDULE in process;
+## REDIS_URL or CELERY_BROKER_URL set: a Celery worker and beat. Both stop with the server.
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo_catalog
+	@set -e; \
+	if [ -n "$$REDIS_URL$$CELERY_BROKER_URL" ]; then \
+	  $(BIN)/celery -A shop worker --loglevel=info & worker=$$!; \
+	  $(BIN)/celery -A shop beat --loglevel=info --schedule $(VENV)/celerybeat-schedule & beat=$$!; \
+	  trap 'kill $$worker $$beat 2>/dev/null || true' EXIT INT TERM; \
+	else \
+	  $(BIN)/python manage.py run_scheduler & scheduler=$$!; \
+	  trap 'kill $$scheduler 2>/dev/null || true' EXIT INT TERM; \
+	fi; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## Debian's Chromium for the browser tests (never a downloaded browser build).
