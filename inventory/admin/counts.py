@@ -4,11 +4,12 @@ enter counted quantities, review variances with their value, approve to post the
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
 from kernel.admin import SERVICE_FORM_TEMPLATE
+from kernel.bounds import INTEGER_MAX
 from kernel.errors import ShopError
 from kernel.forms import posted
 
@@ -43,6 +44,8 @@ class StockCountAdmin(OperationScreens, admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # The count page is the record: lines, counts, variances and approval.
+        if not object_id.isascii() or not object_id.isdigit():  # its URL takes a whole number
+            raise Http404("No stock count has that id.")
         return HttpResponseRedirect(reverse("admin:inventory_stockcount_count",
                                             args=[object_id]))
 
@@ -134,7 +137,14 @@ class StockCountAdmin(OperationScreens, admin.ModelAdmin):
             if raw == "":
                 continue
             try:
-                counted[line.pk] = int(raw)
+                value = int(raw)
             except ValueError:
-                errors.append(f"{line.stock_level.variant.sku}: {raw!r} is not a whole number.")
+                errors.append(f"{line.stock_level.variant.sku}: {raw[:20]!r} is not a whole "
+                              "number.")
+                continue
+            if not 0 <= value <= INTEGER_MAX:  # on_hand is an integer column
+                errors.append(f"{line.stock_level.variant.sku}: the count must be between 0 "
+                              f"and {INTEGER_MAX}.")
+                continue
+            counted[line.pk] = value
         return counted, errors
