@@ -110,8 +110,19 @@ class Payment(StateMachine, models.Model):
         return Money(getattr(self, field), self.currency)
 
     @property
+    def refunds_in_flight(self) -> Decimal:
+        """Refunds sent to the gateway (committed with their key) and not yet answered."""
+        return self.calls.filter(
+            kind=GatewayCall.Kind.REFUND, outcome=GatewayCall.Outcome.IN_FLIGHT,
+        ).aggregate(total=models.Sum("amount"))["total"] or Decimal("0")
+
+    @property
     def refundable_amount(self) -> Decimal:
-        return self.captured_amount - self.refunded_amount
+        """What may still be refunded: captured, less refunded, less refunds in flight
+        (each counts as soon as it is committed, so two refunds at once never return more
+        than was captured). ``payments.services.refund_payment`` refuses above this."""
+        return max(self.captured_amount - self.refunded_amount - self.refunds_in_flight,
+                   Decimal("0"))
 
     @property
     def card_label(self) -> str:
@@ -150,6 +161,14 @@ class GatewayCall(models.Model):
     error_code = models.CharField(max_length=60, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Refunds only: why the money goes back, what it answers (a return's number), and for a
+    # decision (adjustment, goodwill) who took it and their words. Blank on older refunds.
+    refund_reason = models.CharField(max_length=20, choices=RefundReason.choices, blank=True)
+    refund_reference = models.CharField(max_length=40, blank=True,
+                                        help_text="The return (RMA) number, for a return.")
+    refund_note = models.CharField(max_length=300, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -161,14 +180,6 @@ class GatewayCall(models.Model):
 
 class StripeEvent(models.Model):
     """A Stripe webhook event, stored by its id so that each is processed once."""
-    # Refunds only: why the money goes back, what it answers (a return's number), and for a
-    # decision (adjustment, goodwill) who took it and their words. Blank on older refunds.
-    refund_reason = models.CharField(max_length=20, choices=RefundReason.choices, blank=True)
-    refund_reference = models.CharField(max_length=40, blank=True,
-                                        help_text="The return (RMA) number, for a return.")
-    refund_note = models.CharField(max_length=300, blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="+")
 
     event_id = models.CharField(max_length=100, unique=True)
     type = models.CharField(max_length=100)

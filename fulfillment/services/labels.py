@@ -17,7 +17,7 @@ from .. import signals
 from ..carriers import Parcel, get_carrier
 from ..locks import shipment_for_update
 from ..models import LabelPurchase, Shipment
-from .shipments import send_after_commit
+from .shipments import order_for_fulfillment, send_after_commit
 
 State = Shipment.State
 LABEL_CLAIM_TIMEOUT = timedelta(minutes=5)
@@ -32,6 +32,10 @@ def purchase_label(*, shipment_id: int) -> Shipment:
         shipment = shipment_for_update(shipment_id)
         if shipment.state != State.PACKED or shipment.is_pickup:
             return shipment
+        # No label for an order being canceled. One bought while the cancel was requested
+        # (the carrier was already selling it) is recorded below as usual: the cancel then
+        # cancels the shipment, and a canceled shipment's label is given back (void_label).
+        order_for_fulfillment(shipment, "labelled")
         now = timezone.now()
         purchase, created = LabelPurchase.objects.select_for_update().get_or_create(
             shipment=shipment,

@@ -15,7 +15,7 @@ from .. import signals
 from ..exceptions import FulfillmentError
 from ..locks import shipment_for_update
 from ..models import Shipment, ShipmentLine, pickup_code
-from .shipments import send_after_commit
+from .shipments import order_for_fulfillment, send_after_commit
 
 State = Shipment.State
 
@@ -38,6 +38,7 @@ def scan_item(*, shipment_id: int, code: str, actor=None) -> ScanResult:
         if shipment.state != State.PICKING:
             raise InvalidTransition(f"Shipment {shipment.number} is "
                                     f"{shipment.get_state_display().lower()}, not being packed.")
+        order_for_fulfillment(shipment, "packed")
         lines = list(shipment.lines.select_for_update(of=("self",)).select_related(
             "order_line__variant").order_by("pk"))
         matching = [line for line in lines if code.upper() in {
@@ -73,6 +74,7 @@ def complete_packing(*, shipment_id: int, weight_grams: int, length_cm: int | No
     with transaction.atomic():
         shipment = shipment_for_update(shipment_id)
         shipment.ensure_can_become(State.PACKED)
+        order_for_fulfillment(shipment, "packed")
         missing = [line for line in shipment.lines.select_related("order_line")
                    if line.quantity_scanned < line.quantity]
         if missing:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from kernel.errors import InvalidTransition
 from orders import services as order_services
-from orders.models import OrderEvent
+from orders.models import Order, OrderEvent
 
 from ..exceptions import FulfillmentError
 from ..locks import pick_list_for_update
@@ -30,6 +30,14 @@ def create_pick_list(*, warehouse_id: int, shipment_ids: list[int] | None = None
         if shipment_ids is not None:
             pending = pending.filter(pk__in=shipment_ids)
         chosen = list(pending[:count] if count else pending)
+        # Their orders, locked after the shipments (the fixed order): one whose cancel is
+        # requested is not picked (refused when it was asked for by id, else left out).
+        orders = {order.pk: order for order in Order.objects.select_for_update(of=("self",))
+                  .filter(pk__in={s.order_id for s in chosen}).order_by("pk")}
+        stopped = [s for s in chosen if orders[s.order_id].cancel_requested]
+        if stopped and shipment_ids is not None:
+            orders[stopped[0].order_id].ensure_no_cancel_requested("picked")
+        chosen = [s for s in chosen if s not in stopped]
         if not chosen:
             raise FulfillmentError("No pending shipments of this warehouse to pick.")
         pick_list = PickList.objects.create(warehouse_id=warehouse_id, created_by=_user(actor))
@@ -64,6 +72,11 @@ def mark_picked(*, pick_list_id: int, actor=None) -> PickList:
         if not shipments:
             raise FulfillmentError(f"Pick list {pick_list.pk} has no shipments left to pick.",
                                    code="nothing_to_pick")
+        for order in (Order.objects.select_for_update(of=("self",))
+                      .filter(pk__in={s.order_id for s in shipments}).order_by("pk")):
+            # A shipment whose order is being canceled leaves the list when the cancel
+            # completes (its shipments are canceled); until then the list waits.
+            order.ensure_no_cancel_requested("picked")
         pick_list.picked_at = timezone.now()
         pick_list.save(update_fields=["picked_at"])
         for shipment in shipments:

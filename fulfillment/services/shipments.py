@@ -28,6 +28,17 @@ def send_after_commit(signal, shipment: Shipment, **extra) -> None:
                                   **extra))
 
 
+def order_for_fulfillment(shipment: Shipment, doing: str) -> Order:
+    """Lock the shipment's order (always after the shipment: the fixed order every
+    fulfillment service takes, then stock levels) and refuse, with InvalidTransition, to
+    go on with an order whose cancel is requested or done (``doing``: "picked", "packed",
+    "labelled", "shipped"). Cancel records its intent under the same order lock, so the
+    two are serialized: whichever commits first wins."""
+    order = order_locks.order_for_update(shipment.order_id)
+    order.ensure_no_cancel_requested(doing)
+    return order
+
+
 def create_shipments(*, order_id: int) -> list[Shipment]:
     """One shipment per warehouse for the order's allocated units that no live shipment
     covers yet.
@@ -38,13 +49,14 @@ def create_shipments(*, order_id: int) -> list[Shipment]:
     canceled shipment stay allocated to the order and are shipped again here; units that
     left are no longer allocated. New shipments are numbered after the highest existing
     suffix (numbers are unique, canceled shipments keep theirs). Nothing happens for an
-    order that is not paid (or authorized), is held for fraud review, is canceled, or has
+    order that is not paid (or authorized), is held for fraud review, is canceled or has a
+    cancel requested, or has
     every allocated unit in a live shipment: safe to run twice.
     """
     with transaction.atomic():
         order = order_locks.order_for_update(order_id)
         if (order.status != Order.Status.OPEN or order.risk == Order.Risk.HELD
-                or order.payment_status not in {Order.PaymentStatus.PAID,
+                or order.cancel_requested or order.payment_status not in {Order.PaymentStatus.PAID,
                                                 Order.PaymentStatus.AUTHORIZED}):
             return []
         covered: dict[tuple[int, int], int] = defaultdict(int)

@@ -19,7 +19,7 @@ from ..carriers import TrackingUpdate
 from ..exceptions import FulfillmentError
 from ..locks import shipment_for_update
 from ..models import Shipment, TrackingEvent
-from .shipments import send_after_commit
+from .shipments import order_for_fulfillment, send_after_commit
 
 State = Shipment.State
 
@@ -40,6 +40,7 @@ def ship_shipment(*, shipment_id: int, actor=None) -> Shipment:
         if shipment.state == State.SHIPPED:
             return shipment
         shipment.ensure_can_become(State.SHIPPED)
+        order_for_fulfillment(shipment, "shipped")
         _leave_warehouse(shipment, actor)
         shipment.state = State.SHIPPED
         shipment.shipped_at = timezone.now()
@@ -138,6 +139,7 @@ def collect_pickup(*, shipment_id: int, code: str, actor=None) -> Shipment:
         shipment = shipment_for_update(shipment_id)
         if not shipment.is_pickup or shipment.state != State.PACKED:
             raise InvalidTransition(f"Shipment {shipment.number} is not waiting for pickup.")
+        order_for_fulfillment(shipment, "collected")
         if (code or "").strip() != shipment.pickup_code:
             raise FulfillmentError("That pickup code does not match. Ask for the code from "
                                    "the ready-for-pickup email.", code="wrong_code")

@@ -14,6 +14,7 @@ from django.db import models
 
 from catalog.models import Variant
 from inventory.models import StockLevel, Warehouse
+from kernel.errors import InvalidTransition
 from kernel.money import MONEY, Money
 from kernel.transitions import ensure_transition
 
@@ -113,6 +114,14 @@ class Order(models.Model):
     placed_at = models.DateTimeField(auto_now_add=True, db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     canceled_at = models.DateTimeField(null=True, blank=True)
+    # A cancel is recorded first, under the order's lock, as an intent: from then on nothing
+    # of the order is picked, packed, labelled or shipped, while its money is settled with
+    # the gateway outside the transaction (payments.services.settlement); the order is
+    # canceled once the money is settled (or the intent withdrawn if the gateway refuses).
+    cancel_requested_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    cancel_requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                            on_delete=models.SET_NULL, related_name="+")
+    cancel_reason = models.CharField(max_length=300, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -138,6 +147,20 @@ class Order(models.Model):
     @property
     def is_held(self) -> bool:
         return self.risk == self.Risk.HELD
+
+    @property
+    def cancel_requested(self) -> bool:
+        """A cancel is recorded and its money is being settled (cleared once canceled)."""
+        return self.cancel_requested_at is not None
+
+    def ensure_no_cancel_requested(self, doing: str) -> None:
+        """Refuse fulfillment work (``doing``: "picked", "shipped", ...) on an order being
+        canceled or canceled; checked by fulfillment with the order locked."""
+        if self.cancel_requested:
+            raise InvalidTransition(f"Order {self.number} has a cancel requested, so it can't "
+                                    f"be {doing}.")
+        if self.status == self.Status.CANCELED:
+            raise InvalidTransition(f"Order {self.number} is canceled, so it can't be {doing}.")
 
     @property
     def is_paid(self) -> bool:

@@ -16,6 +16,7 @@ from .invoices import issue_invoice
 from .lifecycle import (
     cancel_expired_unpaid_order,
     cancel_order,
+    canceled_unsettled_order_ids,
     expired_unpaid_order_ids,
     extend_payment_deadline,
     hold_for_review,
@@ -24,6 +25,8 @@ from .lifecycle import (
     record_risk,
     release_hold,
     release_order_stock,
+    request_cancel,
+    withdraw_cancel_request,
 )
 from .placing import allocate_lines, place_order, settle_zero_total_order
 from .returns import place_replacement_order, record_returned
@@ -52,8 +55,9 @@ __all__ = [
     "set_shipping_address", "set_shipping_method", "record_event", "cancel_expired_unpaid_order",
     "cancel_order", "expired_unpaid_order_ids", "extend_payment_deadline", "hold_for_review",
     "record_order_event", "record_order_payment", "record_risk", "release_hold",
-    "release_order_stock", "allocate_lines", "place_order",
-    "settle_zero_total_order", "place_replacement_order",
+    "release_order_stock", "request_cancel", "withdraw_cancel_request",
+    "canceled_unsettled_order_ids", "allocate_lines", "place_order", "settle_zero_total_order",
+    "place_replacement_order",
     "record_returned", "StockShortfallError", "answer_substitute", "backorder",
     "close_canceled_shortfall", "shortfall_from_signature", "expected_restock_date",
     "fulfil_from_warehouse",

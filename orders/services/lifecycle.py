@@ -109,6 +109,64 @@ def release_hold(*, order_id: int, actor=None) -> Order:
         return order
 
 
+def request_cancel(*, order_id: int, reason: str = "", actor=None) -> Order:
+    """Record the intent to cancel an order, before its money is settled with the gateway
+    (``payments.services.cancel_and_settle`` calls this with the order's payments and the
+    order locked, in the transaction that also records the gateway calls to make).
+
+    Preconditions, under the order's lock: the order is open and nothing of it has left a
+    warehouse. An order with a shipment handed to the carrier (shipped or later, or a
+    pickup collected) is refused as a whole: its shipped units come back through a return,
+    and the rest is canceled shipment by shipment. A partial cancel is not done here, so
+    money is never refunded for units that are on their way.
+    Guarantees: ``cancel_requested_at`` is set once (a second request changes nothing);
+    from then on fulfillment refuses to pick, pack, label or ship the order (each
+    fulfillment service checks it with the shipment and the order locked); an event.
+    """
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        order.ensure_status(Order.Status.CANCELED)
+        if order.fulfillment_status != Order.FulfillmentStatus.UNFULFILLED:
+            raise InvalidTransition(f"Order {order.number} has shipped items, so it can't be "
+                                    "canceled: create a return for them instead (and cancel "
+                                    "the shipments that have not left).")
+        if order.cancel_requested_at is not None:
+            return order
+        order.cancel_requested_at = timezone.now()
+        order.cancel_requested_by = actor if getattr(actor, "pk", None) else None
+        order.cancel_reason = (reason or "")[:300]
+        order.save(update_fields=["cancel_requested_at", "cancel_requested_by",
+                                  "cancel_reason", "updated_at"])
+        record_event(order, OrderEvent.Type.NOTE,
+                     "Cancel requested" + (f": {reason}" if reason else ".")
+                     + " Fulfillment is stopped while the payment is settled.",
+                     actor=actor, data={"step": "cancel_requested"})
+        return order
+
+
+def withdraw_cancel_request(*, order_id: int, message: str, actor=None) -> Order:
+    """The gateway refused to give the money back (a refund or void declined, not merely
+    unreachable) before any of it moved: the cancel is withdrawn so the order is neither
+    canceled with money kept nor stuck; fulfillment may go on. Staff are told why."""
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        if order.cancel_requested_at is None or order.status != Order.Status.OPEN:
+            return order
+        order.cancel_requested_at = None
+        order.save(update_fields=["cancel_requested_at", "updated_at"])
+        record_event(order, OrderEvent.Type.NOTE, message, actor=actor,
+                     data={"step": "cancel_withdrawn"})
+        return order
+
+
+def canceled_unsettled_order_ids(*, requested_before: datetime) -> list[int]:
+    """Open orders with a cancel requested before ``requested_before`` (the sweep: a crash
+    or an unreachable gateway interrupted their settlement)."""
+    return list(Order.objects.filter(
+        status=Order.Status.OPEN, cancel_requested_at__lt=requested_before,
+    ).order_by("cancel_requested_at", "pk").values_list("pk", flat=True)[:200])
+
+
 def cancel_order(*, order_id: int, reason: str = "", actor=None) -> Order:
     """Cancel an open, unshipped order and release its stock in the same transaction.
 
@@ -116,7 +174,8 @@ def cancel_order(*, order_id: int, reason: str = "", actor=None) -> Order:
     already been voided or refunded (``payments.services.cancel_and_settle`` does that
     first; this refuses while money is held, so it is never silently kept).
     Guarantees: allocations deleted and stock levels' ``allocated`` lowered to match;
-    a "canceled" event; ``order_canceled`` sent after commit.
+    a cancel intent (``request_cancel``) cleared as carried out; a "canceled" event;
+    ``order_canceled`` sent after commit.
     """
     with transaction.atomic():
         order = locks.order_for_update(order_id)
@@ -130,7 +189,9 @@ def cancel_order(*, order_id: int, reason: str = "", actor=None) -> Order:
         order.status = Order.Status.CANCELED
         order.canceled_at = timezone.now()
         order.payment_due_by = None
-        order.save(update_fields=["status", "canceled_at", "payment_due_by", "updated_at"])
+        order.cancel_requested_at = None  # the intent is carried out (reason and who stay)
+        order.save(update_fields=["status", "canceled_at", "payment_due_by",
+                                  "cancel_requested_at", "updated_at"])
         released = release_order_stock(order)
         record_event(order, OrderEvent.Type.CANCELED, reason or "Order canceled.", actor=actor,
                      data={"released_units": released})

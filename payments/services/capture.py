@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from kernel.errors import InvalidTransition
+from orders import locks as order_locks
 from orders.models import Order
 
 from .. import locks
@@ -19,9 +21,19 @@ State = Payment.State
 
 
 def capture_payment(*, payment: Payment, amount: Decimal | None = None, actor=None) -> Payment:
-    """Capture an authorized payment (manual capture, at shipment or by staff)."""
+    """Capture an authorized payment (manual capture, at shipment or by staff).
+
+    The capture is recorded as an intent first: its ``GatewayCall`` is committed, with the
+    payment and then its order locked (the order every payment service takes), and only
+    then is the gateway called, with no lock held. Refused while the order has a cancel
+    requested or is canceled (the cancel voids the payment instead); a cancel, in turn,
+    is refused while a capture is in flight."""
     with transaction.atomic():
         payment = locks.payment_for_update(payment.pk)
+        order = order_locks.order_for_update(payment.order_id)
+        if order.cancel_requested or order.status == Order.Status.CANCELED:
+            raise InvalidTransition(f"Order {order.number} is being canceled or canceled; "
+                                    "its payment is not captured.")
         payment.ensure_can_become(State.CAPTURED)
         if payment.state != State.AUTHORIZED:
             raise PaymentError("Only an authorized payment can be captured.", code="not_authorized")

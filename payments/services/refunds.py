@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 
 from kernel.money import Money
 
@@ -22,6 +21,7 @@ from .recording import call_gateway, record_result
 
 State = Payment.State
 
+
 def ensure_may_refund(*, refund_reason: str, actor) -> None:
     """A price adjustment or goodwill refund has no goods behind it: only a person whose
     role holds ``payments.refund_adjustment`` may make one, and they must say why."""
@@ -32,7 +32,6 @@ def ensure_may_refund(*, refund_reason: str, actor) -> None:
         label = RefundReason(refund_reason).label.lower()
         raise RefundNotAllowed(f"Your role may not make a {label} refund; refunds for "
                                "returned goods go through the return.")
-
 
 
 def refund_payment(*, payment: Payment, amount: Decimal, reason: str = "", actor=None,
@@ -47,10 +46,10 @@ def refund_payment(*, payment: Payment, amount: Decimal, reason: str = "", actor
     ``payments.refund_adjustment`` (refused, before anything is written, otherwise) and the
     person's words as ``reason``. Pass the same ``idempotency_key`` to retry a refund: it is
     made once.
+    """
     ensure_may_refund(refund_reason=refund_reason, actor=actor)
     if refund_reason in DECISION_REASONS and not reason.strip():
         raise PaymentError("Say why this refund is made: it goes on the order's timeline.")
-    """
     try:
         amount = Decimal(str(amount))
     except ArithmeticError:
@@ -67,10 +66,9 @@ def refund_payment(*, payment: Payment, amount: Decimal, reason: str = "", actor
             if payment.state not in {State.CAPTURED, State.PARTIALLY_REFUNDED}:
                 raise PaymentError("Only a captured payment can be refunded.",
                                    code="not_captured")
-            in_flight = payment.calls.filter(
-                kind=GatewayCall.Kind.REFUND, outcome=GatewayCall.Outcome.IN_FLIGHT,
-            ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
-            refundable = payment.refundable_amount - in_flight
+            # Counted under the payment's lock, refunds in flight included: a second
+            # refund at the same moment waits here and sees the first one's call.
+            refundable = payment.refundable_amount
             if not (amount > 0 and amount.as_tuple().exponent >= -2):
                 raise PaymentError("Enter a refund amount above zero.")
             if amount > refundable:
