@@ -76,6 +76,13 @@ def keep_live_payment_holds() -> int:
 
 
 @shared_task(acks_late=True)
+def finish_requested_cancels() -> int:
+    """Beat: cancels recorded as intents whose money a crash or an unreachable gateway
+    left unsettled are settled (same idempotency keys) and the orders canceled."""
+    return services.finish_requested_cancels()
+
+
+@shared_task(acks_late=True)
 def sweep_payment_work() -> int:
     """Beat: receipts that a lost task never sent."""
     cutoff = timezone.now() - timedelta(minutes=5)

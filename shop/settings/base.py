@@ -111,6 +111,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "keep-live-payment-holds": {"task": "payments.tasks.keep_live_payment_holds",
                                 "schedule": 60.0},
     "sweep-payment-work": {"task": "payments.tasks.sweep_payment_work", "schedule": 300.0},
+    # Cancels whose refund/void a crash or an unreachable gateway interrupted.
+    "finish-requested-cancels": {"task": "payments.tasks.finish_requested_cancels",
+                                 "schedule": 120.0},
     "sweep-fulfillment-work": {"task": "fulfillment.tasks.sweep_fulfillment_work",
                                "schedule": 300.0},
     "poll-tracking": {"task": "fulfillment.tasks.poll_tracking", "schedule": 1800.0},
