@@ -115,7 +115,7 @@ def test_a_clerk_approves_receives_by_scan_inspects_and_refunds_an_adjusted_amou
     assert "Download label" in page and "Mark received" in page and "Approve…" not in page
     label = clerk.get(url("label", rma))
     assert label["Content-Type"] == "application/pdf"
-    assert b"".join(label.streaming_content).startswith(b"%PDF")
+    assert label.content.startswith(b"%PDF")
 
     scan_page = clerk.get(reverse("admin:returns_returnrequest_scan")).content.decode()
     assert 'autofocus' in scan_page and "RMA number or return tracking number" in scan_page
