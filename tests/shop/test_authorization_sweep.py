@@ -108,7 +108,7 @@ PUBLIC = {
     "account:password_reset_complete", "account:address_add", "admin-login",
     "api:category-list", "api:category-products", "api:product-list", "api:product-detail",
     "api:search", "api:cart-create", "api-schema", "api-docs", "api-redoc", "health",
-    "/^media/(?P<path>.*)$",
+    "/^media/(?P<path>products/.*)$",  # product photos only; labels etc. are private
 }
 FORGED = "eyJmb3JnZWQiOnRydWV9:1abcde:forgedsignatureforgedsignature00"
 
