@@ -54,6 +54,7 @@ def staff_roles(db):
 
     from fulfillment.roles import sync_roles
     from returns.roles import sync_return_roles
+    from shop.moneycheck.roles import sync_moneycheck_roles
     from shop.webhooks.roles import sync_webhook_roles
 
     ContentType.objects.clear_cache()  # ids cached before a flush are stale
@@ -63,3 +64,4 @@ def staff_roles(db):
     sync_roles(Group, Permission)
     sync_return_roles(Group, Permission)
     sync_webhook_roles(Group, Permission)
+    sync_moneycheck_roles(Group, Permission)

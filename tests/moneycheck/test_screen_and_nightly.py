@@ -5,14 +5,13 @@ from datetime import date
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core import mail
 
 from orders.models import Order
 from shop.celery import app as celery_app
 from shop.moneycheck import tasks
 from shop.moneycheck.models import MoneyRepair
-from shop.moneycheck.roles import sync_moneycheck_roles
 from shop.moneycheck.services import run_nightly_money_check
 from tests.factories import UserFactory
 
@@ -22,7 +21,6 @@ REPAIR = "/admin/moneycheck/moneycheck/repair/"
 
 
 def staff_in(client, role):
-    sync_moneycheck_roles(Group, Permission)
     user = UserFactory(username=role.lower().replace(" ", "-"), is_staff=True)
     user.groups.add(Group.objects.get(name=role))
     client.force_login(user)
