@@ -20,7 +20,7 @@ PAID_EVENTS = {Type.PAYMENT_AUTHORIZED, Type.PAYMENT_CAPTURED, Type.LATE_PAYMENT
 # own message, which for these is written for the shopper (shipment number and tracking,
 # the exchange order's number).
 SHOPPER_EVENTS: dict[str, str | None] = {
-    Type.PLACED: "Order received",
+    Type.PLACED: "Order placed",
     Type.PAYMENT_AUTHORIZED: "Payment received",
     Type.PAYMENT_CAPTURED: "Payment received",
     Type.LATE_PAYMENT: "Payment received",

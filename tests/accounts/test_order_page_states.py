@@ -118,7 +118,7 @@ def test_the_timeline_shows_shopper_events_and_hides_internal_ones(client, varia
     for text in ("PL-000042", "WH-EAST", "written off", "declined", "risk score",
                  "emailed to", "staff note"):
         assert text not in timeline, text
-    for text in ("Order received", "Shipment S-1 shipped with tracking LC123456789US.",
+    for text in ("Order placed", "Shipment S-1 shipped with tracking LC123456789US.",
                  "Delivered", "Return requested", "Refunded $30.00"):
         assert text in timeline, text
     assert timeline.count("Payment received") == 1  # authorized then captured: one payment
