@@ -88,6 +88,7 @@ def sweep_payment_work() -> int:
     cutoff = timezone.now() - timedelta(minutes=5)
     order_ids = list(Order.objects.filter(
         paid_at__lt=cutoff, paid_at__gte=timezone.now() - timedelta(days=7),
+        total__gt=0,  # nothing paid (a free order, an exchange): no payment, no receipt
     ).filter(~Exists(OrderNotification.objects.filter(
         order=OuterRef("pk"), kind=OrderNotification.Kind.RECEIPT, sent_at__isnull=False)))
         .values_list("pk", flat=True)[:200])

@@ -2,17 +2,22 @@
 pickup) completes without a gateway: paid as it is placed, its stock kept, on to
 fulfillment. Through the pages and the REST API."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from fulfillment.models import Shipment
 from inventory.models import StockLevel
 from orders import services as order_services
 from orders.models import Order, OrderEvent, Voucher
+from payments import services as payment_services
+from payments import tasks as payment_tasks
+from payments.exceptions import PaymentError
 from payments.models import GatewayCall, Payment
 from tests.factories import ADDRESS, make_shipping
 
@@ -121,9 +126,6 @@ def test_api_places_and_pays_a_free_order_without_a_gateway(
 
 def test_the_payment_service_refuses_to_charge_nothing(variant, free_shipping, everything_off,
                                                        client):
-    from payments import services as payment_services
-    from payments.exceptions import PaymentError
-
     add(client, variant, 1)
     fill_checkout(client, free_shipping)
     client.post(reverse("checkout:voucher"), {"code": "ALLFREE"})
@@ -134,3 +136,14 @@ def test_the_payment_service_refuses_to_charge_nothing(variant, free_shipping, e
         payment_services.start_payment(order=Order.objects.get(), payment_data={})
     assert error.value.code == "nothing_to_pay"
     assert not Payment.objects.exists()
+
+
+def test_the_receipt_sweep_leaves_free_orders_alone(variant, free_shipping, everything_off,
+                                                    client):
+    add(client, variant, 1)
+    fill_checkout(client, free_shipping)
+    client.post(reverse("checkout:voucher"), {"code": "ALLFREE"})
+    place(client)
+    Order.objects.update(paid_at=timezone.now() - timedelta(minutes=10))
+    # No payment, so no receipt to send: not picked up again and again by every sweep.
+    assert payment_tasks.sweep_payment_work() == 0
