@@ -13,13 +13,14 @@ from rest_framework.test import APIClient
 
 from fulfillment.models import Shipment
 from inventory.models import StockLevel
+from inventory.services import receive_stock
 from orders import services as order_services
-from orders.models import Order, OrderEvent, Voucher
+from orders.models import Order, OrderEvent, ShippingMethod, Voucher
 from payments import services as payment_services
 from payments import tasks as payment_tasks
 from payments.exceptions import PaymentError
 from payments.models import GatewayCall, Payment
-from tests.factories import ADDRESS, make_shipping
+from tests.factories import ADDRESS, ProductFactory, WarehouseFactory, make_shipping, make_variant
 
 from .flow import add, fill_checkout, place
 
@@ -147,3 +148,25 @@ def test_the_receipt_sweep_leaves_free_orders_alone(variant, free_shipping, ever
     Order.objects.update(paid_at=timezone.now() - timedelta(minutes=10))
     # No payment, so no receipt to send: not picked up again and again by every sweep.
     assert payment_tasks.sweep_payment_work() == 0
+
+
+def test_a_voucher_covering_everything_with_store_pickup_is_paid_and_goes_to_the_store(
+        everything_off, django_capture_on_commit_callbacks):
+    store = WarehouseFactory(code="store", allows_store_pickup=True)
+    variant = make_variant(ProductFactory(title="Tote"), price="12.00", stock=0)
+    receive_stock(variant=variant, warehouse=store, quantity=2)
+    pickup = make_shipping(name="Pickup", kind=ShippingMethod.Kind.PICKUP, price="0",
+                           pickup_warehouse=store)
+    cart = order_services.get_or_create_cart()
+    order_services.add_to_cart(cart=cart, variant_id=variant.pk, quantity=1)
+    order_services.set_shipping_address(cart=cart, address=ADDRESS)
+    order_services.set_shipping_method(cart=cart, method_id=pickup.pk)
+    order_services.set_checkout_email(cart=cart, email="p@example.com")
+    order_services.apply_voucher(cart=cart, code="ALLFREE")
+    with django_capture_on_commit_callbacks(execute=True):
+        order = order_services.place_order(cart=cart)
+    order.refresh_from_db()
+    assert order.total == 0 and order.payment_status == Order.PaymentStatus.PAID
+    assert not Payment.objects.exists()
+    assert Shipment.objects.get(order=order).warehouse == store
+    assert StockLevel.objects.get(warehouse=store).allocated == 1
