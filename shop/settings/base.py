@@ -281,13 +281,13 @@ SHOP_WEBHOOK_DISABLE_AFTER_HOURS = env.int("SHOP_WEBHOOK_DISABLE_AFTER_HOURS", d
 # Endpoint hosts that may resolve to private addresses (an on-premise 3PL), comma
 # separated; every other endpoint must be on a public address (kernel.outbound).
 SHOP_WEBHOOK_ALLOWED_PRIVATE_HOSTS = env.list("SHOP_WEBHOOK_ALLOWED_PRIVATE_HOSTS", default=[])
+# Hosts a product CSV's image URLs may name although they resolve to private addresses
+# (a supplier's server on the office network); any other internal address is never fetched.
+SHOP_IMPORT_ALLOWED_PRIVATE_HOSTS = env.list("SHOP_IMPORT_ALLOWED_PRIVATE_HOSTS", default=[])
 
 # Returns: days after delivery a shopper may start a return; fees deducted from refunds
 # when the return is not the shop's fault (a damaged or not-as-described item is); how
 # parcels come back by default ("label": a prepaid local-courier label, "drop_off").
-# Hosts a product CSV's image URLs may name although they resolve to private addresses
-# (a supplier's server on the office network); any other internal address is never fetched.
-SHOP_IMPORT_ALLOWED_PRIVATE_HOSTS = env.list("SHOP_IMPORT_ALLOWED_PRIVATE_HOSTS", default=[])
 SHOP_RETURN_WINDOW_DAYS = env.int("SHOP_RETURN_WINDOW_DAYS", default=30)
 SHOP_RETURN_SHIPPING_FEE = Decimal(env("SHOP_RETURN_SHIPPING_FEE", default="0.00"))
 SHOP_RESTOCKING_FEE_PERCENT = Decimal(env("SHOP_RESTOCKING_FEE_PERCENT", default="0"))
