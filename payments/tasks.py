@@ -77,8 +77,10 @@ def keep_live_payment_holds() -> int:
 
 @shared_task(acks_late=True)
 def finish_requested_cancels() -> int:
-    """Beat: cancels recorded as intents whose money a crash or an unreachable gateway
-    left unsettled are settled (same idempotency keys) and the orders canceled."""
+    """Beat: captures and refunds a crash left in flight are made again (same idempotency
+    keys) and recorded; then cancels recorded as intents whose money was left unsettled
+    are settled and the orders canceled. Returns the number of orders canceled."""
+    services.finish_calls_in_flight()
     return services.finish_requested_cancels()
 
 

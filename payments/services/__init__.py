@@ -31,6 +31,7 @@ from .settlement import (
     cancel_and_settle,
     cancel_held_order,
     cancel_stock_shortfall,
+    finish_calls_in_flight,
     finish_requested_cancels,
     settle_requested_cancel,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "ensure_may_refund", "expected_payment_status", "live_payment_deadline",
     "reconcile_payment_status", "record_refund_reason", "refund_canceled_order",
     "settle_stuck_payment", "finish_requested_cancels", "settle_requested_cancel",
+    "finish_calls_in_flight",
     "capture_at_shipment", "capture_order_payment", "capture_payment", "confirm_authentication",
     "keep_live_holds", "move_payment", "record_gateway_risk", "refund_payment",
     "set_refunded_total", "start_payment", "sync_payment", "void_payment",

@@ -12,7 +12,8 @@
 
 A crash or an unreachable gateway between 1 and 3 leaves the intent and its calls in flight:
 ``finish_requested_cancels`` (beat, ``payments.tasks.finish_requested_cancels``) makes the
-same calls again with the same keys, so the gateway sees one request, and finishes.
+same calls again with the same keys, so the gateway sees one request, and finishes;
+``finish_calls_in_flight`` does the same for a capture or refund a crash interrupted.
 """
 
 from __future__ import annotations
@@ -132,6 +133,29 @@ def finish_requested_cancels(*, now: datetime | None = None) -> int:
     return canceled
 
 
+def finish_calls_in_flight(*, now: datetime | None = None) -> int:
+    """The sweep: captures and refunds whose request a crash interrupted (in flight longer
+    than SWEEP_AFTER) are made again with the same idempotency key and their answers
+    recorded, so a capture at shipment is not lost, a refund does not stay counted "in
+    flight" (and so unrefundable) forever, and a cancel waiting on either can finish.
+    A gateway still not answering leaves the call for the next run. Returns how many were
+    recorded."""
+    cutoff = (now or timezone.now()) - SWEEP_AFTER
+    calls = (GatewayCall.objects.filter(outcome=GatewayCall.Outcome.IN_FLIGHT,
+                                        kind__in=[Kind.CAPTURE, Kind.REFUND],
+                                        created_at__lt=cutoff)
+             .select_related("payment").order_by("pk")[:200])
+    recorded = 0
+    for call in calls:
+        try:
+            result = call_gateway(call, _request_for(call))
+        except GatewayUnavailable:
+            continue
+        record_result(call, result, reason=call.refund_note)
+        recorded += 1
+    return recorded
+
+
 def _request_cancel(order_id: int, *, reason: str, actor, held: bool = False) -> None:
     """Step 1: the intent and its gateway calls, in one transaction (see the module)."""
     with transaction.atomic():
@@ -186,6 +210,10 @@ def _request_for(call: GatewayCall):
     if call.kind == Kind.VOID:
         return lambda gw: gw.void(reference=payment.gateway_reference,
                                   idempotency_key=call.idempotency_key)
+    if call.kind == Kind.CAPTURE:
+        return lambda gw: gw.capture(reference=payment.gateway_reference, amount=call.amount,
+                                     currency=payment.currency,
+                                     idempotency_key=call.idempotency_key)
     return lambda gw: gw.refund(reference=payment.gateway_reference, amount=call.amount,
                                 currency=payment.currency, idempotency_key=call.idempotency_key)
 

@@ -185,3 +185,32 @@ def test_refundable_amount_leaves_out_refunds_in_flight(paid_order):
                                amount=Decimal("5.00"), currency=payment.currency,
                                idempotency_key=f"{payment.token}:refund:elsewhere")
     assert payment.refundable_amount == payment.captured_amount - Decimal("5.00")
+
+
+def test_the_sweep_finishes_a_capture_and_a_refund_a_crash_left_in_flight(
+        paid_order, monkeypatch):
+    monkeypatch.setattr(payment_services.starting, "_capture_automatically", lambda gw: False)
+    payment = Payment.objects.get(order=placed(paid_order))
+    # A worker died after committing the capture attempt, before calling the gateway.
+    capture = GatewayCall.objects.create(
+        payment=payment, kind=GatewayCall.Kind.CAPTURE, amount=payment.amount,
+        currency=payment.currency, idempotency_key=f"{payment.token}:capture")
+    assert payment_services.finish_calls_in_flight() == 0  # too recent: maybe still running
+    later = timezone.now() + timedelta(minutes=5)
+    assert payment_services.finish_calls_in_flight(now=later) == 1
+    payment.refresh_from_db()
+    capture.refresh_from_db()
+    assert capture.outcome == GatewayCall.Outcome.SUCCEEDED
+    assert payment.state == Payment.State.CAPTURED and payment.captured_amount == payment.amount
+
+    refund = GatewayCall.objects.create(
+        payment=payment, kind=GatewayCall.Kind.REFUND, amount=Decimal("4.00"),
+        currency=payment.currency, idempotency_key=f"{payment.token}:refund:1")
+    assert payment.refundable_amount == payment.amount - Decimal("4.00")
+    assert payment_services.finish_calls_in_flight(now=later) == 1
+    payment.refresh_from_db()
+    refund.refresh_from_db()
+    assert refund.outcome == GatewayCall.Outcome.SUCCEEDED
+    assert payment.refunded_amount == Decimal("4.00")
+    assert payment.refundable_amount == payment.amount - Decimal("4.00")
+    assert payment_services.finish_calls_in_flight(now=later) == 0
