@@ -105,7 +105,8 @@ class OrderAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("number", "placed_at", "email", "customer", "customer_ip")}),
         ("Status", {"fields": ("status", "payment_status", "fulfillment_status",
-                               "payment_due_by", "paid_at", "canceled_at")}),
+                               "payment_due_by", "paid_at", "canceled_at",
+                               "cancel_requested_at", "cancel_requested_by", "cancel_reason")}),
         ("Fraud screening", {"fields": ("risk_flag", "risk_score", "risk_reasons_text")}),
         ("Totals", {"fields": ("subtotal_money", "discount_money", "voucher_used",
                                "shipping_money", "tax_money", "total_money",
