@@ -253,14 +253,17 @@ def _finish_cancel(order_id: int, *, actor, refused: list[str]) -> Order:
 def cancel_stock_shortfall(*, shortfall_id: int, actor=None):
     """A paid order in the stock shortfalls queue can't be filled: refund it in full,
     cancel it (its stock, if any, is released) and close the shortfall; the shopper gets
-    the apology email. A refund the gateway refuses leaves everything as it was."""
+    the apology email. A refund the gateway refuses leaves everything as it was. When an
+    earlier attempt's cancel was finished by the sweep (the gateway did not answer then),
+    the order is canceled already and the shortfall is simply closed."""
     shortfall = StockShortfall.objects.select_related("order").filter(pk=shortfall_id).first()
     if shortfall is None:
         raise NotFound("No such stock shortfall.")
     if not shortfall.is_open:
         raise InvalidTransition(f"This shortfall is already "
                                 f"{shortfall.get_state_display().lower()}.")
-    cancel_and_settle(order=shortfall.order, actor=actor,
-                      reason="Canceled and refunded: the payment came after the stock was "
-                             "released, and no stock could be found.")
+    if shortfall.order.status != Order.Status.CANCELED:
+        cancel_and_settle(order=shortfall.order, actor=actor,
+                          reason="Canceled and refunded: the payment came after the stock "
+                                 "was released, and no stock could be found.")
     return order_services.close_canceled_shortfall(shortfall_id=shortfall.pk, actor=actor)
