@@ -11,7 +11,7 @@ from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from kernel.errors import ShopError
+from kernel.errors import InvalidTransition, ShopError
 from orders.models import Allocation, Order
 from payments import services as payment_services
 from payments.exceptions import GatewayUnavailable
@@ -32,7 +32,35 @@ def create_shipments(order_id: int) -> int:
 @shared_task(acks_late=True, autoretry_for=(CarrierError, OSError), retry_backoff=True,
              max_retries=8)
 def purchase_label(shipment_id: int) -> str:
-    return services.purchase_label(shipment_id=shipment_id).state
+    """Buy the shipment's label. An order canceled or with a cancel requested (the cancel
+    won the race with this queued task) needs no label: the task logs it and exits, rather
+    than failing with the service's InvalidTransition (which a person would read)."""
+    shipment = Shipment.objects.select_related("order").filter(pk=shipment_id).first()
+    if shipment is None:
+        logger.info("No label bought: shipment %s no longer exists.", shipment_id)
+        return ""
+    if _order_being_canceled(shipment.order):
+        return _no_label_for_canceled(shipment)
+    try:
+        return services.purchase_label(shipment_id=shipment_id).state
+    except InvalidTransition:
+        # The cancel came between the read above and the service's lock (or during the
+        # carrier call: the label bought then is given back by void_label).
+        shipment = Shipment.objects.select_related("order").get(pk=shipment_id)
+        if _order_being_canceled(shipment.order):
+            return _no_label_for_canceled(shipment)
+        raise
+
+
+def _order_being_canceled(order: Order) -> bool:
+    return order.status == Order.Status.CANCELED or order.cancel_requested
+
+
+def _no_label_for_canceled(shipment: Shipment) -> str:
+    logger.info("No label bought for shipment %s: order %s is %s.", shipment.number,
+                shipment.order.number, "canceled" if shipment.order.status ==
+                Order.Status.CANCELED else "being canceled")
+    return shipment.state
 
 
 @shared_task(acks_late=True, autoretry_for=(CarrierError, OSError), retry_backoff=True,
