@@ -32,6 +32,7 @@ from .models import (
     ShipmentLine,
     TrackingEvent,
 )
+from .roles import roles_with
 
 State = Shipment.State
 
@@ -40,9 +41,15 @@ def _can(request, codename: str) -> bool:
     return request.user.has_perm(f"fulfillment.{codename}")
 
 
-def _require(request, codename: str) -> None:
-    if not _can(request, codename):
-        raise PermissionDenied
+def _require(request, *codenames: str) -> None:
+    """Refuse unless the user may do one of ``codenames``; the 403 page names the roles
+    that can."""
+    if any(_can(request, codename) for codename in codenames):
+        return
+    roles = sorted({role for codename in codenames
+                    for role in roles_with(f"fulfillment.{codename}")})
+    raise PermissionDenied(f"This page needs the {' or '.join(roles)} role."
+                           if roles else "This page needs a role you do not have.")
 
 
 class ShipmentLineInline(admin.TabularInline):
@@ -102,7 +109,7 @@ class LateFilter(admin.SimpleListFilter):
 
 @admin.register(Shipment)
 class ShipmentAdmin(ServiceScreensMixin, admin.ModelAdmin):
-    list_display = ("number", "order_link", "warehouse", "state", "carrier", "tracking_number",
+    list_display = ("number", "order_link", "warehouse", "status", "carrier", "tracking_number",
                     "promised", "pick_list")
     list_filter = ("state", "warehouse", "carrier", LateFilter)
     list_select_related = ("order", "warehouse", "pick_list")
@@ -111,7 +118,7 @@ class ShipmentAdmin(ServiceScreensMixin, admin.ModelAdmin):
     inlines = [ShipmentLineInline, TrackingEventInline]
     actions = ["make_pick_list", "buy_labels", "mark_shipped"]
     change_form_template = "admin/fulfillment/shipment/change_form.html"
-    readonly_fields = ("number", "order", "warehouse", "state", "carrier", "service",
+    readonly_fields = ("number", "order", "warehouse", "status", "carrier", "service",
                        "tracking_number", "label_link", "label_cost", "weight_grams",
                        "length_cm", "width_cm", "height_cm", "promised_ship_by",
                        "estimated_delivery",
@@ -133,6 +140,10 @@ class ShipmentAdmin(ServiceScreensMixin, admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change",
                                                           args=[shipment.order_id]),
                            shipment.order.number)
+
+    @admin.display(description="State", ordering="state")
+    def status(self, shipment):
+        return shipment.status_label
 
     @admin.display(description="Label")
     def label_link(self, shipment):
@@ -268,8 +279,7 @@ class ShipmentAdmin(ServiceScreensMixin, admin.ModelAdmin):
             can_print_label=_can(request, "buy_label") or _can(request, "ship_shipment"))
 
     def label_view(self, request, pk: int):
-        if not (_can(request, "buy_label") or _can(request, "ship_shipment")):
-            raise PermissionDenied
+        _require(request, "buy_label", "ship_shipment")
         shipment = get_object_or_404(Shipment, pk=pk)
         if not shipment.label:
             return HttpResponse("No label yet: it is bought after packing.", status=404,
@@ -277,8 +287,7 @@ class ShipmentAdmin(ServiceScreensMixin, admin.ModelAdmin):
         return pdf_download(shipment.label, filename=f"label-{shipment.number}.pdf")
 
     def slip_view(self, request, pk: int):
-        if not (_can(request, "pack_shipment") or _can(request, "ship_shipment")):
-            raise PermissionDenied
+        _require(request, "pack_shipment", "ship_shipment")
         shipment = get_object_or_404(Shipment.objects.select_related(
             "order__shipping_address", "warehouse"), pk=pk)
         return pdf_download(pdf.packing_slip_pdf(shipment=shipment),
@@ -425,7 +434,8 @@ class PickListAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/fulfillment/picklist/print.html", {
             **self.admin_site.each_context(request), "title": f"Pick list {pick_list.pk}",
             "opts": self.opts, "pick_list": pick_list, "rows": services.pick_list_rows(pick_list),
-            "shipments": pick_list.shipments.select_related("order").order_by("pk"),
+            "shipments": pick_list.shipments.select_related("order", "pick_list")
+                                            .order_by("pk"),
         })
 
     def pdf_view(self, request, pk: int):

@@ -119,6 +119,15 @@ class Shipment(StateMachine, models.Model):
 
         return self.state in self.UNSHIPPED and self.promised_ship_by < timezone.now()
 
+    @property
+    def status_label(self) -> str:
+        """The state as staff read it: a shipment stays "picking" in the state machine until
+        packed, but once its pick list is marked picked it is waiting at the packing bench."""
+        if self.state == self.State.PICKING and self.pick_list_id and \
+                self.pick_list.picked_at is not None:
+            return "Picked, ready to pack"
+        return self.get_state_display()
+
     def transition_subject(self) -> str:
         return f"Shipment {self.number}"
 

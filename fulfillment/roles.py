@@ -86,6 +86,12 @@ MANAGED_APPS = sorted({dotted.split(".")[0] for codenames in ROLES.values()
                        for dotted in codenames})
 
 
+def roles_with(permission: str) -> list[str]:
+    """The roles whose work includes ``permission`` ("fulfillment.pack_shipment"), for a
+    refusal that tells staff whom to ask."""
+    return [name for name, codenames in ROLES.items() if permission in codenames]
+
+
 def sync_roles(group_model, permission_model, *, require_all: bool = False,
                include_later: bool = False) -> list[str]:
     """Give each role exactly its permissions (of the managed apps). Returns the ones that

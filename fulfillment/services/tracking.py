@@ -72,7 +72,15 @@ def ship_by_scan(*, code: str, actor=None) -> Shipment:
         "\x00" not in code else None
     if shipment is None:
         raise FulfillmentError(f"No shipment has the tracking number {code or '(empty)'}.")
-    return ship_shipment(shipment_id=shipment.pk, actor=actor)
+    with transaction.atomic():
+        # Under the shipment's lock, so two scans of one label can't both read "not yet".
+        shipment = shipment_for_update(shipment.pk)
+        if shipment.shipped_at is not None:
+            raise FulfillmentError(
+                f"{shipment.number} was already shipped "
+                f"{timezone.localtime(shipment.shipped_at):%b %d %H:%M}: this label was "
+                "scanned before.", code="already_shipped")
+        return ship_shipment(shipment_id=shipment.pk, actor=actor)
 
 
 def record_tracking(*, shipment_id: int, update: TrackingUpdate) -> bool:

@@ -5,13 +5,15 @@ record out for delivery, delivered (to whom) or a failed attempt. Staff login wi
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from fulfillment import services
 from fulfillment.models import Shipment
+from fulfillment.roles import roles_with
 from kernel.errors import ShopError
 
 ON_THE_ROAD = [Shipment.State.SHIPPED, Shipment.State.IN_TRANSIT,
@@ -20,8 +22,11 @@ ON_THE_ROAD = [Shipment.State.SHIPPED, Shipment.State.IN_TRANSIT,
 
 @require_http_methods(["GET", "POST"])
 @login_required(login_url="admin:login")
-@permission_required("fulfillment.deliver_shipment", raise_exception=True)
 def courier(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("fulfillment.deliver_shipment"):
+        raise PermissionDenied(
+            f"The courier page needs the {' or '.join(roles_with('fulfillment.deliver_shipment'))}"
+            " role.")
     status = 200
     if request.method == "POST":
         shipment_id = (request.POST.get("shipment") or "").strip()
