@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
@@ -16,6 +21,8 @@ from rest_framework.views import APIView
 from kernel.errors import NotFound
 from orders.links import order_token_from_signature
 from orders.models import Order, OrderLine
+from orders.shopper import shopper_status
+from payments.selectors import order_balance
 from shop.web.rate_limits import rate_throttle
 
 TAGS = ["orders"]
@@ -33,10 +40,43 @@ class OrderLineSerializer(serializers.Serializer):
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
+class BalanceLineSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["charged", "authorized", "captured", "refunded"],
+        help_text="The figure this line adds to.")
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    text = serializers.CharField(source="shopper_text",
+                                 help_text="What happened, in the words the order page uses "
+                                           "(\"Paid on 07 Dec 2026 with Visa •••• 4242\", "
+                                           "\"Refunded: order canceled\").")
+    at = serializers.DateTimeField(allow_null=True)
+
+
+class BalanceSerializer(serializers.Serializer):
+    """The order page's "Payments and refunds" section: every cent with its cause."""
+
+    currency = serializers.CharField()
+    charged = serializers.DecimalField(max_digits=12, decimal_places=2,
+                                       help_text="The order's total.")
+    authorized = serializers.DecimalField(max_digits=12, decimal_places=2,
+                                          help_text="Held on the card, not charged yet.")
+    captured = serializers.DecimalField(max_digits=12, decimal_places=2)
+    refunded = serializers.DecimalField(max_digits=12, decimal_places=2)
+    paid = serializers.DecimalField(max_digits=12, decimal_places=2,
+                                    help_text="Captured less refunded: what the shopper paid.")
+    outstanding = serializers.DecimalField(max_digits=12, decimal_places=2,
+                                           help_text="Still to pay.")
+    lines = BalanceLineSerializer(many=True)
+
+
 class OrderSerializer(serializers.Serializer):
     number = serializers.CharField()
     token = serializers.UUIDField()
     email = serializers.CharField()
+    shopper_status = serializers.SerializerMethodField(
+        help_text="Where the order is, in the order page's plain words: Awaiting payment, "
+                  "Payment overdue, Confirmed, Partially shipped, Shipped, Delivered, "
+                  "Partially returned, Returned, Refunded, Canceled, Closed.")
     status = serializers.CharField()
     payment_status = serializers.CharField()
     fulfillment_status = serializers.CharField()
@@ -56,6 +96,19 @@ class OrderSerializer(serializers.Serializer):
     placed_at = serializers.DateTimeField()
     payment_due_by = serializers.DateTimeField(allow_null=True)
     lines = OrderLineSerializer(many=True)
+
+    def get_shopper_status(self, order: Order) -> str:
+        return shopper_status(order)
+
+
+class OrderDetailSerializer(OrderSerializer):
+    """One order, as its page shows it: the list's fields and the balance."""
+
+    balance = serializers.SerializerMethodField()
+
+    @extend_schema_field(BalanceSerializer)
+    def get_balance(self, order: Order) -> dict:
+        return BalanceSerializer(order_balance(order)).data
 
 
 def orders_with_lines():
@@ -110,7 +163,7 @@ class OrderDetailApi(APIView):
     throttle_classes = [rate_throttle("order_lookup", methods=("GET",))]
 
     @extend_schema(
-        tags=TAGS, responses={200: OrderSerializer, 404: OpenApiResponse(
+        tags=TAGS, responses={200: OrderDetailSerializer, 404: OpenApiResponse(
             description="No such order, or not yours")},
         parameters=[OpenApiParameter("signature", OpenApiTypes.STR, required=False,
                                      description="For a guest order: the signature from the "
@@ -121,4 +174,4 @@ class OrderDetailApi(APIView):
     def get(self, request: Request, token) -> Response:
         order = order_for_request(request, token,
                                   signature=request.query_params.get("signature", ""))
-        return Response(OrderSerializer(order).data)
+        return Response(OrderDetailSerializer(order).data)
