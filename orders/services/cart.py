@@ -3,6 +3,8 @@ click can't add twice past the stock limit."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
@@ -93,6 +95,63 @@ def add_to_cart(*, cart: Cart, variant_id, quantity=1) -> CartLine:
             line = CartLine.objects.create(cart=cart, variant=variant, quantity=quantity)
         cart.save(update_fields=["updated_at"])
         return line
+
+
+@dataclass(frozen=True)
+class CartAddition:
+    """What ``add_available_to_cart`` did: ``added`` of the ``requested`` units went in."""
+
+    line: CartLine
+    requested: int
+    added: int
+
+    @property
+    def short(self) -> bool:
+        return self.added < self.requested
+
+    @property
+    def message(self) -> str:
+        if not self.short:
+            return f"Added {self.added} × {self.line.variant} to your cart."
+        return (f"Only {self.added} more of {self.line.variant} "
+                f"{'was' if self.added == 1 else 'were'} available, so we added "
+                f"{self.added} (not {self.requested}); you have {self.line.quantity} "
+                f"in your cart.")
+
+
+def add_available_to_cart(*, cart: Cart, variant_id, quantity=1) -> CartAddition:
+    """Add up to ``quantity`` units of a variant: as many as can be sold, when that is
+    fewer than asked. Refused (``OutOfStock``) only when not one more unit can be added.
+
+    Guarantees: as ``add_to_cart``; the line never exceeds what is available nor
+    SHOP_MAX_LINE_QUANTITY, both checked under the cart's lock.
+    """
+    quantity = parse_quantity(quantity)
+    variant = sellable_variant(variant_id)
+    with transaction.atomic():
+        cart = locks.cart_for_update(cart.pk)
+        _ensure_open(cart)
+        line = CartLine.objects.filter(cart=cart, variant=variant).first()
+        current = line.quantity if line else 0
+        available = available_to_sell(variant_ids=[variant.pk])[variant.pk]
+        room = min(available, settings.SHOP_MAX_LINE_QUANTITY) - current
+        if room <= 0:
+            if current >= settings.SHOP_MAX_LINE_QUANTITY:
+                raise CartError(
+                    f"You can buy at most {settings.SHOP_MAX_LINE_QUANTITY} of one item.")
+            if available == 0:
+                raise OutOfStock(f"{variant} is out of stock.")
+            raise OutOfStock(f"Only {available} of {variant} left "
+                             f"(you have {current} in your cart).")
+        added = min(quantity, room)
+        if line:
+            line.quantity = current + added
+            line.save(update_fields=["quantity"])
+        else:
+            line = CartLine.objects.create(cart=cart, variant=variant, quantity=added)
+        line.variant = variant
+        cart.save(update_fields=["updated_at"])
+        return CartAddition(line=line, requested=quantity, added=added)
 
 
 def set_cart_quantity(*, cart: Cart, variant_id, quantity) -> CartLine | None:

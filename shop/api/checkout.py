@@ -21,6 +21,7 @@ from kernel.errors import NotFound
 from orders import services as order_services
 from orders.models import Cart, Order
 from orders.selectors import CheckoutView, build_checkout
+from orders.services.cart import add_available_to_cart
 from payments import services as payment_services
 from payments.exceptions import PaymentDeclined
 from payments.models import Payment
@@ -189,17 +190,37 @@ class QuantityIn(serializers.Serializer):
     quantity = serializers.JSONField(help_text="A whole number; 0 removes the line.")
 
 
+class AddedOut(serializers.Serializer):
+    variant_id = serializers.IntegerField()
+    requested = serializers.IntegerField(help_text="The quantity asked for.")
+    added = serializers.IntegerField(help_text="The quantity added: fewer than requested when "
+                                               "only that many more were in stock.")
+    message = serializers.CharField(help_text="What was added, for the shopper.")
+
+
+class CartAddOut(CartOut):
+    added = AddedOut()
+
+
 class CartLinesApi(APIView):
-    @extend_schema(tags=TAGS, request=LineIn, responses={201: CartOut, **errors(400, 404, 409)},
+    @extend_schema(tags=TAGS, request=LineIn, responses={201: CartAddOut,
+                                                         **errors(400, 404, 409)},
                    summary="Add a variant to the cart",
-                   description="Refused with 400 for a bad quantity or an unknown, inactive or "
-                               "unpublished variant, and with 409 when not enough is in stock.")
+                   description="Adds what is in stock: asking for more than is available adds "
+                               "the units that are (``added`` < ``requested``, with a message). "
+                               "Refused with 400 for a bad quantity or an unknown, inactive or "
+                               "unpublished variant, and with 409 when not one more unit is in "
+                               "stock.")
     def post(self, request: Request, token) -> Response:
         cart = cart_for_request(request, token)
         data = _body(request)
-        order_services.add_to_cart(cart=cart, variant_id=data.get("variant_id"),
-                                   quantity=data.get("quantity", 1))
-        return cart_response(cart, status.HTTP_201_CREATED)
+        addition = add_available_to_cart(cart=cart, variant_id=data.get("variant_id"),
+                                         quantity=data.get("quantity", 1))
+        response = cart_response(cart, status.HTTP_201_CREATED)
+        response.data["added"] = {"variant_id": addition.line.variant_id,
+                                  "requested": addition.requested, "added": addition.added,
+                                  "message": addition.message}
+        return response
 
 
 class CartLineApi(APIView):

@@ -12,6 +12,7 @@ from kernel.errors import ShopError
 from orders import services as order_services
 from orders.models import Address, Cart
 from orders.selectors import build_checkout
+from orders.services.cart import add_available_to_cart
 from shop.dashboard import tracking
 from shop.storefront.cart import current_cart
 
@@ -41,17 +42,19 @@ def cart_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def add(request: HttpRequest) -> HttpResponse:
     """Add to cart from the product page. Only the variant id and quantity are read: the
-    price always comes from the catalog."""
+    price always comes from the catalog. Asking for more than is in stock adds what is
+    available and says so."""
     cart = current_cart(request, create=True)
-    quantity = request.POST.get("quantity", "1")
     try:
-        line = order_services.add_to_cart(cart=cart, variant_id=request.POST.get("variant"),
-                                          quantity=quantity)
+        addition = add_available_to_cart(cart=cart, variant_id=request.POST.get("variant"),
+                                         quantity=request.POST.get("quantity", "1"))
     except ShopError as error:
         return _render_cart(request, error=error.message, status=error.status_code)
     tracking.record(request, "add_to_cart")
-    # The service accepted the quantity, so it is a whole number in range.
-    messages.success(request, f"Added {int(quantity.strip())} × {line.variant} to your cart.")
+    if addition.short:
+        messages.warning(request, addition.message)
+    else:
+        messages.success(request, addition.message)
     return redirect("checkout:cart")
 
 

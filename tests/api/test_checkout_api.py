@@ -106,23 +106,33 @@ def test_unknown_variants_are_refused(api, variant_id):
     assert response.status_code == 400 and response.json()["code"] == "unknown_variant"
 
 
-def test_more_than_in_stock_is_409(api, variant):
+def test_more_than_in_stock_adds_what_is_available_and_says_so(api, variant):
     token = new_cart(api)
     response = api.post(f"/api/carts/{token}/lines/", {"variant_id": variant.pk, "quantity": 6},
                         format="json")
-    assert response.status_code == 409 and response.json()["code"] == "out_of_stock"
+    assert response.status_code == 201
+    body = response.json()
+    assert [line["quantity"] for line in body["lines"]] == [5]
+    assert body["added"] == {
+        "variant_id": variant.pk, "requested": 6, "added": 5,
+        "message": "Only 5 more of Field Jacket were available, so we added 5 (not 6); "
+                   "you have 5 in your cart."}
 
 
 def test_the_409_for_not_enough_stock_says_how_many_are_left(api, variant):
     token = new_cart(api)
-    response = api.post(f"/api/carts/{token}/lines/", {"variant_id": variant.pk, "quantity": 6},
-                        format="json")
-    assert response.status_code == 409
-    assert response.json() == {"detail": "Only 5 of Field Jacket left.", "code": "out_of_stock"}
-    StockLevel.objects.filter(variant=variant).update(allocated=5)
+    api.post(f"/api/carts/{token}/lines/", {"variant_id": variant.pk, "quantity": 5},
+             format="json")
     response = api.post(f"/api/carts/{token}/lines/", {"variant_id": variant.pk, "quantity": 1},
                         format="json")
     assert response.status_code == 409
+    assert response.json() == {"detail": "Only 5 of Field Jacket left (you have 5 in your cart).",
+                               "code": "out_of_stock"}
+    other = new_cart(api)
+    StockLevel.objects.filter(variant=variant).update(allocated=5)
+    response = api.post(f"/api/carts/{other}/lines/", {"variant_id": variant.pk, "quantity": 1},
+                        format="json")
+    assert response.status_code == 409 and response.json()["code"] == "out_of_stock"
     assert response.json()["detail"] == "Field Jacket is out of stock."
 
 

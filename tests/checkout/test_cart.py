@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db.models import F
 from django.urls import reverse
 
 from catalog import services as catalog_services
@@ -80,7 +81,6 @@ def test_empty_cart_says_so_and_offers_to_keep_shopping(client):
     ("0", 400, "Quantity must be at least 1."),
     (str(10**30), 400, "You can buy at most 99 of one item."),
     ("100", 400, "You can buy at most 99 of one item."),
-    ("6", 409, "Only 5 of Trail Mug — Blue left."),
 ])
 def test_bad_quantities_are_refused_with_the_reason_and_nothing_is_written(
         client, variant, quantity, status, message):
@@ -91,6 +91,38 @@ def test_bad_quantities_are_refused_with_the_reason_and_nothing_is_written(
     assert response.status_code == status
     assert message in response.content.decode()
     assert row_counts() == before
+
+
+def test_more_than_in_stock_adds_what_is_available_and_says_so(client, variant):
+    response = add(client, variant, "6")
+    assert response.status_code == 302 and response["Location"] == reverse("checkout:cart")
+    assert CartLine.objects.get(variant=variant).quantity == 5
+    html = client.get(reverse("checkout:cart")).content.decode()
+    assert "Only 5 more of Trail Mug — Blue were available, so we added 5 (not 6)" in html
+    assert "message-warning" in html
+    # Nothing more to add: refused with the reason, and the cart keeps its line.
+    response = add(client, variant, "1")
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Only 5 of Trail Mug — Blue left (you have 5 in your cart)." in html
+    assert "Trail Mug" in html and "Your cart is empty" not in html
+    assert CartLine.objects.get(variant=variant).quantity == 5
+
+
+def test_adding_past_what_is_left_tops_the_line_up(client, variant):
+    add(client, variant, "3")
+    add(client, variant, "4")
+    assert CartLine.objects.get(variant=variant).quantity == 5
+    html = client.get(reverse("checkout:cart")).content.decode()
+    assert "Only 2 more of Trail Mug — Blue were available, so we added 2 (not 4)" in html
+
+
+def test_a_sold_out_variant_is_still_refused_with_409(client, variant):
+    StockLevel.objects.filter(variant=variant).update(allocated=F("on_hand"))
+    response = add(client, variant, "1")
+    assert response.status_code == 409
+    assert "is out of stock." in response.content.decode()
+    assert not CartLine.objects.exists()
 
 
 def test_unknown_inactive_and_unpublished_variants_are_refused(client, variant):
