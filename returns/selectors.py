@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from catalog.models import Variant
 from fulfillment.models import Shipment, ShipmentLine
+from inventory.selectors import with_variant_availability
 from orders.models import Order, OrderLine
 
 from .models import ReturnLine, ReturnRequest
@@ -58,8 +59,10 @@ def returnable_lines(order: Order, *, now: datetime | None = None) -> list[Retur
                      .values_list("order_line_id").annotate(total=Sum("quantity")))
     product_ids = {line.variant.product_id for line in lines if line.variant is not None}
     siblings: dict[int, list[Variant]] = defaultdict(list)
-    for variant in (Variant.objects.filter(product_id__in=product_ids, is_active=True,
-                                           product__is_published=True)
+    # Exchanges are for variants that can be sent now: a sold-out one is not offered.
+    for variant in (with_variant_availability(Variant.objects.filter(
+                        product_id__in=product_ids, is_active=True, product__is_published=True))
+                    .filter(available__gt=0)
                     .order_by("product_id", "position", "pk")):
         siblings[variant.product_id].append(variant)
     rows = []
