@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 
+from shop.queues import celery_routing
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -101,6 +103,12 @@ CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# A queue per kind of work (shop/queues.py): orders, fulfillment, emails, webhooks, analytics
+# and the default one. A worker without -Q consumes them all; production runs one per group.
+_CELERY_ROUTING = celery_routing(env("CELERY_QUEUE_PREFIX", default=""))
+CELERY_TASK_DEFAULT_QUEUE = _CELERY_ROUTING["task_default_queue"]
+CELERY_TASK_QUEUES = _CELERY_ROUTING["task_queues"]
+CELERY_TASK_ROUTES = _CELERY_ROUTING["task_routes"]
 CELERY_BEAT_SCHEDULE: dict = {
     "cancel-unpaid-orders": {"task": "orders.tasks.cancel_expired_unpaid_orders",
                              "schedule": 60.0},

@@ -50,6 +50,11 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # with TEST_CELERY_BROKER_URL pointing at Redis, and sends to it from the test.
 CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", default="memory://")
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
+# A test worker consuming one queue of its own (TEST_CELERY_QUEUE) gets every task there,
+# those it queues itself included; the routing test uses CELERY_QUEUE_PREFIX instead.
+if env("TEST_CELERY_QUEUE", default=""):
+    CELERY_TASK_DEFAULT_QUEUE = env("TEST_CELERY_QUEUE")
+    CELERY_TASK_ROUTES = None
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 MEDIA_ROOT = Path(os.environ.get("TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="shop-media-"))  # noqa: F405
 # Beside it, not inside it; worker processes given TEST_MEDIA_ROOT find the same folder.

@@ -173,12 +173,12 @@ def start_worker(tmp_path):
 @pytest.fixture
 def celery_client():
     """Make this process a Celery client (instead of eager) of a broker and queue."""
-    keys = ("broker_url", "task_always_eager", "task_default_queue")
+    keys = ("broker_url", "task_always_eager", "task_default_queue", "task_routes")
     saved = {key: app.conf[key] for key in keys}
 
     def connect(broker_url: str, queue: str) -> None:
         app.conf.update(broker_url=broker_url, task_always_eager=False,
-                        task_default_queue=queue)
+                        task_default_queue=queue, task_routes=None)
         _forget_connections()
 
     yield connect

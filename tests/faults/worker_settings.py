@@ -12,6 +12,7 @@ import os
 from shop.settings.test import *  # noqa: F403
 
 CELERY_TASK_DEFAULT_QUEUE = os.environ["FAULT_QUEUE"]
+CELERY_TASK_ROUTES = None  # no queue per kind of work: everything to the test's queue
 if os.environ.get("FAULT_SHORT_VISIBILITY"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 5, "unacked_restore_interval": 1,
                                        "unacked_restore_throttle": 1}

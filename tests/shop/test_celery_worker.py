@@ -48,6 +48,7 @@ def worker(redis_url, tmp_path):
         "DJANGO_SETTINGS_MODULE": "shop.settings.test",
         "DATABASE_URL": _database_url(),
         "TEST_CELERY_BROKER_URL": redis_url,
+        "TEST_CELERY_QUEUE": queue,  # every task, those the worker queues itself included
         "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     log = open(tmp_path / "worker.log", "w+")
@@ -69,9 +70,11 @@ def worker(redis_url, tmp_path):
 @pytest.fixture
 def send_tasks_to(redis_url, worker):
     """Make this process a Celery client of Redis (instead of eager) for the test."""
-    keys = ("broker_url", "task_always_eager", "task_default_queue")
+    keys = ("broker_url", "task_always_eager", "task_default_queue", "task_routes")
     saved = {key: app.conf[key] for key in keys}
-    app.conf.update(broker_url=redis_url, task_always_eager=False, task_default_queue=worker)
+    # No queue per kind of work here: every task goes to the one test worker's queue.
+    app.conf.update(broker_url=redis_url, task_always_eager=False, task_default_queue=worker,
+                    task_routes=None)
     _forget_connections()
     yield
     app.conf.update(saved)
