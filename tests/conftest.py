@@ -8,6 +8,26 @@ from PIL import Image
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+def pytest_addoption(parser):
+    parser.addoption("--pgbouncer", action="store_true",
+                     help="run every database connection through PgBouncer in transaction "
+                          "pooling mode, started in front of DATABASE_URL's server "
+                          "(also TEST_PGBOUNCER=1)")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, request):
+    """With --pgbouncer: the test database is created directly, then every connection goes
+    through PgBouncer (tests/pgcluster.py), so nothing may rely on session state."""
+    from tests.pgcluster import pgbouncer_requested, through_pgbouncer
+
+    if not pgbouncer_requested(request.config):
+        yield
+        return
+    with through_pgbouncer():
+        yield
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``postgres`` need PostgreSQL: skip with a reason outside CI, fail in CI.
 

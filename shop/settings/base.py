@@ -82,11 +82,56 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+# Behind PgBouncer in transaction pooling mode (DATABASE_POOLER=pgbouncer) a connection is
+# not the same server session from one transaction to the next: no server-side cursors
+# (DISABLE_SERVER_SIDE_CURSORS), and the shop keeps no other session state (docs/SCALING.md).
+DATABASE_POOLER = env("DATABASE_POOLER", default="")
+
+
+def database(url_var: str, **kwargs) -> dict:
+    """One DATABASES entry from a URL variable, with the shop's connection settings."""
+    config = env.db(url_var, **kwargs)
+    config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    config["ATOMIC_REQUESTS"] = False  # services own their transactions
+    config["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DISABLE_SERVER_SIDE_CURSORS", default=DATABASE_POOLER == "pgbouncer")
+    return config
+
+
+def replica_databases() -> dict:
+    """DATABASE_REPLICA_URL set: the ``replica`` alias that catalog pages, the catalog API
+    and the dashboards read from (shop.web.replicas); unset: nothing."""
+    if not env("DATABASE_REPLICA_URL", default=""):
+        return {}
+    replica = database("DATABASE_REPLICA_URL")
+    replica["OPTIONS"] = {**replica.get("OPTIONS", {}), "connect_timeout": 2}
+    replica["TEST"] = {"MIRROR": "default"}  # tests never create a database on it
+    return {"replica": replica}
+
+
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    **replica_databases(),
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactions
+# A replica configured: the router and the middleware that opens replica reads per view.
+DATABASE_ROUTERS = []
+if "replica" in DATABASES:
+    DATABASE_ROUTERS = ["shop.web.replicas.PrimaryReplicaRouter"]
+    MIDDLEWARE.append("shop.web.replicas.ReplicaReadsMiddleware")  # last: see its docstring
+# Views (URL names, or "namespace:*") whose GET/HEAD reads may come from the replica.
+SHOP_REPLICA_VIEWS = env.list("SHOP_REPLICA_VIEWS", default=[
+    "storefront:home", "storefront:category", "storefront:product", "storefront:search",
+    "api:category-list", "api:category-products", "api:product-list", "api:product-detail",
+    "api:search", "dashboard:*"])
+# Read from the primary even inside those views (lower-case "app_label.model").
+SHOP_PRIMARY_ONLY_MODELS = env.list("SHOP_PRIMARY_ONLY_MODELS", default=[
+    "sessions.session", "orders.cart", "orders.cartline"])
+# A visitor who has just written reads from the primary for this long (read-your-writes).
+SHOP_READ_YOUR_WRITES_SECONDS = env.int("SHOP_READ_YOUR_WRITES_SECONDS", default=10)
+# How often a process checks the replica; with a lag limit set, a replica further behind
+# is not read from (unset: any lag is accepted, only an unreachable replica is skipped).
+SHOP_REPLICA_CHECK_SECONDS = env.float("SHOP_REPLICA_CHECK_SECONDS", default=5.0)
+SHOP_REPLICA_MAX_LAG_SECONDS = env.float("SHOP_REPLICA_MAX_LAG_SECONDS", default=None)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery -------------------------------------------------------------------

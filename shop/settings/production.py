@@ -1,14 +1,12 @@
 """Production: fails fast on a missing secret; passes `manage.py check --deploy`."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import database, env, replica_databases
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")  # no default: a missing secret stops start-up
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
-DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES = {"default": database("DATABASE_URL"), **replica_databases()}  # no SQLite default
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
