@@ -6,6 +6,7 @@ here with ``inventory.selectors`` expressions.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,10 +14,12 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import (
+    Case,
     Count,
     DecimalField,
     Exists,
     F,
+    IntegerField,
     Max,
     Min,
     OuterRef,
@@ -24,6 +27,9 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
+    When,
+    Window,
 )
 
 from .models import Category, OptionValue, Product, ProductImage, Variant
@@ -212,34 +218,81 @@ def search_terms(text: str) -> list[str]:
     return re.findall(r"[^\W_]+", (text or "").lower())[:MAX_SEARCH_TERMS]
 
 
-def search_products(products: QuerySet[Product], text: str) -> QuerySet[Product]:
-    """Products matching every word of ``text``, best first.
+# How close a misspelt word must be to a word of a title (pg_trgm's word_similarity: "knfe"
+# and "Knife" score 0.4, "skilet" and "Skillet" 0.67, unrelated words near 0).
+TYPO_SIMILARITY = 0.4
 
-    On PostgreSQL: full-text search on the weighted search vector with prefix matching
-    ("lant" finds "lantern"), ranked by ts_rank. Elsewhere: every word must appear in the
-    title, vendor, type, tags or description, ordered by title.
+
+def search_products(products: QuerySet[Product], text: str) -> QuerySet[Product]:
+    """Products matching the words of ``text`` in any order, best first; one query.
+
+    Each word counts 2 for a product that contains it (on PostgreSQL: full-text, prefixes
+    too, so "lant" finds "lantern"; elsewhere: LIKE on title, vendor, type, tags and
+    description) and, on PostgreSQL, 1 when only a title word is near it by trigrams
+    (pg_trgm, ``catalog/0006_trigram_search``: "skilet" finds "Cast Iron Skillet"). The
+    result keeps the products with the best score, so every word found exactly beats a
+    typo, and a word nothing has ("blue shirt" when the shirts are navy) does not empty
+    the page.
     """
     terms = search_terms(text)
     if not terms:
         return products.none()
+    scores = []
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank
+        from django.contrib.postgres.search import (
+            SearchQuery,
+            SearchRank,
+            TrigramWordSimilarity,
+        )
 
-        query = SearchQuery(
-            " & ".join(f"{term}:*" for term in terms), search_type="raw", config="english"
-        )
-        return (
-            products.filter(search_vector=query)
-            .annotate(rank=SearchRank(F("search_vector"), query))
-            .order_by("-rank", "title", "pk")
-        )
-    condition = Q()
+        for term in terms:
+            exact = Q(search_vector=SearchQuery(f"{term}:*", search_type="raw",
+                                                config="english"))
+            scores.append((exact, TrigramWordSimilarity(term, "title")))
+        everything = SearchQuery(" | ".join(f"{term}:*" for term in terms), search_type="raw",
+                                 config="english")
+        rank = SearchRank(F("search_vector"), everything)
+    else:
+        for term in terms:
+            exact = (Q(title__icontains=term) | Q(vendor__icontains=term)
+                     | Q(product_type__icontains=term) | Q(tags__icontains=term)
+                     | Q(description_text__icontains=term))
+            scores.append((exact, None))
+        rank = Value(0.0)
+    score = Value(0)
+    closeness = Value(0.0)
+    for index, (exact, similarity) in enumerate(scores):
+        whens = [When(exact, then=2)]
+        if similarity is not None:
+            similarity_name = f"similarity_{index}"
+            products = products.alias(**{similarity_name: similarity})
+            whens.append(When(**{f"{similarity_name}__gte": TYPO_SIMILARITY}, then=1))
+            closeness = closeness + F(similarity_name)
+        score = score + Case(*whens, default=0, output_field=IntegerField())
+    return (
+        products.alias(search_score=score)
+        .filter(search_score__gt=0)
+        .annotate(best_score=Window(Max("search_score")), rank=rank + closeness)
+        .filter(search_score=F("best_score"))
+        .order_by("-rank", "title", "pk")
+    )
+
+
+def did_you_mean(text: str, products: Sequence[Product]) -> str | None:
+    """The search with each word nothing's title has replaced by the closest title word of
+    ``products`` (the results), or None when no word changed: "skilet" -> "skillet"."""
+    terms = search_terms(text)
+    words = sorted({word for product in products for word in search_terms(product.title)})
+    if not terms or not words:
+        return None
+    corrected = []
     for term in terms:
-        condition &= (
-            Q(title__icontains=term) | Q(vendor__icontains=term) | Q(product_type__icontains=term)
-            | Q(tags__icontains=term) | Q(description_text__icontains=term)
-        )
-    return products.filter(condition).order_by("title", "pk")
+        if any(word.startswith(term) for word in words):
+            corrected.append(term)
+            continue
+        close = difflib.get_close_matches(term, words, n=1, cutoff=0.6)
+        corrected.append(close[0] if close else term)
+    return " ".join(corrected) if corrected != terms else None
 
 
 def product_for_page(*, slug: str, variants: QuerySet[Variant] | None = None) -> Product | None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from django.db.models import IntegerField, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 from catalog import listing_cache
 from catalog import selectors as catalog_selectors
 from catalog.models import Category, Product, Variant
 from inventory import selectors as inventory_selectors
+from orders.models import Order, OrderLine
 
 
 def request_category_tree(request: HttpRequest) -> catalog_selectors.CategoryTree:
@@ -56,3 +59,18 @@ def product_page(slug: str) -> Product | None:
     # ``expected_restock_on``: "back in stock around" for a sold-out variant on order.
     variants = inventory_selectors.with_expected_restock(variants)
     return catalog_selectors.product_for_page(slug=slug, variants=variants)
+
+
+def popular_products(limit: int = 8) -> list[Product]:
+    """In-stock products by units sold (featured ones first among equals), for a search that
+    found nothing: two queries."""
+    sold = (OrderLine.objects.filter(variant__product=OuterRef("pk"))
+            .exclude(order__status=Order.Status.CANCELED)
+            .values("variant__product").annotate(units=Sum("quantity")).values("units"))
+    products = list(
+        only_in_stock(storefront_products())
+        .annotate(units_sold=Coalesce(Subquery(sold, output_field=IntegerField()), 0))
+        .order_by("-units_sold", "-is_featured", "title", "pk")[:limit])
+    for product in products:
+        product.in_stock = True
+    return products

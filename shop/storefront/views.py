@@ -77,6 +77,9 @@ def search(request: HttpRequest) -> HttpResponse:
         page = _page(request, results, settings.SHOP_PRODUCTS_PER_PAGE)
         page.object_list = selectors.mark_in_stock(page.object_list)
         context["page"] = page
+        context["did_you_mean"] = catalog_selectors.did_you_mean(query, page.object_list)
+        if not page.object_list:
+            context["popular"] = selectors.popular_products()
     return render(request, "storefront/search.html", context, status=400 if form.errors else 200)
 
 
