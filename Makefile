@@ -30,7 +30,8 @@ install-dev: $(VENV)/.installed-dev
 ## make run: install, migrate, load the demo catalog (idempotent) and serve on http://127.0.0.1:$(PORT),
 ## with the periodic jobs running beside the server (deadlines, sweeps, nightly checks):
 ## no broker configured: `manage.py run_scheduler` runs CELERY_BEAT_SCHEDULE in process;
-## REDIS_URL or CELERY_BROKER_URL set: a Celery worker and beat. Both stop with the server.
+## REDIS_URL or CELERY_BROKER_URL set: a Celery worker (every queue of shop/queues.py) and beat.
+## Both stop with the server.
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo_catalog

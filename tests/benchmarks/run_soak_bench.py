@@ -356,8 +356,12 @@ def order_counts() -> dict[str, int]:
 
 
 def queue_depth(redis_client) -> int:
-    """Messages waiting in the default queue plus delivered-but-unacknowledged ones."""
-    return int(redis_client.llen("celery")) + int(redis_client.hlen("unacked"))
+    """Messages waiting in every queue (shop/queues.py) plus delivered-but-unacknowledged
+    ones."""
+    from shop.queues import queue_names
+
+    return (sum(int(redis_client.llen(name)) for name in queue_names())
+            + int(redis_client.hlen("unacked")))
 
 
 def sweeps_sent(beat: Celery, names: list[str]) -> Counter[str]:
