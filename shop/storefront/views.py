@@ -30,7 +30,9 @@ def _page(request: HttpRequest, items, per_page: int):
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     products = selectors.storefront_products()
-    featured = list(products.filter(is_featured=True).order_by("title")[:8])
+    # Featured is a shop window: only products that can be bought today.
+    featured = list(selectors.only_in_stock(products.filter(is_featured=True))
+                    .order_by("title")[:8])
     newest = list(products.order_by("-created_at", "-pk")[:8])
     selectors.mark_in_stock(featured + newest)
     return render(request, "storefront/home.html", {"featured": featured, "newest": newest})
@@ -102,6 +104,22 @@ def _chosen_variant(request: HttpRequest, product: Product):
     return next((variant for variant in variants if variant.available > 0), variants[0])
 
 
+def _mark_sold_out_values(options: dict[int, dict], chosen, variants) -> None:
+    """Each option value becomes ``{"value", "sold_out"}``: sold out when the variant with
+    that value and the chosen variant's other values can't be bought (or does not exist).
+    product.js keeps the marks in step as the shopper picks."""
+    buyable = {tuple(sorted(variant.selected_values.items()))
+               for variant in variants if variant.available > 0}
+    for position, option in options.items():
+        key = f"option{position}"
+        marked = []
+        for value in option["values"]:
+            wanted = {**chosen.selected_values, key: value}
+            marked.append({"value": value,
+                           "sold_out": tuple(sorted(wanted.items())) not in buyable})
+        option["values"] = marked
+
+
 @require_GET
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = selectors.product_page(slug)
@@ -138,6 +156,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         })
     for option in options.values():
         option["selected"] = chosen.selected_values.get(f"option{option['position']}")
+    _mark_sold_out_values(options, chosen, product.active_variants)
     context = {
         "product": product,
         "category": product.category,

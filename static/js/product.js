@@ -58,9 +58,28 @@
       url.searchParams.set("variant", variant.id);
       window.history.replaceState(null, "", url);
     };
+    // Mark each option value "(sold out)" when, with the other values as chosen, there is
+    // no variant that can be bought (the server marks the first choice the same way).
+    var markSoldOut = function () {
+      var chosen = chosenOptions();
+      selects.forEach(function (select) {
+        var key = "option" + select.dataset.position;
+        Array.prototype.forEach.call(select.options, function (option) {
+          var wanted = Object.assign({}, chosen);
+          wanted[key] = option.value;
+          var buyable = variants.some(function (variant) {
+            return matches(variant, wanted) && variant.availability !== "out_of_stock";
+          });
+          var label = option.dataset.label || option.value;
+          option.textContent = buyable ? label : label + " (sold out)";
+          option.toggleAttribute("data-sold-out", !buyable);
+        });
+      });
+    };
     picker.addEventListener("change", function () {
       var chosen = chosenOptions();
       show(variants.find(function (variant) { return matches(variant, chosen); }));
+      markSoldOut();
     });
     picker.addEventListener("submit", function (event) { event.preventDefault(); });
   }

@@ -131,3 +131,16 @@ def test_skip_link_and_focus_ring_stay(page, live_server, shop):
     expect(skip).to_be_focused()
     outline = skip.evaluate("(node) => getComputedStyle(node).outlineStyle")
     assert outline == "solid"
+
+
+def test_the_variant_picker_marks_sold_out_choices_as_the_shopper_picks(page, live_server, shop):
+    page.goto(live_server.url + "/p/pack-0/")
+    colors = page.get_by_label("Color").locator("option")
+    expect(colors).to_have_text(["Blue", "Olive (sold out)"])
+    page.get_by_label("Size").select_option("Large")
+    expect(colors).to_have_text(["Blue (sold out)", "Olive (sold out)"])
+    expect(page.get_by_label("Size").locator("option")).to_have_text(
+        ["Small", "Large (sold out)"])
+    page.get_by_label("Color").select_option("Blue")
+    expect(page.locator("#variant-availability")).to_have_text(
+        "This combination is not available")
