@@ -8,7 +8,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/storefront
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test bench install install-dev browser lint worker beat clean
+.PHONY: run test bench install install-dev browser pgbouncer lint worker beat clean
 # Static security scan: any medium or high finding fails (a medium one kept says why: `# nosec BXXX # reason`).
 BANDIT := $(BIN)/bandit -q -r shop catalog inventory orders payments fulfillment returns -x '*/migrations/*' --severity-level medium
 
@@ -53,8 +53,15 @@ browser:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core) >/dev/null; \
 	  else echo "chromium is missing: sudo apt-get install chromium (browser tests will skip outside CI)"; fi; }
 
+## Debian's PgBouncer for the pooler tests (tests/shop/test_pgbouncer.py, pytest --pgbouncer).
+pgbouncer:
+	@command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || { \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer) >/dev/null; \
+	  else echo "pgbouncer is missing: sudo apt-get install pgbouncer (pooler tests will skip outside CI)"; fi; }
+
 ## make test: the whole suite on PostgreSQL + Redis + a real Celery worker, plus the layer contract and lint
-test: install-dev browser
+test: install-dev browser pgbouncer
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BANDIT)
