@@ -34,3 +34,11 @@ def shopper_status(order) -> str:
     """The order's state in the shopper's words ("Awaiting payment", "Delivered",
     "Refunded", "Canceled"; never "Open")."""
     return orders_shopper.shopper_status(order)
+
+
+@register.filter
+def price_total(line) -> Decimal:
+    """An order line's unit price × quantity: the base the order's subtotal adds up (the
+    line's stored ``total`` has its discount share and, unless prices include tax, its tax
+    in it; those show as the order's own Discount and Tax rows)."""
+    return line.unit_price * line.quantity
