@@ -15,6 +15,7 @@ storefront_patterns = (
         path("c/<slug:slug>/", views.category_detail, name="category"),
         path("p/<slug:slug>/", views.product_detail, name="product"),
         path("search/", views.search, name="search"),
+        path("pages/<slug:slug>/", views.page_detail, name="page"),
     ],
     "storefront",
 )

@@ -16,6 +16,7 @@ from shop.dashboard import tracking
 
 from . import selectors
 from .forms import ProductFilterForm, SearchForm
+from .pages import published_page
 
 
 def _page(request: HttpRequest, items, per_page: int):
@@ -167,3 +168,12 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "variant_data": variant_data,
     }
     return render(request, "storefront/product.html", context)
+
+
+@require_GET
+def page_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """One of the shop's pages (contact, shipping, returns...), as staff wrote it."""
+    page = published_page(slug)
+    if page is None:
+        raise Http404("No such page.")
+    return render(request, "storefront/page.html", {"page": page})
