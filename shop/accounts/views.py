@@ -121,6 +121,11 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "account/email/password_reset_subject.txt"
     success_url = reverse_lazy("account:password_reset_done")
 
+    @property
+    def extra_email_context(self) -> dict:
+        # The shop's name for the subject and greeting, not the request's host name.
+        return {"shop_name": settings.SHOP_NAME}
+
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "account/password_reset_done.html"

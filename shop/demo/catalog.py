@@ -17,6 +17,7 @@ from catalog import services as catalog_services
 from catalog.models import Category, Product
 from inventory import services as inventory_services
 from inventory.models import Warehouse
+from shop.storefront.pages import seed_pages
 
 from .photos import draw_product_image
 
@@ -187,6 +188,7 @@ class LoadReport:
     products: int = 0
     variants: int = 0
     images: int = 0
+    pages: int = 0
     stock_movements: int = 0
     shipping_methods: int = 0
     tax_rates: int = 0
@@ -197,7 +199,8 @@ class LoadReport:
             f"{self.categories} categories, {self.warehouses} warehouses, {self.products} "
             f"products, {self.variants} variants, {self.images} images, "
             f"{self.stock_movements} stock receipts, {self.shipping_methods} shipping methods, "
-            f"{self.tax_rates} tax rates, {self.vouchers} vouchers added"
+            f"{self.tax_rates} tax rates, {self.vouchers} vouchers, {self.pages} shop pages "
+            f"added"
         )
 
 
@@ -213,6 +216,7 @@ def load_demo_catalog(*, images: bool = True) -> LoadReport:
             _product(spec, categories[spec.slug], index, title, Decimal(price), words,
                      warehouses, report, images=images)
     _checkout_setup(warehouses, report)
+    report.pages = seed_pages()
     return report
 
 

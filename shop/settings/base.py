@@ -6,6 +6,7 @@ Each variable below switches one part to the real service.
 """
 
 from decimal import Decimal
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 
 import environ
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "shop.stockcheck",
     "shop.moneycheck",
     "shop.backoffice",
+    "shop.storefront",
     "kernel",
 ]
 
@@ -206,7 +208,8 @@ if env("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Storefront <shop@example.com>")
+# Without a display name, SHOP_NAME is added (below): emails come from the shop's name.
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="shop@example.com")
 
 # --- Auth -----------------------------------------------------------------------------------
 LOGIN_URL = "account:login"
@@ -279,6 +282,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- The shop -------------------------------------------------------------------------------
 SHOP_NAME = env("SHOP_NAME", default="Northwind Supply")
+if not parseaddr(DEFAULT_FROM_EMAIL)[0]:
+    DEFAULT_FROM_EMAIL = formataddr((SHOP_NAME, parseaddr(DEFAULT_FROM_EMAIL)[1]))
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="USD")
 # Where the shop is: shipping estimates use it until the shopper gives an address.
 SHOP_COUNTRY = env("SHOP_COUNTRY", default="US")

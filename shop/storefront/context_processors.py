@@ -1,6 +1,7 @@
 from django.conf import settings
 
 from .cart import cart_quantity
+from .pages import footer_links
 from .selectors import request_category_tree
 
 
@@ -12,4 +13,5 @@ def storefront(request):
         "return_window_days": settings.SHOP_RETURN_WINDOW_DAYS,
         "category_tree": lambda: request_category_tree(request),
         "cart_quantity": lambda: cart_quantity(request),
+        "footer_pages": footer_links,
     }
