@@ -19,7 +19,7 @@ from inventory import services as inventory_services
 from inventory.models import Warehouse
 from shop.storefront.pages import seed_pages
 
-from .photos import draw_product_image
+from .photos import color_hex, draw_product_image, drawing_for
 
 WAREHOUSES = [
     {"code": "east", "name": "East Coast DC", "city": "Newark", "postal_code": "07102",
@@ -368,14 +368,32 @@ def _product(spec: DemoCategory, category: Category, index: int, title: str, pri
                     )
                     report.stock_movements += 1
         if images:
-            for shot in range(2):
+            for number, (content, alt_text) in enumerate(product_photos(spec, title, combos,
+                                                                        rng)):
                 catalog_services.add_product_image(
-                    product=product,
-                    content=draw_product_image(title, spec.drawing, spec.colors, shot, rng),
-                    filename=f"{slug}-{shot + 1}.jpg",
-                    alt_text=f"{title}, {'front view' if shot == 0 else 'detail'}",
+                    product=product, content=content, filename=f"{slug}-{number + 1}.jpg",
+                    alt_text=alt_text,
                 )
                 report.images += 1
+
+
+def product_photos(spec: DemoCategory, title: str, combos: list[dict],
+                   rng: random.Random) -> list[tuple[bytes, str]]:
+    """(PNG, alt text) for a product: drawn as what its title says it is (a beanie as a
+    beanie, not the category's T-shirt), a front view in each of its colours (a Navy
+    variant's photo is navy) and one detail shot."""
+    drawing = drawing_for(title, spec.drawing)
+    named = list(dict.fromkeys(combo["Color"] for combo in combos if "Color" in combo))
+    colored = [(name, color_hex(name)) for name in named if color_hex(name)]
+    if not colored:
+        return [(draw_product_image(title, drawing, spec.colors, 0, rng), f"{title}, front view"),
+                (draw_product_image(title, drawing, spec.colors, 1, rng), f"{title}, detail")]
+    photos = [(draw_product_image(title, drawing, (hex_value,), 0, rng), f"{title} in {name}")
+              for name, hex_value in colored]
+    name, hex_value = colored[0]
+    photos.append((draw_product_image(title, drawing, (hex_value,), 1, rng),
+                   f"{title} in {name}, detail"))
+    return photos
 
 
 def _option_combinations(options: dict[str, list[str]], rng: random.Random) -> list[dict]:

@@ -73,3 +73,42 @@ def test_drawings_exist_for_every_demo_category():
         for shot in (0, 1):
             png = draw_product_image("Test", spec.drawing, spec.colors, shot, random.Random(1))
             assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_each_demo_product_is_drawn_as_what_it_is():
+    from shop.demo.photos import _DRAWINGS, drawing_for
+
+    drawn = {title: drawing_for(title, spec.drawing)
+             for spec in CATEGORIES for title, _, _ in spec.products}
+    assert set(drawn.values()) <= set(_DRAWINGS)
+    assert drawn["Beanie"] == "beanie" and drawn["Organic Cotton Tee"] == "shirt"
+    assert drawn["Chino Trousers"] == "trousers" and drawn["Hiking Socks"] == "sock"
+    assert drawn["Daypack 24L"] == "bag" and drawn["Trekking Poles"] == "poles"
+    assert drawn["Pendant Light"] == "lamp" and drawn["Fountain Pen"] == "pen"
+    assert drawn["Scented Candle"] == "candle" and drawn["Camp Stove"] == "stove"
+    # No clothing drawn as a mountain, no candle as a lamp.
+    assert "mountain" not in drawn.values()
+
+
+def test_a_navy_variants_photo_is_navy():
+    import io
+    import random
+
+    from PIL import Image
+
+    from shop.demo.catalog import _option_combinations, product_photos
+    from shop.demo.photos import COLOR_HEX
+
+    apparel = next(spec for spec in CATEGORIES if spec.slug == "apparel")
+    rng = random.Random("beanie")
+    combos = _option_combinations(apparel.options, rng)
+    photos = product_photos(apparel, "Beanie", combos, rng)
+    alts = [alt for _, alt in photos]
+    assert alts == ["Beanie in Navy", "Beanie in Oat", "Beanie in Charcoal",
+                    "Beanie in Navy, detail"]
+    for content, alt in photos[:3]:
+        color = alt.removeprefix("Beanie in ")
+        expected = tuple(int(COLOR_HEX[color.lower()][i:i + 2], 16) for i in (1, 3, 5))
+        image = Image.open(io.BytesIO(content)).convert("RGB")
+        # The product fills the middle of the frame: its colour is the photo's colour.
+        assert image.getpixel((400, 330)) == expected, alt
