@@ -136,14 +136,19 @@ class ReturnLine(models.Model):
         NOT_AS_DESCRIBED = "not_as_described", "Not as described"
         CHANGED_MIND = "changed_mind", "Changed my mind"
         OTHER = "other", "Other (please say)"
+        # Staff canceled the order after this unit had shipped: it comes back as a return.
+        CANCELED_AFTER_SHIPPING = "canceled_shipped", "Canceled after shipping"
 
     class Condition(models.TextChoices):
         RESELLABLE = "resellable", "Resellable"
         DAMAGED = "damaged", "Damaged"
         MISSING = "missing", "Missing from the parcel"
 
-    # Reasons that are the shop's fault: shipping is refunded and no fees are charged.
-    SHOP_FAULT = {Reason.DAMAGED, Reason.NOT_AS_DESCRIBED}
+    # Reasons that are the shop's fault: shipping is refunded and no fees are charged. A
+    # cancel after shipping is the shop's decision: the shopper gets everything back.
+    SHOP_FAULT = {Reason.DAMAGED, Reason.NOT_AS_DESCRIBED, Reason.CANCELED_AFTER_SHIPPING}
+    # What a shopper may choose on the return form (a cancel after shipping is staff's).
+    SHOPPER_REASONS = [*filter(lambda choice: choice[0] != "canceled_shipped", Reason.choices)]
 
     return_request = models.ForeignKey(ReturnRequest, related_name="lines",
                                        on_delete=models.CASCADE)

@@ -107,9 +107,10 @@ def _highest_suffix(order: Order) -> int:
     return max(suffixes, default=0)
 
 
-def cancel_shipment(*, shipment_id: int, actor=None) -> Shipment:
+def cancel_shipment(*, shipment_id: int, actor=None, because: str = "") -> Shipment:
     """Cancel a shipment that has not left. Its units stay allocated to the order (a new
-    shipment can take them) unless the order itself is canceled, which releases them."""
+    shipment can take them) unless the order itself is canceled, which releases them, or
+    the caller releases them (a cancel after shipping, which says so in ``because``)."""
     with transaction.atomic():
         shipment = shipment_for_update(shipment_id)
         shipment.ensure_can_become(State.CANCELED)
@@ -121,7 +122,8 @@ def cancel_shipment(*, shipment_id: int, actor=None) -> Shipment:
         shipment.save(update_fields=["state", "pick_list", "updated_at"])
         order_services.record_order_event(
             order_id=shipment.order_id, event_type=OrderEvent.Type.NOTE, actor=actor,
-            message=f"Shipment {shipment.number} canceled; its items stay reserved for the "
+            message=f"Shipment {shipment.number} canceled: {because}" if because else
+                    f"Shipment {shipment.number} canceled; its items stay reserved for the "
                     "order." if shipment.order.status == Order.Status.OPEN else
                     f"Shipment {shipment.number} canceled.")
         return shipment

@@ -197,6 +197,9 @@ class OrderLine(models.Model):
     quantity_fulfilled = models.PositiveIntegerField(default=0)
     quantity_returned = models.PositiveIntegerField(
         default=0, help_text="Units that came back on a return and were received.")
+    quantity_canceled = models.PositiveIntegerField(
+        default=0, help_text="Units canceled before they left a warehouse, when the rest of "
+                             "the order had already shipped (never shipped, not owed).")
     final_sale = models.BooleanField(default=False, help_text="Not returnable (as sold).")
     unit_price = models.DecimalField(**MONEY)
     discount_amount = models.DecimalField(**MONEY, default=Decimal("0"))
@@ -216,10 +219,19 @@ class OrderLine(models.Model):
             models.CheckConstraint(
                 condition=models.Q(quantity_returned__lte=models.F("quantity_fulfilled")),
                 name="order_line_returned_within_fulfilled"),
+            models.CheckConstraint(
+                condition=models.Q(quantity_canceled__lte=models.F("quantity")
+                                   - models.F("quantity_fulfilled")),
+                name="order_line_canceled_within_unshipped"),
         ]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.sku}"
+
+    @property
+    def quantity_to_ship(self) -> int:
+        """Units sold that have neither left a warehouse nor been canceled."""
+        return self.quantity - self.quantity_fulfilled - self.quantity_canceled
 
     @property
     def description(self) -> str:

@@ -11,7 +11,7 @@ from .checkout import (
     set_shipping_method,
 )
 from .events import record_event
-from .fulfillment import record_delivered, record_shipped
+from .fulfillment import cancel_unshipped_units, record_delivered, record_shipped
 from .invoices import issue_invoice
 from .lifecycle import (
     cancel_expired_unpaid_order,
@@ -48,7 +48,7 @@ from .vouchers import update_voucher
 __all__ = [
     "update_voucher",
     "issue_invoice",
-    "record_delivered", "record_shipped",
+    "cancel_unshipped_units", "record_delivered", "record_shipped",
     "delete_address", "save_address",
     "add_to_cart", "get_or_create_cart", "merge_carts", "remove_from_cart", "set_cart_quantity",
     "apply_voucher", "remove_voucher", "set_billing_address", "set_checkout_email",

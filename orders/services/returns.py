@@ -41,7 +41,9 @@ def record_returned(*, order_id: int, lines: list[tuple[int, int]], message: str
             if not updated:
                 raise InvalidTransition(f"Order {order.number}: more units would come back "
                                         "than were shipped.")
-        everything = all(line.quantity_returned == line.quantity for line in order.lines.all())
+        # Units canceled before they left were never sold to the shopper's door.
+        everything = all(line.quantity_returned == line.quantity - line.quantity_canceled
+                         for line in order.lines.all())
         order.fulfillment_status = (Order.FulfillmentStatus.RETURNED if everything
                                     else Order.FulfillmentStatus.PARTIALLY_RETURNED)
         order.save(update_fields=["fulfillment_status", "updated_at"])

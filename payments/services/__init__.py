@@ -6,6 +6,8 @@
 - ``refunds``: refund a captured payment;
 - ``settlement``: cancel an order with its money settled (the intent recorded first, then
   void or refund outside the transaction, then the order canceled; a sweep finishes it);
+- ``partial_cancel``: the refund of the units a cancel after shipping stops, recorded with
+  the cancel and made after commit;
 - ``gateway_reports``: what a gateway reports on its own (webhooks);
 - ``reconciliation``: the money consistency check's repairs (payment status, money a
   canceled order holds, a refund's reason, a payment stuck live);
@@ -17,6 +19,7 @@ Gateways are never called inside a transaction or while a row lock is held (see
 
 from .capture import capture_at_shipment, capture_order_payment, capture_payment, void_payment
 from .gateway_reports import move_payment, record_gateway_risk, set_refunded_total
+from .partial_cancel import make_cancellation_refunds, record_cancellation_refunds
 from .reconciliation import (
     expected_payment_status,
     live_payment_deadline,
@@ -42,7 +45,7 @@ __all__ = [
     "ensure_may_refund", "expected_payment_status", "live_payment_deadline",
     "reconcile_payment_status", "record_refund_reason", "refund_canceled_order",
     "settle_stuck_payment", "finish_requested_cancels", "settle_requested_cancel",
-    "finish_calls_in_flight",
+    "finish_calls_in_flight", "make_cancellation_refunds", "record_cancellation_refunds",
     "capture_at_shipment", "capture_order_payment", "capture_payment", "confirm_authentication",
     "keep_live_holds", "move_payment", "record_gateway_risk", "refund_payment",
     "set_refunded_total", "start_payment", "sync_payment", "void_payment",

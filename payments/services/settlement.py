@@ -87,7 +87,7 @@ def settle_requested_cancel(*, order_id: int, actor=None) -> Order:
     refused, unavailable = [], False
     for call in calls:
         try:
-            result = call_gateway(call, _request_for(call))
+            result = call_gateway(call, request_for(call))
         except GatewayUnavailable:
             unavailable = True
             continue
@@ -148,7 +148,7 @@ def finish_calls_in_flight(*, now: datetime | None = None) -> int:
     recorded = 0
     for call in calls:
         try:
-            result = call_gateway(call, _request_for(call))
+            result = call_gateway(call, request_for(call))
         except GatewayUnavailable:
             continue
         record_result(call, result, reason=call.refund_note)
@@ -205,7 +205,8 @@ def _record_settling_call(payment: Payment, *, reason: str, actor) -> None:
             requested_by=actor if getattr(actor, "is_authenticated", False) else None)
 
 
-def _request_for(call: GatewayCall):
+def request_for(call: GatewayCall):
+    """The gateway request a recorded call stands for, made (again) with its own key."""
     payment = call.payment
     if call.kind == Kind.VOID:
         return lambda gw: gw.void(reference=payment.gateway_reference,

@@ -66,11 +66,8 @@ def request_return(*, order_id: int, lines: list[RequestedLine], resolution: str
             raise ReturnInvalid("This return can't be accepted: " + " ".join(
                 f"{rows[line_id].line.description}: {message}"
                 for line_id, message in errors.items()), errors=errors)
-        return_request = ReturnRequest.objects.create(
-            order=order, number=f"tmp-{uuid.uuid4().hex[:16]}", resolution=resolution,
-            customer_note=customer_note.strip()[:500])
-        return_request.number = f"RMA-{100000 + return_request.pk}"
-        ReturnRequest.objects.filter(pk=return_request.pk).update(number=return_request.number)
+        return_request = create_return_request(order, resolution=resolution,
+                                               customer_note=customer_note)
         ReturnLine.objects.bulk_create([
             ReturnLine(return_request=return_request, order_line_id=wanted.order_line_id,
                        quantity=wanted.quantity, reason=wanted.reason,
@@ -89,6 +86,17 @@ def request_return(*, order_id: int, lines: list[RequestedLine], resolution: str
         return return_request
 
 
+def create_return_request(order: Order, *, resolution: str,
+                          customer_note: str = "") -> ReturnRequest:
+    """A new return of ``order`` with its RMA number (inside the caller's transaction)."""
+    return_request = ReturnRequest.objects.create(
+        order=order, number=f"tmp-{uuid.uuid4().hex[:16]}", resolution=resolution,
+        customer_note=customer_note.strip()[:500])
+    return_request.number = f"RMA-{100000 + return_request.pk}"
+    ReturnRequest.objects.filter(pk=return_request.pk).update(number=return_request.number)
+    return return_request
+
+
 def _line_problem(row, wanted: RequestedLine, resolution: str) -> str:
     quantity = wanted.quantity
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
@@ -97,7 +105,7 @@ def _line_problem(row, wanted: RequestedLine, resolution: str) -> str:
         return row.refusal
     if quantity > row.returnable:
         return (f"only {row.returnable} can be returned (you asked for {quantity}).")
-    if wanted.reason not in ReturnLine.Reason.values:
+    if wanted.reason not in dict(ReturnLine.SHOPPER_REASONS):
         return "Choose a reason."
     if wanted.reason == ReturnLine.Reason.OTHER and not wanted.note.strip():
         return "Tell us the reason."

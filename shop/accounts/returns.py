@@ -23,7 +23,7 @@ from returns.models import ReturnLine, ReturnRequest
 from returns.selectors import ReturnableLine, returnable_lines
 from shop.web.rate_limits import rate_limited
 
-REASON_CHOICES = [("", "Choose a reason")] + list(ReturnLine.Reason.choices)
+REASON_CHOICES = [("", "Choose a reason")] + list(ReturnLine.SHOPPER_REASONS)
 
 
 class ReturnForm(forms.Form):

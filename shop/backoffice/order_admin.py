@@ -30,7 +30,8 @@ from orders.invoice_pdf import invoice_response
 from orders.models import Order
 from payments.models import REFUND_ADJUSTMENT_PERMISSION, Payment
 from payments.selectors import order_balance
-from payments.services import cancel_and_settle, cancel_held_order, capture_order_payment
+from payments.services import cancel_held_order, capture_order_payment
+from returns.services import cancel_order_or_return
 
 from .order_inlines import OrderEventInline, OrderLineInline, PaymentInline, RiskFilter, money
 
@@ -47,7 +48,9 @@ class AdminMedia:
 
 
 def cancel_and_report(order: Order, *, reason: str, actor) -> str:
-    return _canceled(cancel_and_settle(order=order, reason=reason, actor=actor))
+    """Cancel, or, with part of the order shipped, cancel what has not left and open a
+    return for what has (``returns.services.cancel_order_or_return``), and say which."""
+    return cancel_order_or_return(order_id=order.pk, reason=reason, actor=actor).summary()
 
 
 def cancel_held_and_report(order: Order, *, reason: str, actor) -> str:
@@ -342,8 +345,9 @@ class OrderAdmin(admin.ModelAdmin):
         return invoice_response(get_object_or_404(Order, pk=pk))
 
     def cancel_view(self, request, pk: int):
-        """Ask for a reason, then cancel through ``cancel_and_settle``. A held order is
-        canceled as "failed fraud review" (refused if someone released it meanwhile)."""
+        """Ask for a reason, then cancel through ``cancel_order_or_return`` (a return for
+        what has shipped). A held order is canceled as "failed fraud review" (refused if
+        someone released it meanwhile)."""
         if not self.has_cancel_permission(request):
             raise PermissionDenied
         order = get_object_or_404(Order, pk=pk)
@@ -373,6 +377,11 @@ class OrderAdmin(admin.ModelAdmin):
 
     @staticmethod
     def _cancel_summary(order: Order) -> str:
+        if order.fulfillment_status != Order.FulfillmentStatus.UNFULFILLED:
+            return (f"Part of order {order.number} has shipped, so canceling it cancels the "
+                    "shipments that have not left (their stock released, their share "
+                    "refunded as a cancellation) and opens an approved return for the shipped "
+                    "items, refunded when they come back. This cannot be undone.")
         payments = list(order.payments.all())
         refund = sum((p.refundable_amount for p in payments if p.state in REFUNDABLE), 0)
         voids = [p for p in payments if p.state in SETTLEABLE]

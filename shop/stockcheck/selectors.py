@@ -5,8 +5,9 @@
 3. no stock level's free units (``inventory.selectors.level_free_expression``: on hand
    less allocated and unsellable) are below zero; a safety stock above what is free is a
    buffer not yet filled, not a violation;
-4. each line of an open, paid (or authorized) order has its unshipped units allocated,
-   unless the order waits on an open stock shortfall (listed apart, not a violation);
+4. each line of an open, paid (or authorized) order has its unshipped units allocated
+   (less those canceled after the rest shipped), unless the order waits on an open stock
+   shortfall (listed apart, not a violation);
 5. no allocation belongs to a closed or canceled order, or to units already shipped.
 """
 
@@ -168,7 +169,7 @@ def _order_line_violations() -> tuple[list[Violation], list[WaitingLine]]:
     lines = (
         OrderLine.objects.filter(order__status=Order.Status.OPEN)
         .annotate(allocated_units=line_allocations_expression(),
-                  outstanding=F("quantity") - F("quantity_fulfilled"))
+                  outstanding=F("quantity") - F("quantity_fulfilled") - F("quantity_canceled"))
         .filter(Q(allocated_units__gt=F("outstanding"))
                 | Q(allocated_units__lt=F("outstanding"),
                     order__payment_status__in=PAID_STATUSES))

@@ -206,7 +206,7 @@ def release_shipped_allocation(*, order_line_id: int, user=None) -> RepairOutcom
             order, line = _lock_line(order_line_id)
             allocations = list(Allocation.objects.filter(order_line=line)
                                .order_by("stock_level_id").select_for_update())
-            outstanding = line.quantity - line.quantity_fulfilled
+            outstanding = line.quantity_to_ship
             if order.status != Order.Status.OPEN:
                 outstanding = 0
             excess = sum(a.quantity for a in allocations) - outstanding
@@ -266,7 +266,7 @@ def allocate_paid_line(*, order_line_id: int, user=None) -> RepairOutcome:
                                             "exists in the catalog; it cannot be allocated.")
             existing = list(Allocation.objects.filter(order_line=line)
                             .order_by("stock_level_id").select_for_update())
-            short = line.quantity - line.quantity_fulfilled - sum(a.quantity for a in existing)
+            short = line.quantity_to_ship - sum(a.quantity for a in existing)
             if short <= 0:
                 return RepairOutcome(False, f"Order {order.number}: {line.sku} is allocated.")
             wanted = short
@@ -299,8 +299,8 @@ def allocate_paid_line(*, order_line_id: int, user=None) -> RepairOutcome:
             _audit(problem=Problem.UNALLOCATED_LINE, subject=f"Order {order.number} · "
                                                              f"{line.sku}",
                    message=message, changes={"allocated": [
-                       line.quantity - line.quantity_fulfilled - wanted,
-                       line.quantity - line.quantity_fulfilled]},
+                       line.quantity_to_ship - wanted,
+                       line.quantity_to_ship]},
                    user=user, order=order)
             return RepairOutcome(True, message)
     except OutOfStock as error:

@@ -12,6 +12,7 @@ from orders.models import Order, OrderEvent
 from payments import services
 from payments.exceptions import PaymentDeclined
 from payments.models import Payment
+from returns.models import ReturnLine
 from tests.factories import ProductFactory, UserFactory, make_variant, ready_cart
 from tests.payments.conftest import (
     CARD,
@@ -194,16 +195,24 @@ def test_canceling_an_already_canceled_order_is_an_error_and_changes_nothing(man
     assert snapshot(order) == before
 
 
-def test_a_shipped_order_is_not_refunded_by_a_cancel_it_cannot_finish(manager, lamp):
+def test_a_partly_shipped_order_refunds_only_what_did_not_leave_and_returns_the_rest(
+        manager, lamp):
     order = place(lamp, quantity=2)
     line = order.lines.get()
     order_services.record_shipped(order_id=order.pk, message="Shipped one",
                                   lines=[(line.pk, line.allocations.get().stock_level_id, 1)])
-    before = snapshot(order)
     response = act(manager, "cancel_orders", order)
-    assert any("has shipped items" in m for m in messages_of(response))
-    assert snapshot(order) == before
-    assert Payment.objects.get().refunded_amount == 0
+    (message,) = messages_of(response)
+    assert message.startswith(f"Order {order.number} had shipped items, so the cancel became "
+                              "a return")
+    # The unit that left is not refunded by the cancel: a return waits for it.
+    line.refresh_from_db()
+    assert (line.quantity_fulfilled, line.quantity_canceled) == (1, 1)
+    assert not line.allocations.exists()
+    assert Payment.objects.get().refunded_amount == line.total / 2
+    (return_line,) = ReturnLine.objects.filter(order_line=line)
+    assert return_line.quantity == 1 and return_line.return_request.state == "approved"
+    assert Order.objects.get(pk=order.pk).status == Order.Status.OPEN
 
 
 def test_the_cancel_button_asks_for_a_reason_then_cancels(manager, lamp):
