@@ -8,7 +8,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/storefront
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test bench install install-dev browser pgbouncer lint worker beat clean
+.PHONY: run test test-pgbouncer bench install install-dev browser pgbouncer lint worker beat clean
 # Static security scan: any medium or high finding fails (a medium one kept says why: `# nosec BXXX # reason`).
 BANDIT := $(BIN)/bandit -q -r shop catalog inventory orders payments fulfillment returns -x '*/migrations/*' --severity-level medium
 
@@ -66,6 +66,13 @@ test: install-dev browser pgbouncer
 	$(BIN)/ruff check .
 	$(BANDIT)
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
+	$(MAKE) test-pgbouncer
+
+## make test-pgbouncer: the checkout and concurrency tests again, every connection through
+## PgBouncer in transaction pooling mode (started by the tests; docs/SCALING.md)
+test-pgbouncer: install-dev pgbouncer
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest --pgbouncer -q \
+	  tests/checkout tests/orders/test_concurrency.py tests/orders/test_cart_and_checkout_services.py
 
 ## make bench: the catalog pages (10,000 products), the HTTP checkout (orders/s, hot SKU,
 ## sold-out race), paid-to-label/shipped-email latency with a real worker, a 10-minute soak

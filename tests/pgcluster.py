@@ -81,7 +81,7 @@ class Cluster:
              "--no-sync", "-E", "UTF8", "--locale=C")
         with open(cluster.data / "postgresql.conf", "a") as conf:
             conf.write("wal_level = replica\nmax_wal_senders = 4\nfsync = off\n"
-                       "synchronous_commit = off\nfull_page_writes = off\n")
+                       "full_page_writes = off\n")
         return cluster.start()
 
     def create_replica(self, root: Path) -> Cluster:
@@ -150,7 +150,7 @@ class PgBouncer:
             # Django sends these startup parameters; PgBouncer must pass them through.
             "ignore_startup_parameters = extra_float_digits,options\n"
             f"logfile = {self.root / 'pgbouncer.log'}\n"
-            "server_reset_query =\n")
+            "server_reset_query =\nlog_connections = 0\nlog_disconnections = 0\n")
         self.process: subprocess.Popen | None = None
 
     def start(self) -> PgBouncer:

@@ -25,7 +25,7 @@ from catalog.models import Product
 from orders.models import Cart
 from shop.web import replicas
 from tests.checkout.flow import fill_checkout
-from tests.factories import ProductFactory, make_shipping, make_variant
+from tests.factories import ProductFactory, UserFactory, make_shipping, make_variant
 from tests.pgcluster import pointed_at, primary_and_replica
 
 pytestmark = pytest.mark.postgres
@@ -44,13 +44,25 @@ def sql(port: int, statement: str, dbname: str = DB_NAME):
         conn.close()
 
 
-def wait_for_replica(port: int, product: Product, timeout: float = 15) -> None:
+def pause_replay(replica) -> None:
+    """Stop applying WAL on the replica (it still receives it): it lags from now on."""
+    sql(replica.port, "SELECT pg_wal_replay_pause()")
+    deadline = time.monotonic() + 5
+    while sql(replica.port, "SELECT pg_get_wal_replay_pause_state()")[0][0] != "paused":
+        assert time.monotonic() < deadline, "the replica did not pause its replay"
+        time.sleep(0.02)
+
+
+def wait_for_replica(clusters, timeout: float = 15) -> None:
+    """Until the replica has replayed everything committed on the primary so far."""
+    primary, replica = clusters
+    target = sql(primary.port, "SELECT pg_current_wal_insert_lsn()")[0][0]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if sql(port, f"SELECT 1 FROM catalog_product WHERE id = {int(product.pk)}"):  # nosec B608
+        if sql(replica.port, f"SELECT pg_last_wal_replay_lsn() >= '{target}'")[0][0]:  # nosec B608
             return
         time.sleep(0.05)
-    raise AssertionError(f"the replica had not replayed product {product.pk} after {timeout}s")
+    raise AssertionError(f"the replica had not replayed up to {target} after {timeout}s")
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +122,7 @@ def catalog_queries(captured) -> list[str]:
 
 def test_a_product_published_on_the_primary_shows_once_the_replica_catches_up(clusters):
     primary, replica = clusters
-    sql(replica.port, "SELECT pg_wal_replay_pause()")
+    pause_replay(replica)
     product, variant = published("Replica Lantern")
     url = reverse("storefront:product", args=[product.slug])
 
@@ -126,7 +138,7 @@ def test_a_product_published_on_the_primary_shows_once_the_replica_catches_up(cl
     assert writer.get(url).status_code == 200
 
     sql(replica.port, "SELECT pg_wal_replay_resume()")
-    wait_for_replica(replica.port, product)
+    wait_for_replica(clusters)
     cache.clear()
     with CaptureQueriesContext(connections["replica"]) as on_replica:
         page = Client().get(url)
@@ -139,7 +151,7 @@ def test_a_product_published_on_the_primary_shows_once_the_replica_catches_up(cl
 def test_read_your_writes_ends_after_the_configured_time(clusters, settings):
     settings.SHOP_READ_YOUR_WRITES_SECONDS = 1
     product, _variant = published("Stamp Kettle")
-    wait_for_replica(clusters[1].port, product)
+    wait_for_replica(clusters)
     client = Client()
     client.cookies[replicas.COOKIE] = str(int(time.time()) - 2)  # wrote 2s ago
     with CaptureQueriesContext(connections["replica"]) as on_replica:
@@ -150,7 +162,7 @@ def test_read_your_writes_ends_after_the_configured_time(clusters, settings):
 def test_checkout_never_reads_from_the_replica(clusters):
     product, variant = published("Checkout Mug")
     method = make_shipping()
-    wait_for_replica(clusters[1].port, product)
+    wait_for_replica(clusters)
     client = Client()
     with CaptureQueriesContext(connections["replica"]) as on_replica:
         assert client.get(reverse("storefront:product", args=[product.slug])).status_code == 200
@@ -168,9 +180,20 @@ def test_checkout_never_reads_from_the_replica(clusters):
     assert on_replica.captured_queries[browsing:] == []
 
 
+def test_the_dashboards_read_from_the_replica(clusters):
+    merchant = UserFactory(username="replica-merchant", is_staff=True, is_superuser=True)
+    wait_for_replica(clusters)
+    client = Client()
+    client.force_login(merchant)
+    with CaptureQueriesContext(connections["replica"]) as on_replica:
+        assert client.get(reverse("dashboard:index")).status_code == 200
+    assert any("dashboard_" in q["sql"] or "orders_" in q["sql"]
+               for q in on_replica.captured_queries)
+
+
 def test_a_replica_further_behind_than_the_limit_is_not_read(clusters, settings):
     settings.SHOP_REPLICA_MAX_LAG_SECONDS = 0.5
-    sql(clusters[1].port, "SELECT pg_wal_replay_pause()")
+    pause_replay(clusters[1])
     product, _variant = published("Lagging Lamp")
     time.sleep(1)
     page = Client().get(reverse("storefront:product", args=[product.slug]))
@@ -182,7 +205,7 @@ def test_a_stopped_replica_leaves_the_shop_working(clusters, settings):
     primary, replica = clusters
     product, variant = published("Outage Tent")
     method = make_shipping()
-    wait_for_replica(replica.port, product)
+    wait_for_replica(clusters)
     replica.stop()
     product_url = reverse("storefront:product", args=[product.slug])
 
