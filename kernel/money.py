@@ -61,9 +61,11 @@ class Money:
         return self.amount < other.amount
 
     def __str__(self) -> str:
+        # The sign goes before the currency symbol: "-$6.72", not "$-6.72".
         symbol = _SYMBOLS.get(self.currency)
-        number = f"{self.amount:,}"
-        return f"{symbol}{number}" if symbol else f"{number} {self.currency}"
+        sign = "-" if self.amount < 0 else ""
+        number = f"{abs(self.amount):,}"
+        return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {self.currency}"
 
 
 # The column every amount is stored in: up to 9,999,999,999.99.

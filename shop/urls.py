@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.utils.functional import lazy
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -8,6 +9,12 @@ from shop.backoffice import courier
 from shop.storefront import tracking, views
 from shop.web import pages
 from shop.web.rate_limits import posted_email, rate_limited
+
+# The whole admin (orders, stock, the KPI dashboards) carries the shop's name, not
+# "Django administration"; read when a page is drawn, so a changed SHOP_NAME shows.
+admin.site.site_header = lazy(lambda: f"{settings.SHOP_NAME} admin", str)()
+admin.site.site_title = lazy(lambda: settings.SHOP_NAME, str)()
+admin.site.index_title = lazy(lambda: f"{settings.SHOP_NAME}: orders, stock and figures", str)()
 
 storefront_patterns = (
     [

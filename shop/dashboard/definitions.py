@@ -9,17 +9,25 @@ DEFINITIONS: dict[str, str] = {
     "gross_sales": "Items at their selling price before discounts (order subtotals), for "
                    "counted orders placed in the period.",
     "discounts": "Voucher discounts on counted orders placed in the period.",
-    "refunds": "Money refunded in the period (by refund date, tax and shipping included) on "
-               "counted orders.",
-    "net_sales": "Gross sales minus discounts minus refunds.",
+    "refunds": "Merchandise refunded in the period (by refund date) on counted orders, on "
+               "the same base as gross sales: items after their discounts, without the tax "
+               "and shipping refunded with them (those are their own lines). A return's "
+               "refund is split by the lines returned; any other refund in the proportions "
+               "of its order.",
+    "net_sales": "Gross sales minus discounts minus refunds: all three are merchandise "
+                 "value, without tax or shipping.",
     "tax": "Tax charged on counted orders placed in the period.",
+    "tax_refunds": "Tax refunded in the period (by refund date) on counted orders.",
     "shipping": "Shipping charged on counted orders placed in the period.",
+    "shipping_refunds": "Shipping refunded in the period (by refund date) on counted orders, "
+                        "less any return fees kept back.",
     "orders": "Counted orders placed in the period.",
     "average_order_value": "Gross sales minus discounts, divided by orders.",
     "units_per_order": "Units on counted orders, divided by orders.",
-    "product_net_sales": "A product's items at selling price minus their discounts, on "
-                         "counted orders placed in the period (refunds are per order, so "
-                         "they are not split by product).",
+    "product_net_sales": "A product's items at selling price minus their discounts on "
+                         "counted orders placed in the period, minus its merchandise "
+                         "refunded in the period; units are units sold minus units "
+                         "returned and refunded. All products add up to net sales.",
     # Funnel
     "sessions": "Browsers that opened a storefront page that day, counted once per browser "
                 "per day (a first-party cookie; no personal data).",
@@ -38,13 +46,15 @@ DEFINITIONS: dict[str, str] = {
     "repeat_purchase_rate": "Customers with two or more counted orders in the period, as a "
                             "share of customers.",
     "orders_per_customer": "Counted orders in the period divided by customers.",
-    "lifetime_value": "Net sales per customer over their whole history (items after "
-                      "discounts, minus refunds), averaged over all customers.",
+    "lifetime_value": "Net sales per customer over their whole history, on the net sales "
+                      "base (items after discounts, minus merchandise refunded; no tax or "
+                      "shipping), averaged over all customers.",
     # Fulfillment
     "lead_time_median": "Median time from payment to shipment, for shipments shipped in "
-                        "the period.",
+                        "the period (a shipment recorded as shipped before its payment is "
+                        "flagged and left out).",
     "lead_time_p90": "90th percentile (nearest rank) of payment-to-shipment time, for "
-                     "shipments shipped in the period.",
+                     "shipments shipped in the period (shipped before payment left out).",
     "shipped_in_time": "Share of shipments shipped in the period that left by their "
                        "promised ship time.",
     "delivery_time_median": "Median time from shipment to delivery, for parcels delivered "

@@ -34,7 +34,9 @@ class Dashboard(models.Model):
 
 
 class DailySales(models.Model):
-    """Counted orders placed on ``day`` (in SHOP_TIME_ZONE), and money refunded that day."""
+    """Counted orders placed on ``day`` (in SHOP_TIME_ZONE), and money refunded that day,
+    split like the sales: ``refunds`` is merchandise (the same base as gross sales), tax and
+    shipping refunded are their own figures."""
 
     day = models.DateField()
     currency = models.CharField(max_length=3)
@@ -44,7 +46,10 @@ class DailySales(models.Model):
     discounts = models.DecimalField(**MONEY, default=Decimal("0"))
     tax = models.DecimalField(**MONEY, default=Decimal("0"))
     shipping = models.DecimalField(**MONEY, default=Decimal("0"))
-    refunds = models.DecimalField(**MONEY, default=Decimal("0"))
+    refunds = models.DecimalField(**MONEY, default=Decimal("0"),
+                                  help_text="Merchandise refunded (after its discounts).")
+    tax_refunds = models.DecimalField(**MONEY, default=Decimal("0"))
+    shipping_refunds = models.DecimalField(**MONEY, default=Decimal("0"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "currency"],
@@ -55,8 +60,9 @@ class DailySales(models.Model):
 
 
 class DailyProductSales(models.Model):
-    """Per SKU and day: units sold and their sales (orders placed that day), and units
-    delivered that day."""
+    """Per SKU and day: units sold and their sales (orders placed that day), units and
+    merchandise refunded that day (``net_sales`` is sales minus discounts minus refunds, so
+    the SKUs of a range add up to the headline net sales), and units delivered that day."""
 
     day = models.DateField()
     currency = models.CharField(max_length=3)
@@ -66,6 +72,8 @@ class DailyProductSales(models.Model):
     units_sold = models.PositiveIntegerField(default=0)
     gross_sales = models.DecimalField(**MONEY, default=Decimal("0"))
     discounts = models.DecimalField(**MONEY, default=Decimal("0"))
+    refunds = models.DecimalField(**MONEY, default=Decimal("0"))
+    units_refunded = models.PositiveIntegerField(default=0)
     net_sales = models.DecimalField(**MONEY, default=Decimal("0"))
     units_delivered = models.PositiveIntegerField(default=0)
 

@@ -60,6 +60,7 @@ from .models import (
     ShipmentFact,
 )
 from .periods import day_bounds, local_day, local_today, shop_zone
+from .refund_split import refunds_between, split_refunds
 
 logger = logging.getLogger(__name__)
 
@@ -202,9 +203,10 @@ def _rollup_days(order_id: int) -> set[dt.date]:
 
 # --- Day roll-ups ---------------------------------------------------------------------------
 
-SALES_FIELDS = ("orders", "units", "gross_sales", "discounts", "tax", "shipping", "refunds")
+SALES_FIELDS = ("orders", "units", "gross_sales", "discounts", "tax", "shipping", "refunds",
+                "tax_refunds", "shipping_refunds")
 PRODUCT_FIELDS = ("product_id", "product_name", "units_sold", "gross_sales", "discounts",
-                  "net_sales", "units_delivered")
+                  "refunds", "units_refunded", "net_sales", "units_delivered")
 
 
 def compute_daily_sales(first: dt.date, last: dt.date) -> dict[tuple, dict]:
@@ -216,7 +218,9 @@ def compute_daily_sales(first: dt.date, last: dt.date) -> dict[tuple, dict]:
     def row(day, currency) -> dict:
         return rows.setdefault((day, currency), {"orders": 0, "units": 0, "gross_sales": ZERO,
                                                  "discounts": ZERO, "tax": ZERO,
-                                                 "shipping": ZERO, "refunds": ZERO})
+                                                 "shipping": ZERO, "refunds": ZERO,
+                                                 "tax_refunds": ZERO,
+                                                 "shipping_refunds": ZERO})
 
     for item in (placed.annotate(d=local_date("placed_at")).values("d", "currency")
                  .annotate(n=Count("pk"), gross=Sum("subtotal"), disc=Sum("discount_amount"),
@@ -228,9 +232,11 @@ def compute_daily_sales(first: dt.date, last: dt.date) -> dict[tuple, dict]:
                  .values(d=local_date("order__placed_at"), currency=F("order__currency"))
                  .annotate(units=Sum("quantity"))):
         row(item["d"], item["currency"])["units"] = item["units"]
-    for item in (RefundFact.objects.filter(day__gte=first, day__lte=last).order_by()
-                 .values("day", "currency").annotate(total=Sum("amount"))):
-        row(item["day"], item["currency"])["refunds"] = item["total"]
+    for split in refunds_between(first, last):  # on the sales' base: see refund_split
+        found = row(split.day, split.currency)
+        found["refunds"] += split.merchandise
+        found["tax_refunds"] += split.tax
+        found["shipping_refunds"] += split.shipping
     return rows
 
 
@@ -243,6 +249,7 @@ def compute_product_sales(first: dt.date, last: dt.date) -> dict[tuple, dict]:
     def row(key, product_id, name) -> dict:
         found = rows.setdefault(key, {"product_id": product_id, "product_name": name,
                                       "units_sold": 0, "gross_sales": ZERO, "discounts": ZERO,
+                                      "refunds": ZERO, "units_refunded": 0,
                                       "net_sales": ZERO, "units_delivered": 0})
         found["product_id"] = found["product_id"] or product_id
         return found
@@ -256,7 +263,14 @@ def compute_product_sales(first: dt.date, last: dt.date) -> dict[tuple, dict]:
         found = row((item["d"], item["currency"], item["line_sku"]), item["product"],
                     item["name"])
         found.update(units_sold=item["units"], gross_sales=item["gross"],
-                     discounts=item["disc"], net_sales=item["gross"] - item["disc"])
+                     discounts=item["disc"])
+    for split in refunds_between(first, last):
+        for sku, (amount, units, product_id, name) in split.skus.items():
+            found = row((split.day, split.currency, sku), product_id, name)
+            found["refunds"] += amount
+            found["units_refunded"] += units
+    for found in rows.values():
+        found["net_sales"] = found["gross_sales"] - found["discounts"] - found["refunds"]
     for item in (ShipmentLine.objects
                  .filter(shipment__dashboard_fact__delivery_day__gte=first,
                          shipment__dashboard_fact__delivery_day__lte=last).order_by()
@@ -306,9 +320,11 @@ def _write_days(first: dt.date | None, last: dt.date | None, sales: dict, produc
 
 def _customer_rows(orders: QuerySet) -> list[CustomerFact]:
     orders = orders.filter(currency=settings.SHOP_CURRENCY)
-    refunds = {item["k"]: item["total"] for item in (
-        RefundFact.objects.filter(order__in=orders.values("pk")).order_by()
-        .values(k=customer_key("order__")).annotate(total=Sum("amount")))}
+    keys = dict(orders.annotate(k=customer_key()).values_list("pk", "k"))
+    refunds: dict[str, Decimal] = {}
+    for split in split_refunds(RefundFact.objects.filter(order__in=orders.values("pk"))):
+        key = keys[split.order_id]
+        refunds[key] = refunds.get(key, ZERO) + split.merchandise
     return [
         CustomerFact(key=item["k"], email=item["email"], user_id=item["user"],
                      currency=settings.SHOP_CURRENCY, first_order_day=item["first"],
@@ -375,9 +391,11 @@ def _plain(values: dict | None):
     return None if values is None else {k: str(v) for k, v in values.items()}
 
 
-def rebuild_rollups() -> RollupRun:
+def rebuild_rollups(*, first: dt.date | None = None) -> RollupRun:
     """Recompute every fact and roll-up from the source tables, compare with what the
-    incremental refreshes stored, record the differences and replace the rows.
+    incremental refreshes stored, record the differences and replace the rows. With
+    ``first``, the day roll-ups from that local day on only (facts and customers are
+    always rebuilt whole: each customer's history spans every day).
 
     Set-based: a handful of INSERT ... SELECT and GROUP BY statements, whatever the
     number of orders, inside one transaction (the dashboards read the old rows until it
@@ -385,13 +403,16 @@ def rebuild_rollups() -> RollupRun:
     run = RollupRun(started_at=timezone.now())
     with transaction.atomic():
         _lock()
-        old_sales, old_products = _stored_sales(None, None), _stored_products(None, None)
+        since = first
+        last = local_today() + dt.timedelta(days=1)  # a clock a little ahead stays counted
+        bound = (since, last) if since is not None else (None, None)
+        old_sales, old_products = _stored_sales(*bound), _stored_products(*bound)
         old_customers = {fact.key: _customer_values(fact)
                          for fact in CustomerFact.objects.iterator(chunk_size=5000)}
         _rewrite_facts(counted_orders())
-        first_placed = counted_orders().aggregate(first=Min("placed_at"))["first"]
-        first = min(filter(None, [local_day(first_placed), local_today()]))
-        last = local_today() + dt.timedelta(days=1)  # a clock a little ahead stays counted
+        if since is None:
+            first_placed = counted_orders().aggregate(first=Min("placed_at"))["first"]
+            first = min(filter(None, [local_day(first_placed), local_today()]))
         sales, products = compute_daily_sales(first, last), compute_product_sales(first, last)
         customers = _customer_rows(counted_orders())
         sample: list = []
@@ -403,7 +424,7 @@ def rebuild_rollups() -> RollupRun:
         run.rows_checked = len(sales.keys() | old_sales.keys()) + len(
             products.keys() | old_products.keys()) + len(customers)
         run.differences = sample
-        _write_days(None, None, sales, products)
+        _write_days(*bound, sales, products)
         everyone = CustomerFact.objects.all()
         everyone._raw_delete(everyone.db)
         CustomerFact.objects.bulk_create(customers, batch_size=2000)

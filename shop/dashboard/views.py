@@ -20,7 +20,7 @@ from kernel.money import Money
 from kernel.spreadsheets import csv_writer
 
 from .definitions import COUNTED, DEFINITIONS
-from .periods import PRESETS, InvalidRange, parse_period, preset_period
+from .periods import PRESETS, InvalidRange, parse_period, preset_period, shop_zone
 from .selectors import PANELS, chart_table
 
 NAV = [("sales", "Sales"), ("funnel", "Funnel"), ("customers", "Customers"),
@@ -64,6 +64,8 @@ def panel(request: HttpRequest, key: str = "sales") -> HttpResponse:
         context.update(error=error.message, period=period, params=request.GET)
         return render(request, "dashboard/panel.html", context, status=error.status_code)
     result = build(period)
+    for table in result.tables:
+        table.arrange(request.GET)
     keys = [kpi.key for kpi in result.kpis] + [t.definition_key for t in result.tables
                                                if t.definition_key]
     context.update(period=period, panel=result, params=request.GET,
@@ -78,8 +80,8 @@ def csv_value(value) -> str:
         return str(value.amount)
     if isinstance(value, dt.timedelta):
         return str((Decimal(value.total_seconds()) / 3600).quantize(Decimal("0.01")))
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
+    if isinstance(value, dt.datetime):  # as the page shows it: the shop's zone, with offset
+        return value.astimezone(shop_zone()).isoformat(timespec="seconds")
     return str(value)
 
 

@@ -29,10 +29,14 @@ def test_sales_exact_with_refunds_cancellations_and_day_boundaries(rebuilt, peri
         # A 92.50 + B 12.50 + F 12.50 + H 12.50 (C canceled, G unpaid)
         "gross_sales": usd("130.00"),
         "discounts": usd("1.25"),
-        "refunds": usd("44.00"),  # A's returned shirt, refunded 6 March; C's refund left out
-        "net_sales": usd("84.75"),
+        # A's returned shirt, refunded 6 March: 44.00 = 40.00 merchandise + 4.00 tax (one
+        # base: the tax refunded is its own line); C's refund left out.
+        "refunds": usd("40.00"),
+        "net_sales": usd("88.75"),
         "tax": usd("14.88"),  # 9.75 + 1.63 + 1.75 + 1.75
+        "tax_refunds": usd("4.00"),
         "shipping": usd("20.00"),
+        "shipping_refunds": usd("0.00"),
         "orders": 4,
         "average_order_value": usd("32.19"),  # (130.00 - 1.25) / 4 = 32.1875
         "units_per_order": Decimal("1.50"),
@@ -40,22 +44,23 @@ def test_sales_exact_with_refunds_cancellations_and_day_boundaries(rebuilt, peri
     assert previous(panel) == {
         "gross_sales": usd("52.50"), "discounts": usd("0.00"), "refunds": usd("0.00"),
         "net_sales": usd("52.50"), "tax": usd("6.25"), "shipping": usd("10.00"), "orders": 2,
+        "tax_refunds": usd("0.00"), "shipping_refunds": usd("0.00"),
         "average_order_value": usd("26.25"), "units_per_order": Decimal("1.00"),
     }
     net = next(kpi for kpi in panel.kpis if kpi.key == "net_sales")
-    assert net.delta == usd("32.25") and net.delta_percent == Decimal("61.4")
+    assert net.delta == usd("36.25") and net.delta_percent == Decimal("69.0")
     chart = panel.charts[0]
     assert dict(chart.points) == {
         "2025-03-01": 0, "2025-03-02": Decimal("92.50"), "2025-03-03": Decimal("12.50"),
-        "2025-03-04": 0, "2025-03-05": 0, "2025-03-06": Decimal("-31.50"),
+        "2025-03-04": 0, "2025-03-05": 0, "2025-03-06": Decimal("-27.50"),
         "2025-03-07": Decimal("11.25")}
-    # Mugs: A 12.50 + B 12.50 - 1.25 + F 12.50 + H 12.50.
-    assert panel.table("top_products").rows == [["Linen Shirt", usd("80.00"), 2],
-                                                ["Stoneware Mug", usd("48.75"), 4]]
+    # Mugs: A 12.50 + B 12.50 - 1.25 + F 12.50 + H 12.50. Shirts: 2 sold, 1 returned.
+    assert panel.table("top_products").rows == [["Stoneware Mug", usd("48.75"), 4],
+                                                ["Linen Shirt", usd("40.00"), 1]]
     assert panel.table("top_products_units").rows == [["Stoneware Mug", 4, usd("48.75")],
-                                                      ["Linen Shirt", 2, usd("80.00")]]
-    assert panel.table("top_categories").rows == [["Apparel", usd("80.00"), 2],
-                                                  ["Kitchen", usd("48.75"), 4]]
+                                                      ["Linen Shirt", 1, usd("40.00")]]
+    assert panel.table("top_categories").rows == [["Kitchen", usd("48.75"), 4],
+                                                  ["Apparel", usd("40.00"), 1]]
 
 
 def test_day_boundaries_follow_the_shop_time_zone(rebuilt, settings, period):
@@ -82,12 +87,13 @@ def test_customers_exact(rebuilt, period):
         "returning_customers": 1,  # carol, first seen on 25 February
         "repeat_purchase_rate": Decimal("33.33"),  # alice
         "orders_per_customer": Decimal("1.33"),
-        # alice 92.50 + 12.50 - 44.00, bob 11.25, carol 40.00 + 12.50, dave 12.50: 137.25 / 4
-        "lifetime_value": usd("34.31"),
+        # On the net sales base (no tax or shipping): alice 92.50 + 12.50 - 40.00, bob 11.25,
+        # carol 40.00 + 12.50, dave 12.50: 141.25 / 4
+        "lifetime_value": usd("35.31"),
     }
     assert previous(panel)["customers"] == 2 and previous(panel)["new_customers"] == 2
     assert panel.table("top_customers").rows == [
-        ["alice@example.com", 2, usd("61.00"), date(2025, 3, 2), date(2025, 3, 6)],
+        ["alice@example.com", 2, usd("65.00"), date(2025, 3, 2), date(2025, 3, 6)],
         ["carol@example.com", 2, usd("52.50"), date(2025, 2, 25), date(2025, 3, 3)],
         ["dave@example.com", 1, usd("12.50"), date(2025, 2, 28), date(2025, 2, 28)],
         ["bob@example.com", 1, usd("11.25"), date(2025, 3, 7), date(2025, 3, 7)],

@@ -70,7 +70,7 @@ def test_each_page_renders_with_charts_tables_and_definitions(client, merchant, 
 
 def test_sales_page_shows_the_figures(client, merchant, rebuilt):
     page = client.get(f"/dashboard/sales/{MARCH}").content.decode()
-    assert "$84.75" in page and "$130.00" in page and "+$32.25 (+61.4%)" in page
+    assert "$88.75" in page and "$130.00" in page and "+$36.25 (+69.0%)" in page
     assert "Linen Shirt" in page and "Apparel" in page
 
 
@@ -94,10 +94,10 @@ def test_csv_download_matches_the_table(client, merchant, rebuilt):
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert "sales-top_products-20250301-20250307.csv" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows == [["Product", "Net sales (USD)", "Units"], ["Linen Shirt", "80.00", "2"],
-                    ["Stoneware Mug", "48.75", "4"]]
+    assert rows == [["Product", "Net sales (USD)", "Units"], ["Stoneware Mug", "48.75", "4"],
+                    ["Linen Shirt", "40.00", "1"]]
     chart = client.get(f"/dashboard/sales/net_sales_by_day.csv{MARCH}").content.decode()
-    assert "2025-03-06,-31.50" in chart
+    assert "2025-03-06,-27.50" in chart
     late = client.get(f"/dashboard/fulfillment/late_shipments.csv{MARCH}")
     assert late.status_code == 200
     assert client.get(f"/dashboard/sales/nothing.csv{MARCH}").status_code == 404

@@ -34,7 +34,7 @@ def test_merchant_reads_the_dashboards_and_downloads_a_csv(page, live_server):
     page.get_by_label("To (custom)").fill("2025-03-07")
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_test_id("range-label")).to_contain_text("01 Mar 2025 – 07 Mar 2025")
-    expect(page.locator('[data-kpi="net_sales"] .kpi-value')).to_have_text("$84.75")
+    expect(page.locator('[data-kpi="net_sales"] .kpi-value')).to_have_text("$88.75")
 
     chart = page.get_by_test_id("chart-net_sales_by_day").locator("svg")
     expect(chart).to_be_visible()
@@ -56,7 +56,7 @@ def test_merchant_reads_the_dashboards_and_downloads_a_csv(page, live_server):
     download = download_info.value
     assert download.suggested_filename == "sales-top_products-20250301-20250307.csv"
     content = open(download.path(), encoding="utf-8").read()
-    assert "Linen Shirt,80.00,2" in content
+    assert "Linen Shirt,40.00,1" in content
 
     tabs = page.get_by_role("navigation", name="Dashboards")
     tabs.get_by_role("link", name="Fulfillment").click()

@@ -40,9 +40,9 @@ def fulfillment_panel(period: Period, currency: str | None = None) -> Panel:
     panel = Panel("fulfillment", "Fulfillment", period, currency)
     now, before = shipped["now"], shipped["before"]
     panel.kpis += [
-        Kpi("lead_time_median", "Order to ship (median)", "duration", now["median"],
+        Kpi("lead_time_median", "Payment to ship (median)", "duration", now["median"],
             before["median"]),
-        Kpi("lead_time_p90", "Order to ship (90th percentile)", "duration", now["p90"],
+        Kpi("lead_time_p90", "Payment to ship (90th percentile)", "duration", now["p90"],
             before["p90"]),
         Kpi("shipped_in_time", "Shipped within the promised time", "percent",
             percent(now["yes"], now["count"]), percent(before["yes"], before["count"])),
@@ -53,6 +53,12 @@ def fulfillment_panel(period: Period, currency: str | None = None) -> Panel:
             percent(delivered["before"]["yes"], delivered["before"]["count"])),
         Kpi("shipments", "Shipments shipped", "count", now["count"], before["count"]),
     ]
+    if now["negative"]:
+        count = now["negative"]
+        panel.notes.append(
+            f"{count} shipment{'s' if count != 1 else ''} shipped in the period "
+            f"{'were' if count != 1 else 'was'} recorded as shipped before payment: "
+            "left out of the payment-to-ship times. Check their dates.")
     labels = dict(Shipment.Carrier.choices)
     panel.charts.append(Chart("shipments_by_carrier", "Shipments by carrier", "hbars",
                               "Carrier", "Shipments",

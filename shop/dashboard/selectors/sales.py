@@ -23,9 +23,13 @@ from ..models import (
 from ..periods import Period
 from .shapes import TOP, ZERO, Chart, Kpi, Panel, Table, in_period, money_ratio, period_range, ratio
 
+# Units kept: sold in the period minus refunded (returned) in the period, as net sales.
+UNITS = Sum("units_sold") - Sum("units_refunded")
+
 
 def _sales_totals(rows: list[dict], period: Period) -> dict:
-    totals = {name: ZERO for name in ("gross_sales", "discounts", "tax", "shipping", "refunds")}
+    totals = {name: ZERO for name in ("gross_sales", "discounts", "tax", "shipping", "refunds",
+                                      "tax_refunds", "shipping_refunds")}
     totals.update(orders=0, units=0)
     for row in rows:
         if period.start <= row["day"] <= period.end:
@@ -42,7 +46,9 @@ def _sales_kpis(totals: dict, currency: str) -> dict[str, object]:
         "refunds": Money(totals["refunds"], currency),
         "net_sales": Money(net, currency),
         "tax": Money(totals["tax"], currency),
+        "tax_refunds": Money(totals["tax_refunds"], currency),
         "shipping": Money(totals["shipping"], currency),
+        "shipping_refunds": Money(totals["shipping_refunds"], currency),
         "orders": totals["orders"],
         "average_order_value": money_ratio(totals["gross_sales"] - totals["discounts"],
                                            totals["orders"], currency),
@@ -52,7 +58,9 @@ def _sales_kpis(totals: dict, currency: str) -> dict[str, object]:
 
 SALES_LABELS = [("gross_sales", "Gross sales", "money"), ("discounts", "Discounts", "money"),
                 ("refunds", "Refunds", "money"), ("net_sales", "Net sales", "money"),
-                ("tax", "Tax", "money"), ("shipping", "Shipping charged", "money"),
+                ("tax", "Tax", "money"), ("tax_refunds", "Tax refunded", "money"),
+                ("shipping", "Shipping charged", "money"),
+                ("shipping_refunds", "Shipping refunded", "money"),
                 ("orders", "Orders", "count"),
                 ("average_order_value", "Average order value", "money"),
                 ("units_per_order", "Units per order", "number")]
@@ -81,7 +89,7 @@ def sales_panel(period: Period, currency: str | None = None) -> Panel:
     first, last = period_range(period)
     rows = list(DailySales.objects.filter(currency=currency, day__gte=first, day__lte=last)
                 .values("day", "orders", "units", "gross_sales", "discounts", "tax",
-                        "shipping", "refunds"))
+                        "shipping", "refunds", "tax_refunds", "shipping_refunds"))
     now = _sales_kpis(_sales_totals(rows, period), currency)
     before = _sales_kpis(_sales_totals(rows, period.previous), currency)
     panel = Panel("sales", "Sales", period, currency, kpis=[
@@ -96,7 +104,7 @@ def sales_panel(period: Period, currency: str | None = None) -> Panel:
     # One pass over the period's rows per product (a few hundred), ranked twice in Python.
     products = list(DailyProductSales.objects.filter(in_period(period), currency=currency)
                     .values("product_id")
-                    .annotate(net=Sum("net_sales"), units=Sum("units_sold"),
+                    .annotate(net=Sum("net_sales"), units=UNITS,
                               name=Coalesce(Max("product__title"), Max("product_name"))))
     by_net = sorted(products, key=lambda row: (-row["net"], row["name"]))[:TOP]
     by_units = sorted(products, key=lambda row: (-row["units"], row["name"]))[:TOP]
@@ -104,9 +112,9 @@ def sales_panel(period: Period, currency: str | None = None) -> Panel:
         DailyProductSales.objects.filter(in_period(period), currency=currency)
         .values("product__category_id")
         .annotate(name=Coalesce(F("product__category__name"), Value("(deleted product)")),
-                  net=Sum("net_sales"), units=Sum("units_sold"))
+                  net=Sum("net_sales"), units=UNITS)
         .values("product__category_id", "name")
-        .annotate(net=Sum("net_sales"), units=Sum("units_sold"))
+        .annotate(net=Sum("net_sales"), units=UNITS)
         .order_by("-net", "name")[:TOP])
     panel.tables += [
         Table("top_products", "Top products by net sales", ["Product", "Net sales", "Units"],

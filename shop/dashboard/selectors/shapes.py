@@ -21,6 +21,17 @@ from ..periods import Period
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 TOP = 10
+# Which way each figure should move for the shop ("up" unless listed): a rise in refunds,
+# returns, late shipments or waiting times is bad; tax and shipping are neither.
+GOOD_WHEN = {
+    "refunds": "down", "tax_refunds": "down", "shipping_refunds": "down", "discounts": "",
+    "tax": "", "shipping": "",
+    "lead_time_median": "down", "lead_time_p90": "down", "delivery_time_median": "down",
+    "late_shipments": "down", "shipments": "up",
+    "return_rate": "down", "units_returned": "down", "return_refunds": "down",
+    "time_to_refund": "down",
+    "low_stock": "down", "out_of_stock": "down",
+}
 
 
 
@@ -55,6 +66,23 @@ class Kpi:
         return DEFINITIONS[self.key]
 
     @property
+    def good_when(self) -> str:
+        """"up", "down" or "" (neither): which way a change is good for the shop."""
+        return GOOD_WHEN.get(self.key, "up")
+
+    @property
+    def verdict(self) -> str:
+        """"good", "bad" or "neutral" for the change since the previous period."""
+        delta = self.delta
+        if delta is None:
+            return "neutral"
+        amount = delta.amount if isinstance(delta, Money) else delta
+        zero = dt.timedelta(0) if isinstance(amount, dt.timedelta) else 0
+        if amount == zero or not self.good_when:
+            return "neutral"
+        return "good" if (amount > zero) == (self.good_when == "up") else "bad"
+
+    @property
     def delta(self):
         if not self.compare or self.value is None or self.previous is None:
             return None
@@ -83,6 +111,51 @@ class Table:
     rows: list[list]
     definition_key: str = ""
     empty: str = "Nothing in this period."
+    # Paged and sortable on the page (``<key>_page``, ``<key>_sort`` = column index, "-" for
+    # descending); the CSV always has every row.
+    page_size: int = 0  # 0: one page
+    sortable: bool = False
+    page: int = 1
+    sort_column: int | None = None
+    sort_descending: bool = False
+
+    @property
+    def pages(self) -> int:
+        if not self.page_size:
+            return 1
+        return max(1, -(-len(self.rows) // self.page_size))
+
+    @property
+    def page_rows(self) -> list[list]:
+        rows = self.rows
+        if self.sort_column is not None:
+            column = self.sort_column
+            present = [row for row in rows if row[column] is not None]
+            rows = sorted(present, key=lambda row: _sort_key(row[column]),
+                          reverse=self.sort_descending)
+            rows += [row for row in self.rows if row[column] is None]  # blanks last
+        if not self.page_size:
+            return rows
+        start = (self.page - 1) * self.page_size
+        return rows[start:start + self.page_size]
+
+    def arrange(self, params) -> None:
+        """Read this table's page and sort from the query string (bad values ignored)."""
+        self.sort_column, self.sort_descending = None, False
+        sort = str(params.get(f"{self.key}_sort", ""))
+        if self.sortable and sort.lstrip("-").isdigit() and int(sort.lstrip("-")) < len(
+                self.columns):
+            self.sort_column, self.sort_descending = int(sort.lstrip("-")), sort.startswith("-")
+        page = str(params.get(f"{self.key}_page", ""))
+        self.page = min(int(page), self.pages) if page.isdigit() and int(page) > 0 else 1
+
+
+def _sort_key(value):
+    if isinstance(value, Money):
+        return value.amount
+    if isinstance(value, str):
+        return value.casefold()
+    return value
 
 
 @dataclass
@@ -114,6 +187,8 @@ class Panel:
     kpis: list[Kpi] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # flagged problems, shown above the cards
+    tables_first: bool = False  # the tables need action: put them above the charts
 
     def table(self, key: str) -> Table:
         return next(table for table in self.tables + [chart_table(c) for c in self.charts]
@@ -162,21 +237,28 @@ def time_summary(queryset, *, day: str, time: str, yes: str, period: Period) -> 
         for name, condition in flags.items():
             aggregates[f"{name}_count"] = Count(yes, filter=condition)
             aggregates[f"{name}_yes"] = Count("pk", filter=condition & Q(**{yes: True}))
-            timed = condition & Q(**{f"{time}__isnull": False})
+            # A negative time (shipped before paid, say) is a recording error: counted
+            # as "negative" so the page can flag it, and left out of the percentiles.
+            timed = condition & Q(**{f"{time}__gte": dt.timedelta(0)})
+            aggregates[f"{name}_negative"] = Count(
+                "pk", filter=condition & Q(**{f"{time}__lt": dt.timedelta(0)}))
             aggregates[f"{name}_median"] = PercentileDisc(time, 0.5, filter=timed)
             aggregates[f"{name}_p90"] = PercentileDisc(time, 0.9, filter=timed)
         found = queryset.aggregate(**aggregates)
         return {name: {"count": found[f"{name}_count"], "yes": found[f"{name}_yes"],
                        "median": as_duration(found[f"{name}_median"]),
-                       "p90": as_duration(found[f"{name}_p90"])} for name in flags}
+                       "p90": as_duration(found[f"{name}_p90"]),
+                       "negative": found[f"{name}_negative"]} for name in flags}
     rows = list(queryset.values_list(day, time, yes))
     out = {}
     for name, p in (("now", period), ("before", period.previous)):
         picked = [row for row in rows if row[0] is not None and p.start <= row[0] <= p.end]
-        times = [as_duration(row[1]) for row in picked if row[1] is not None]
+        every = [as_duration(row[1]) for row in picked if row[1] is not None]
+        times = [value for value in every if value >= dt.timedelta(0)]
         out[name] = {"count": sum(1 for row in picked if row[2] is not None),
                      "yes": sum(1 for row in picked if row[2]),
-                     "median": nearest_rank(times, 0.5), "p90": nearest_rank(times, 0.9)}
+                     "median": nearest_rank(times, 0.5), "p90": nearest_rank(times, 0.9),
+                     "negative": len(every) - len(times)}
     return out
 
 

@@ -22,14 +22,16 @@ from ..models import (
 from ..periods import Period
 from .shapes import TOP, ZERO, Chart, Kpi, Panel, Table, in_period, percent, ratio
 
-SLOW_MOVER_DAYS = 60
+PAGE = 25  # rows per table page
 
 
 def stock_panel(period: Period, currency: str | None = None,
-                slow_days: int = SLOW_MOVER_DAYS) -> Panel:
+                slow_days: int | None = None) -> Panel:
     """Two queries: every active variant with its stock summed over warehouses, and units
-    sold per SKU in the period and in the slow-mover window."""
+    sold per SKU in the period and in the slow-mover window (SHOP_SLOW_MOVER_DAYS, the
+    same window as the inventory report's slow movers)."""
     currency = currency or settings.SHOP_CURRENCY
+    slow_days = slow_days or settings.SHOP_SLOW_MOVER_DAYS
     window_start = period.end - dt.timedelta(days=slow_days - 1)
     variants = list(Variant.objects.filter(is_active=True, currency=currency)
                     .values("sku", "product__title", "title", "price", "cost_price")
@@ -91,17 +93,26 @@ def stock_panel(period: Period, currency: str | None = None,
     ])
     panel.missing_cost = missing_cost
     panel.slow_days = slow_days
+    panel.tables_first = True
+    # What needs action first: nothing left to sell, then soonest to run out, then cover;
+    # slow movers (money sitting on shelves) last. Each paged and sortable.
+    out.sort(key=lambda row: (-row[3], row[0]))  # most allocated (orders waiting) first
+    low.sort(key=lambda row: (row[2], row[0]))  # fewest available first
+    slow.sort(key=lambda row: (-row[3].amount, row[0]))  # most money tied up first
+    paged = {"page_size": PAGE, "sortable": True}
     panel.tables += [
-        Table("low_stock", "Low stock", ["SKU", "Variant", "Available", "Days of cover"],
-              low, "low_stock", empty="No low-stock SKUs."),
-        Table("out_of_stock", "Out of stock", ["SKU", "Variant", "On hand", "Allocated"], out,
-              "out_of_stock", empty="Nothing is out of stock."),
+        Table("out_of_stock", "Out of stock (most allocated first)",
+              ["SKU", "Variant", "On hand", "Allocated"], out, "out_of_stock",
+              empty="Nothing is out of stock.", **paged),
+        Table("low_stock", "Low stock (fewest available first)",
+              ["SKU", "Variant", "Available", "Days of cover"], low, "low_stock",
+              empty="No low-stock SKUs.", **paged),
         Table("days_of_cover", "Days of cover (lowest first)",
               ["SKU", "Variant", "Available", "Units sold in the period", "Days of cover"],
-              cover[:50], "days_of_cover"),
-        Table("slow_movers", f"Slow movers (no sale in {slow_days} days)",
-              ["SKU", "Variant", "On hand", "Value at price"], slow[:100], "slow_movers",
-              empty="Every SKU in stock sold recently."),
+              cover, "days_of_cover", **paged),
+        Table("slow_movers", f"Slow movers (no sale in {slow_days} days, most value first)",
+              ["SKU", "Variant", "On hand", "Value at price"], slow, "slow_movers",
+              empty="Every SKU in stock sold recently.", **paged),
     ]
     top_value = sorted(((row["sku"], row["price"] * max(row["on_hand"], 0))
                         for row in variants), key=lambda item: (-item[1], item[0]))[:TOP]

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django import template
+from django.http import QueryDict
 
 from kernel.money import Money
 
@@ -82,3 +83,17 @@ def cell(value) -> str:
 def chart(chart, period_query: str, panel_key: str):
     return {"chart": chart, "geometry": charts.layout(chart), "period_query": period_query,
             "panel_key": panel_key}
+
+
+@register.simple_tag
+def table_query(params, table, column=None, page=None) -> str:
+    """The page's query string with one table's sort (a click on ``column`` sorts by it,
+    a second click reverses it) or page changed."""
+    query = params.copy() if hasattr(params, "copy") else QueryDict(mutable=True)
+    if column is not None:
+        same = table.sort_column == column and not table.sort_descending
+        query[f"{table.key}_sort"] = f"-{column}" if same else str(column)
+        query.pop(f"{table.key}_page", None)
+    if page is not None:
+        query[f"{table.key}_page"] = str(page)
+    return query.urlencode()
