@@ -21,7 +21,8 @@ def money(amount, currency: str) -> str:
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
     view_permission = "orders.view_order"
-    fields = ("sku", "description", "quantity", "quantity_fulfilled", "unit_price_money",
+    fields = ("sku", "description", "quantity", "quantity_fulfilled", "quantity_canceled",
+              "unit_price_money",
               "discount_money", "tax_money", "total_money", "allocated_from")
     readonly_fields = fields
     verbose_name_plural = "lines"
