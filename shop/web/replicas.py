@@ -17,8 +17,8 @@ alias ``replica``, ``PrimaryReplicaRouter`` and ``ReplicaReadsMiddleware``.
   the process checks it (at most every ``SHOP_REPLICA_CHECK_SECONDS``): unreachable, or
   further behind than ``SHOP_REPLICA_MAX_LAG_SECONDS`` when that is set, and the request
   reads from the primary. A replica that fails mid-request (connection refused, killed
-  backend) is marked down and the view runs again on the primary; these views only read,
-  so running one again is safe.
+  backend; a fresh check tells it from a failing primary) is marked down and the view runs
+  again on the primary; these views only read, so running one again is safe.
 
 The health mark is per process on purpose: it is a circuit breaker for this process's own
 connections, not shared state, and each process finds out for itself within seconds.
@@ -220,6 +220,8 @@ class ReplicaReadsMiddleware:
         scope = _scope.get()
         if scope is None or not scope.active or not isinstance(exception, DATABASE_ERRORS):
             return None
+        if _check_replica():
+            return None  # the replica answers: the primary failed (DatabaseUnavailable: 503)
         logger.warning("Read replica failed during %s %s, reading from the primary: %s",
                        request.method, request.path, exception)
         mark_replica_down()
