@@ -107,6 +107,7 @@ def replica_databases() -> dict:
         return {}
     replica = database("DATABASE_REPLICA_URL")
     replica["OPTIONS"] = {**replica.get("OPTIONS", {}), "connect_timeout": 2}
+    replica["CONN_HEALTH_CHECKS"] = True  # a restarted replica: reconnect, not an error
     replica["TEST"] = {"MIRROR": "default"}  # tests never create a database on it
     return {"replica": replica}
 

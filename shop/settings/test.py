@@ -43,6 +43,12 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and not _postgres_reach
     )
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# The suite runs on the primary alone, whatever the environment says; the replica tests
+# (tests/shop/test_read_replica.py) start a replica of their own and install the router.
+DATABASES.pop("replica", None)
+DATABASE_ROUTERS: list = []
+MIDDLEWARE = [name for name in MIDDLEWARE  # noqa: F405
+              if name != "shop.web.replicas.ReplicaReadsMiddleware"]
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
