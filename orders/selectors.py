@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -15,6 +15,7 @@ from inventory.selectors import available_to_sell
 from kernel.money import Money
 
 from .countries import country_name
+from .delivery_promise import add_business_days, ship_day, shipping_warehouses
 from .models import (
     Cart,
     CartLine,
@@ -159,15 +160,6 @@ class CheckoutView:
         return missing
 
 
-def add_business_days(start: date, days: int) -> date:
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
-
-
 def tax_rate_for(*, country: str, region: str = "") -> Decimal:
     """The tax rate (percent) for a destination: the region's when set, else the country's."""
     rates = {
@@ -195,10 +187,12 @@ def cart_lines(cart: Cart) -> list[CartLine]:
 
 def shipping_options(*, country: str, subtotal: Decimal, weight_grams: int,
                      currency: str, variant_quantities: dict[int, int] | None = None,
-                     today: date | None = None) -> list[ShippingOption]:
+                     now: datetime | None = None) -> list[ShippingOption]:
     """The methods offered for a destination country and cart, each with its price and a
-    promised delivery window. Store pickup is offered only when the pickup warehouse holds
-    everything in the cart."""
+    promised delivery window, counted from the day the warehouses that would ship the cart
+    send it (their cutoffs and non-working days, ``orders.delivery_promise``); the same
+    window is stored on the order. Store pickup is offered only when the pickup warehouse
+    holds everything in the cart, ready from its own next shipping day."""
     country = (country or "").upper()
     zones = list(ShippingZone.objects.all())
     named = [zone.pk for zone in zones if country in zone.country_codes]
@@ -210,7 +204,9 @@ def shipping_options(*, country: str, subtotal: Decimal, weight_grams: int,
         .select_related("pickup_warehouse").prefetch_related("tiers")
     )
     pickup_stock = _pickup_stock(methods, variant_quantities or {})
-    today = today or timezone.localdate()
+    now = now or timezone.now()
+    leaves = ship_day(shipping_warehouses(variant_quantities) if variant_quantities else [],
+                      now)
     options = []
     for method in methods:
         if method.min_subtotal is not None and subtotal < method.min_subtotal:
@@ -232,10 +228,11 @@ def shipping_options(*, country: str, subtotal: Decimal, weight_grams: int,
                 continue
         if method.free_above is not None and subtotal >= method.free_above:
             price = ZERO
+        start = ship_day([method.pickup_warehouse], now) if method.is_pickup else leaves
         options.append(ShippingOption(
             method=method, price=price, currency=currency,
-            delivery_earliest=add_business_days(today, method.min_delivery_days),
-            delivery_latest=add_business_days(today, method.max_delivery_days),
+            delivery_earliest=add_business_days(start, method.min_delivery_days),
+            delivery_latest=add_business_days(start, method.max_delivery_days),
         ))
     options.sort(key=lambda option: (option.price, option.method.position, option.method.pk))
     return options

@@ -3,7 +3,11 @@ ledger."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
+from django.core.validators import validate_comma_separated_integer_list
 from django.db import models
 
 from catalog.models import Variant
@@ -22,12 +26,42 @@ class Warehouse(models.Model):
     priority = models.PositiveSmallIntegerField(
         default=100, help_text="Lower ships first when several warehouses can."
     )
+    ship_cutoff = models.TimeField(
+        default=time(14, 0),
+        help_text="Daily ship-by cutoff in the shop's time zone: orders placed before it on a "
+                  "working day leave that day, later ones the next working day.")
+    closed_weekdays = models.CharField(
+        max_length=20, blank=True, default="5,6",
+        validators=[validate_comma_separated_integer_list],
+        help_text="Days nothing ships, 0 = Monday ... 6 = Sunday, e.g. 5,6 for weekends.")
+    closed_dates = models.TextField(
+        blank=True, default="",
+        help_text="Holidays nothing ships, ISO dates separated by commas (2026-12-25, ...).")
 
     class Meta:
         ordering = ["priority", "code"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def is_working_day(self, day: date) -> bool:
+        closed = {int(part) for part in self.closed_weekdays.split(",") if part.strip()}
+        holidays = {part.strip() for part in self.closed_dates.split(",") if part.strip()}
+        return day.weekday() not in closed and day.isoformat() not in holidays
+
+    def next_cutoff(self, now: datetime) -> datetime:
+        """The cutoff an order placed at ``now`` makes: today's when it is a working day and
+        the cutoff has not passed (in SHOP_TIME_ZONE), else the next working day's. Its date
+        is the day the parcel leaves."""
+        zone = ZoneInfo(settings.SHOP_TIME_ZONE)
+        local = now.astimezone(zone)
+        day = local.date()
+        for _ in range(366):  # a warehouse closed every day never ships: give up after a year
+            cutoff = datetime.combine(day, self.ship_cutoff, tzinfo=zone)
+            if self.is_working_day(day) and local < cutoff:
+                return cutoff
+            day += timedelta(days=1)
+        raise ValueError(f"{self} has no working day in the coming year.")
 
 
 class StockLevel(models.Model):

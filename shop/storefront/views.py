@@ -14,7 +14,7 @@ from inventory.selectors import describe_availability
 from kernel.money import Money
 from shop.dashboard import tracking
 
-from . import selectors
+from . import delivery, selectors
 from .forms import ProductFilterForm, SearchForm
 from .pages import published_page
 
@@ -158,6 +158,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     for option in options.values():
         option["selected"] = chosen.selected_values.get(f"option{option['position']}")
     _mark_sold_out_values(options, chosen, product.active_variants)
+    promises = delivery.promises_for(request, product.active_variants)
     context = {
         "product": product,
         "category": product.category,
@@ -166,6 +167,9 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "variant": chosen,
         "options": [options[position] for position in sorted(options)],
         "variant_data": variant_data,
+        "delivery_promises": [(variant_id, promise.text)
+                              for variant_id, promise in promises.items()],
+        "delivery_promise": promises.get(chosen.pk),
     }
     return render(request, "storefront/product.html", context)
 

@@ -36,6 +36,10 @@
         node.hidden = !(variant && variant.availability === "out_of_stock" &&
                         node.dataset.restockFor === String(variant.id));
       });
+      // "Order within ..., arrives ...": the chosen variant's, from the warehouse shipping it.
+      document.querySelectorAll("[data-promise-for]").forEach(function (node) {
+        node.hidden = !(variant && node.dataset.promiseFor === String(variant.id));
+      });
       if (!variant) {
         price.textContent = "Unavailable";
         compareAt.hidden = true;

@@ -1,0 +1,113 @@
+"""The product page promises a delivery date: "Order within 3 h 20 min, arrives Thu 12 -
+Fri 13 Dec", from the warehouse that would ship the chosen variant (its cutoff and
+non-working days) and the cheapest method's window for the shopper's country; the order
+keeps the same window. Fixed times throughout (``now`` or a frozen clock), never the wall
+clock."""
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+
+from orders import services as order_services
+from orders.delivery_promise import delivery_promises
+from orders.models import ShippingMethod
+from tests.factories import (
+    ProductFactory,
+    WarehouseFactory,
+    make_shipping,
+    make_variant,
+    ready_cart,
+)
+
+pytestmark = pytest.mark.django_db
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2024, 12, day, hour, minute, tzinfo=NEW_YORK)  # Tue 10 Dec 2024 ...
+
+
+@pytest.fixture(autouse=True)
+def shop_zone(settings):
+    settings.SHOP_TIME_ZONE = "America/New_York"
+    settings.SHOP_COUNTRY = "US"
+
+
+@pytest.fixture
+def lamp():
+    east = WarehouseFactory(code="east", name="East DC", priority=1, ship_cutoff=time(14, 0),
+                            closed_weekdays="5,6", closed_dates="2024-12-25")
+    west = WarehouseFactory(code="west", name="West DC", priority=2, ship_cutoff=time(16, 0),
+                            closed_weekdays="6")
+    product = ProductFactory(title="Desk Lamp", slug="desk-lamp")
+    brass = make_variant(product, price="89.00", options={"Color": "Brass"}, stock=3,
+                         warehouse=east)
+    black = make_variant(product, price="89.00", options={"Color": "Black"}, stock=2,
+                         warehouse=west)
+    make_shipping(country="US", name="Express", price="19.00", min_delivery_days=1,
+                  max_delivery_days=1)
+    make_shipping(country="US", name="Standard", price="5.00", min_delivery_days=2,
+                  max_delivery_days=3)
+    make_shipping(country="CA", name="Canada Post", price="12.00", min_delivery_days=4,
+                  max_delivery_days=6)
+    return {"brass": brass, "black": black, "east": east, "west": west}
+
+
+def promise(variant, now, country=""):
+    return delivery_promises(variants=[variant], country=country, now=now)[variant.pk]
+
+
+def test_before_the_cutoff_it_leaves_today_by_the_cheapest_method(lamp):
+    promised = promise(lamp["brass"], at(10, 10, 40))
+    assert promised.text == "Order within 3 h 20 min, arrives Thu 12 - Fri 13 Dec"
+    assert promised.method_name == "Standard" and promised.warehouse_name == "East DC"
+
+
+def test_after_the_cutoff_it_leaves_the_next_working_day(lamp):
+    promised = promise(lamp["brass"], at(10, 14, 0))
+    assert promised.text == "Order by Wed 11 Dec 14:00, arrives Fri 13 - Mon 16 Dec"
+
+
+def test_weekends_and_holidays_of_the_warehouse_do_not_ship(lamp):
+    friday_evening = promise(lamp["brass"], at(13, 18))
+    assert friday_evening.order_by == datetime(2024, 12, 16, 14, 0, tzinfo=NEW_YORK)
+    christmas_eve = promise(lamp["brass"], at(24, 15))
+    assert christmas_eve.order_by.date().isoformat() == "2024-12-26"
+    # The west warehouse works Saturdays and has a later cutoff.
+    saturday = promise(lamp["black"], at(14, 15, 30))
+    assert saturday.text == "Order within 30 min, arrives Tue 17 - Wed 18 Dec"
+
+
+def test_the_shoppers_country_picks_the_method(lamp):
+    assert promise(lamp["brass"], at(10, 10), country="CA").text == \
+        "Order within 4 h 0 min, arrives Mon 16 - Wed 18 Dec"
+
+
+def test_a_variant_nothing_can_sell_promises_nothing(lamp):
+    sold_out = make_variant(lamp["brass"].product, price="89.00", options={"Color": "Red"})
+    assert sold_out.pk not in delivery_promises(variants=[sold_out], now=at(10, 10))
+
+
+def test_the_product_page_shows_the_chosen_variants_promise(client, lamp, monkeypatch):
+    monkeypatch.setattr("orders.delivery_promise.timezone.now", lambda: at(10, 10, 40))
+    page = client.get(reverse("storefront:product", args=["desk-lamp"]),
+                      {"variant": lamp["brass"].pk})
+    html = page.content.decode()
+    assert page.context["delivery_promise"].text == \
+        "Order within 3 h 20 min, arrives Thu 12 - Fri 13 Dec"
+    assert f'data-promise-for="{lamp["brass"].pk}">Order within 3 h 20 min' in html
+    assert f'data-promise-for="{lamp["black"].pk}" hidden>' in html
+
+
+def test_the_order_keeps_the_promise_the_product_page_made(lamp, monkeypatch):
+    now = at(10, 10, 40)
+    monkeypatch.setattr("orders.delivery_promise.timezone.now", lambda: now)
+    monkeypatch.setattr("orders.selectors.timezone.now", lambda: now)
+    promised = promise(lamp["brass"], now)
+    cart = ready_cart(variants={lamp["brass"]: 1},
+                      method=ShippingMethod.objects.get(name="Standard"))
+    order = order_services.place_order(cart=cart)
+    assert (order.delivery_earliest, order.delivery_latest) == \
+        (promised.earliest, promised.latest)
