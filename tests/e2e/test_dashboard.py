@@ -66,3 +66,42 @@ def test_merchant_reads_the_dashboards_and_downloads_a_csv(page, live_server):
     carriers.get_by_text("Table view: Shipments by carrier").click()
     expect(carriers.get_by_role("row", name="Our couriers 2")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "dashboard-fulfillment.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.usefixtures("merchant_roles", "rebuilt")
+def test_the_admin_header_names_the_shop_and_cards_read_at_a_glance(page, live_server,
+                                                                     settings, width):
+    settings.SHOP_NAME = "Harbour Goods"
+    merchant = UserFactory(username="merchant", is_staff=True, password="correct horse battery")
+    merchant.groups.add(Group.objects.get(name="Merchant"))
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/admin/login/?next=/dashboard/sales/%3Frange%3Dcustom"
+              "%26start%3D2025-03-01%26end%3D2025-03-07")
+    expect(page.locator("#site-name")).to_contain_text("Harbour Goods admin")
+    page.get_by_label("Username").fill("merchant")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Sales dashboard")).to_be_visible()
+    expect(page.locator("#site-name")).to_contain_text("Harbour Goods admin")
+    assert "Django" not in page.title() and "Harbour Goods" in page.title()
+    # No sideways scrolling; every card inside the screen with its figure on one glance.
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    cards = page.locator(".kpi-card")
+    assert cards.count() >= 9
+    for index in range(cards.count()):
+        box = cards.nth(index).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width
+    value = page.locator('[data-kpi="net_sales"] .kpi-value')
+    expect(value).to_have_text("$88.75")
+    assert float(value.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 19
+    # A rise in refunds is red (bad for the shop), a rise in net sales green.
+    refunds = page.locator('[data-kpi="refunds"] .kpi-delta')
+    expect(refunds).to_have_attribute("data-verdict", "bad")
+    assert refunds.evaluate("e => getComputedStyle(e).color") == "rgb(179, 38, 30)"
+    net = page.locator('[data-kpi="net_sales"] .kpi-delta')
+    assert net.evaluate("e => getComputedStyle(e).color") == "rgb(30, 125, 50)"
+    chart = page.get_by_test_id("chart-net_sales_by_day").locator("svg")
+    box = chart.bounding_box()
+    assert box and box["width"] <= width and box["height"] > 100
+    page.screenshot(path=str(ARTIFACTS / f"dashboard-sales-{width}.png"), full_page=True)
