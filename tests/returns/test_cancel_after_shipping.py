@@ -4,10 +4,12 @@ refunded as a cancellation (recorded with the cancel, made after commit), and an
 return waits for the shipped units, refunded on receipt through the normal returns flow;
 all on the timeline with who and why."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from fulfillment import services as fulfillment_services
 from fulfillment.models import Shipment
@@ -15,6 +17,7 @@ from inventory.models import StockLevel
 from kernel.errors import InvalidTransition
 from kernel.money import quantize
 from orders.models import Order, OrderEvent
+from payments import services as payment_services
 from payments.exceptions import PaymentError
 from payments.gateways.base import GatewayError
 from payments.gateways.offline import OfflineGateway
@@ -165,6 +168,13 @@ def test_an_unanswered_refund_stays_recorded_for_the_sweep(
     assert refund.outcome == GatewayCall.Outcome.IN_FLIGHT
     assert "did not answer" in outcome.summary()
     assert order.events.filter(message__startswith="Cancellation refund not made yet").exists()
+    # The gateway answers again: the sweep makes the same request (same key) and records it.
+    monkeypatch.undo()
+    later = timezone.now() + timedelta(minutes=5)
+    assert payment_services.finish_calls_in_flight(now=later) == 1
+    refund.refresh_from_db()
+    assert refund.outcome == GatewayCall.Outcome.SUCCEEDED
+    assert Payment.objects.get(order=order).refunded_amount == refund.amount
 
 
 def test_an_authorized_payment_is_refused_before_anything_moves(
