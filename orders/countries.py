@@ -83,3 +83,51 @@ def postal_code_error(country: str, postal_code: str) -> str | None:
     if pattern and not re.fullmatch(pattern[0], code):
         return f"This is not a postal code for {country_name(country)} ({pattern[1]})."
     return None
+
+
+# Countries whose addresses pick the state or province from a list (the codes their postal
+# services use), with the label the field takes there.
+REGIONS: dict[str, dict[str, str]] = {
+    "US": dict(entry.split(" ", 1) for entry in """AL Alabama|AK Alaska|AZ Arizona|AR Arkansas
+|CA California|CO Colorado|CT Connecticut|DE Delaware|DC District of Columbia|FL Florida
+|GA Georgia|HI Hawaii|ID Idaho|IL Illinois|IN Indiana|IA Iowa|KS Kansas|KY Kentucky
+|LA Louisiana|ME Maine|MD Maryland|MA Massachusetts|MI Michigan|MN Minnesota|MS Mississippi
+|MO Missouri|MT Montana|NE Nebraska|NV Nevada|NH New Hampshire|NJ New Jersey|NM New Mexico
+|NY New York|NC North Carolina|ND North Dakota|OH Ohio|OK Oklahoma|OR Oregon|PA Pennsylvania
+|RI Rhode Island|SC South Carolina|SD South Dakota|TN Tennessee|TX Texas|UT Utah|VT Vermont
+|VA Virginia|WA Washington|WV West Virginia|WI Wisconsin|WY Wyoming|AS American Samoa
+|GU Guam|MP Northern Mariana Islands|PR Puerto Rico|VI U.S. Virgin Islands
+|AA Armed Forces Americas|AE Armed Forces Europe|AP Armed Forces Pacific"""
+                 .replace("\n", "").split("|")),
+    "CA": dict(entry.split(" ", 1) for entry in """AB Alberta|BC British Columbia|MB Manitoba
+|NB New Brunswick|NL Newfoundland and Labrador|NS Nova Scotia|NT Northwest Territories
+|NU Nunavut|ON Ontario|PE Prince Edward Island|QC Quebec|SK Saskatchewan|YT Yukon"""
+                 .replace("\n", "").split("|")),
+    "AU": dict(entry.split(" ", 1) for entry in """ACT Australian Capital Territory
+|NSW New South Wales|NT Northern Territory|QLD Queensland|SA South Australia|TAS Tasmania
+|VIC Victoria|WA Western Australia""".replace("\n", "").split("|")),
+}
+REGION_LABELS = {"US": "State", "CA": "Province or territory", "AU": "State or territory"}
+POSTAL_CODE_LABELS = {"US": "ZIP code", "AU": "Postcode", "GB": "Postcode", "IE": "Eircode"}
+
+
+def region_code(country: str, region: str) -> str | None:
+    """The listed code for a region typed as a code or a name ("or", "Oregon" -> "OR"), or
+    None when the country lists its regions and this is not one of them."""
+    regions = REGIONS.get((country or "").upper())
+    if regions is None:
+        return region
+    wanted = " ".join((region or "").split()).upper()
+    for code, name in regions.items():
+        if wanted in (code, name.upper()):
+            return code
+    return None
+
+
+def postal_code_label(country: str) -> str:
+    """The postal code field's label: the local name, and "(optional)" where the country has
+    no postal codes."""
+    country = (country or "").upper()
+    if country in NO_POSTAL_CODE:
+        return "Postal code (optional)"
+    return POSTAL_CODE_LABELS.get(country, "Postal code")

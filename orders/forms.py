@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from django import forms
 
-from .countries import COUNTRY_CHOICES, normalize_postal_code, postal_code_error
+from .countries import (
+    COUNTRY_CHOICES,
+    NO_POSTAL_CODE,
+    REGION_LABELS,
+    REGIONS,
+    normalize_postal_code,
+    postal_code_error,
+    postal_code_label,
+    region_code,
+)
 from .models import Address
 
 
@@ -25,6 +34,46 @@ class AddressForm(forms.ModelForm):
             "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
             "phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The country the form is shown for: the posted one, else the initial one. Its
+        # states or provinces become a list (US, Canada, Australia), its postal code field
+        # is named and required as there; without JavaScript, "Update" re-shows the form
+        # for another country (``country_changed``).
+        country = (self.data.get(self.add_prefix("country")) if self.is_bound else None) \
+            or self.initial.get("country") or ""
+        self.country = str(country).upper()
+        regions = REGIONS.get(self.country)
+        if regions is not None:
+            label = REGION_LABELS[self.country]
+            # A text field under a list: a code or a name typed by an API client is taken.
+            self.fields["region"] = forms.CharField(
+                label=label, required=True, max_length=100,
+                widget=forms.Select(
+                    choices=[("", f"Choose a {label.split()[0].lower()}"),
+                             *regions.items()],
+                    attrs={"autocomplete": "address-level1"}),
+                error_messages={"required": f"Choose a {label.lower()} from the list."})
+        else:
+            self.fields["region"].label = "Region (state, county or province)"
+        postal = self.fields["postal_code"]
+        postal.label = postal_code_label(self.country).removesuffix(" (optional)")
+        # Required (no "(optional)" beside the label) where the country has postal codes.
+        postal.required = bool(self.country) and self.country not in NO_POSTAL_CODE
+        postal.error_messages["required"] = f"Enter a {postal.label.lower()}."
+
+    def clean_region(self):
+        region = self.cleaned_data.get("region", "")
+        country = (self.data.get(self.add_prefix("country")) or "").upper()
+        if country in REGIONS:
+            code = region_code(country, region)
+            if code is None:
+                raise forms.ValidationError(
+                    f"Choose a {REGION_LABELS[country].lower()} of "
+                    f"{dict(COUNTRY_CHOICES)[country]} from the list.")
+            return code
+        return region
 
     def clean(self):
         data = super().clean()

@@ -1,4 +1,5 @@
-"""The checkout steps, contact to review, and placing the order. A refused step re-renders
+"""The checkout steps, contact to review (fallbacks beside the one-page checkout,
+``one_page_views``, which shares their helpers), and placing the order. A refused step re-renders
 its page with the reason and a 4xx status; nothing is written."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.errors import ShopError
 from kernel.forms import posted
@@ -85,16 +86,6 @@ def checkout_step(name: str):
 def _step_context(checkout: CheckoutView, step: str, **extra) -> dict:
     return {"checkout": checkout, "progress": progress(step, _missing_pages(checkout)),
             **extra}
-
-
-@require_GET
-def start(request: HttpRequest) -> HttpResponse:
-    cart = current_cart(request)
-    if cart is None or not cart.lines.exists():
-        return redirect("checkout:cart")
-    missing = _missing_pages(build_checkout(cart))
-    tracking.record(request, "checkout_started")
-    return redirect(f"checkout:{missing[0] if missing else 'review'}")
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cart_views, payment_views, steps_views
+from . import cart_views, one_page_views, payment_views, steps_views
 
 # Every page of the storefront's buying path, from the cart to the thank-you page.
 
@@ -10,7 +10,8 @@ urlpatterns = [
     path("cart/add/", cart_views.add, name="add"),
     path("cart/update/", cart_views.update, name="update"),
     path("cart/remove/", cart_views.remove, name="remove"),
-    path("checkout/", steps_views.start, name="start"),
+    # The one-page checkout; the step pages below stay as fallbacks.
+    path("checkout/", one_page_views.one_page, name="start"),
     path("checkout/contact/", steps_views.contact, name="contact"),
     path("checkout/address/", steps_views.address, name="address"),
     path("checkout/shipping/", steps_views.shipping, name="shipping"),

@@ -42,3 +42,12 @@ def price_total(line) -> Decimal:
     line's stored ``total`` has its discount share and, unless prices include tax, its tax
     in it; those show as the order's own Discount and Tax rows)."""
     return line.unit_price * line.quantity
+
+
+@register.filter
+def in_shop_zone(value):
+    """A datetime in the shop's time zone (SHOP_TIME_ZONE), for |date and |time with "T"
+    (marked, as Django's |timezone does, so those filters keep the zone)."""
+    from django.templatetags.tz import do_timezone
+
+    return do_timezone(value, settings.SHOP_TIME_ZONE) if value else value

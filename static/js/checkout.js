@@ -32,6 +32,16 @@
     });
   });
 
+  // The one-page checkout's address forms: choosing another country re-shows the fields for
+  // it (its states or provinces, its postal code) by pressing the form's "Update" button,
+  // which pages without JavaScript show for the shopper to press.
+  document.querySelectorAll(".country-update").forEach(function (button) {
+    var select = button.form && button.form.querySelector("select[name$='country']");
+    if (!select) { return; }
+    button.hidden = true;
+    select.addEventListener("change", function () { button.click(); });
+  });
+
   // Coming back with the Back button shows the page from the browser's memory: make its
   // forms usable again.
   window.addEventListener("pageshow", function (event) {

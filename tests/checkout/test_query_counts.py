@@ -12,14 +12,17 @@ pytestmark = pytest.mark.django_db
 
 # A guest. The cart page: session, cart, lines with variants and products, their images,
 # availability, the shipping address, zones, methods, weight tiers, tax rates, the header's
-# cart count and the category menu. Each checkout step also asks "does the cart have lines?"
+# cart count and the category menu, and the stock levels of the warehouses that would ship
+# the cart (delivery windows start on their next shipping day). Each checkout step also asks
+# "does the cart have lines?"
 GUEST_PAGES = {
-    "checkout:cart": 12,
-    "checkout:contact": 13,
-    "checkout:address": 13,
-    "checkout:shipping": 13,
-    "checkout:billing": 13,
-    "checkout:review": 13,
+    "checkout:cart": 13,
+    "checkout:contact": 14,
+    "checkout:address": 14,
+    "checkout:shipping": 14,
+    "checkout:billing": 14,
+    "checkout:review": 14,
+    "checkout:start": 14,  # the one-page checkout: every section, the same queries
 }
 # After placing: the order with its addresses, lines, timeline, payments, the session and
 # the category menu (the header needs no cart count: the browser's cart is gone).
@@ -61,11 +64,12 @@ def test_a_customers_pages_run_the_same_queries_for_1_and_10_lines(client, metho
     fill_cart(client, lines)
     # The user row instead of the session's cart id, and the saved address's country for
     # the shipping estimate.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         assert client.get(reverse("checkout:cart")).status_code == 200
     fill_checkout(client, method, email=user.email)
     # The address step lists the saved addresses (one query); the others add the user row.
-    for name, expected in {"checkout:address": 15, "checkout:review": 14}.items():
+    for name, expected in {"checkout:address": 16, "checkout:review": 15,
+                           "checkout:start": 16}.items():
         with django_assert_num_queries(expected):
             assert client.get(reverse(name)).status_code == 200, name
     place(client)
