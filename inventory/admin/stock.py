@@ -36,7 +36,7 @@ def posted(request):
 @admin.register(Warehouse)
 class WarehouseAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "city", "country_code", "priority", "is_active",
-                    "allows_store_pickup")
+                    "allows_store_pickup", "ship_cutoff")
     list_filter = ("is_active", "allows_store_pickup", "country_code")
     search_fields = ("code", "name", "city", "postal_code")
     ordering = ("priority", "code")

@@ -2,6 +2,7 @@
 
 import datetime
 import django.core.validators
+import inventory.models.stock
 import re
 from django.db import migrations, models
 
@@ -16,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='warehouse',
             name='closed_dates',
-            field=models.TextField(blank=True, default='', help_text='Holidays nothing ships, ISO dates separated by commas (2026-12-25, ...).'),
+            field=models.TextField(blank=True, default='', help_text='Holidays nothing ships, ISO dates separated by commas (2026-12-25, ...).', validators=[inventory.models.stock.validate_iso_dates]),
         ),
         migrations.AddField(
             model_name='warehouse',

@@ -13,6 +13,20 @@ from django.db import models
 from catalog.models import Variant
 
 
+def validate_iso_dates(value: str) -> None:
+    """Closed dates as ISO dates separated by commas (2026-12-25, 2027-01-01)."""
+    from django.core.exceptions import ValidationError
+
+    for part in value.split(","):
+        if part.strip():
+            try:
+                date.fromisoformat(part.strip())
+            except ValueError:
+                raise ValidationError(
+                    f"{part.strip()} is not a date: write dates as YYYY-MM-DD, separated by "
+                    "commas.") from None
+
+
 class Warehouse(models.Model):
     code = models.SlugField(max_length=20, unique=True)
     name = models.CharField(max_length=120)
@@ -35,7 +49,7 @@ class Warehouse(models.Model):
         validators=[validate_comma_separated_integer_list],
         help_text="Days nothing ships, 0 = Monday ... 6 = Sunday, e.g. 5,6 for weekends.")
     closed_dates = models.TextField(
-        blank=True, default="",
+        blank=True, default="", validators=[validate_iso_dates],
         help_text="Holidays nothing ships, ISO dates separated by commas (2026-12-25, ...).")
 
     class Meta:

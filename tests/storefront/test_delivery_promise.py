@@ -111,3 +111,11 @@ def test_the_order_keeps_the_promise_the_product_page_made(lamp, monkeypatch):
     order = order_services.place_order(cart=cart)
     assert (order.delivery_earliest, order.delivery_latest) == \
         (promised.earliest, promised.latest)
+
+
+def test_a_warehouses_closed_dates_must_be_dates():
+    from django.core.exceptions import ValidationError
+
+    warehouse = WarehouseFactory(code="north", closed_dates="2024-12-25, 25/12")
+    with pytest.raises(ValidationError, match="25/12 is not a date"):
+        warehouse.full_clean()
