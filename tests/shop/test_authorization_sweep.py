@@ -99,6 +99,7 @@ def victim(delivered_order, catalog) -> Victim:
 # PUBLIC: shows or changes none of those things (or only the visitor's own session cart).
 PUBLIC = {
     "storefront:home", "storefront:category", "storefront:product", "storefront:search",
+    "storefront:page",  # the footer pages staff write (contact, shipping, returns...)
     "checkout:cart", "checkout:add", "checkout:update", "checkout:remove", "checkout:start",
     "checkout:contact", "checkout:address", "checkout:shipping", "checkout:billing",
     "checkout:review", "checkout:voucher",  # the session's own cart only
