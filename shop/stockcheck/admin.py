@@ -1,97 +1,37 @@
-"""The consistency screen in Django admin (Stock consistency > Stock consistency check) and
-the log of repairs. Thin: the check is ``selectors.check_stock``, each button calls
-``services.repair``."""
+"""The stock consistency screen in Django admin (Stock consistency > Stock consistency
+check) and the log of repairs. Thin: the check is ``selectors.check_stock``, each button calls
+``services.repair``; the screen is ``shop.web.consistency.ConsistencyCheckAdmin``."""
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.contrib import admin
+
+from kernel.admin import ReadOnlyAdminMixin
+from shop.web.consistency import ConsistencyCheckAdmin
 
 from . import selectors, services
 from .models import Problem, StockCheck, StockRepair
 
-REPAIR_PERMISSION = "stockcheck.repair_stockcheck"
-
 
 @admin.register(StockCheck)
-class StockCheckAdmin(admin.ModelAdmin):
+class StockCheckAdmin(ConsistencyCheckAdmin):
     """No table behind it: the changelist is the check's report."""
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def get_urls(self):
-        # The report and its repair button only: there are no rows to change or delete.
-        return [
-            path("", self.admin_site.admin_view(self.changelist_view),
-                 name="stockcheck_stockcheck_changelist"),
-            path("repair/", self.admin_site.admin_view(self.repair_view),
-                 name="stockcheck_stockcheck_repair"),
-        ]
-
-    def changelist_view(self, request, extra_context=None):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        report = selectors.check_stock()
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Stock consistency",
-            "report": report,
-            "groups": report.by_problem(),
-            "repairs": selectors.recent_repairs(),
-            "can_repair": request.user.has_perm(REPAIR_PERMISSION),
-            **(extra_context or {}),
-        }
-        return TemplateResponse(request, "admin/stockcheck/consistency.html", context)
-
-    def repair_view(self, request):
-        if not request.user.has_perm(REPAIR_PERMISSION):
-            raise PermissionDenied
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        back = HttpResponseRedirect(reverse("admin:stockcheck_stockcheck_changelist"))
-        if request.POST.get("all"):
-            outcomes = [outcome for _, outcome in services.repair_all(user=request.user)]
-            if not outcomes:
-                messages.info(request, "Nothing to repair: every invariant holds.")
-        else:
-            try:
-                problem = Problem(request.POST.get("problem", ""))
-                key = int(request.POST.get("key", ""))
-            except ValueError:
-                messages.error(request, "Choose a violation to repair.")
-                return back
-            outcomes = [services.repair(problem=problem, key=key, user=request.user)]
-        for outcome in outcomes:
-            level = messages.SUCCESS if outcome.repaired else messages.WARNING
-            messages.add_message(request, level, outcome.message)
-        return back
+    title = "Stock consistency"
+    template = "admin/stockcheck/consistency.html"
+    repair_permission = "stockcheck.repair_stockcheck"
+    problem_type = Problem
+    run_check = staticmethod(selectors.check_stock)
+    recent_repairs = staticmethod(selectors.recent_repairs)
+    repair = staticmethod(services.repair)
+    repair_all = staticmethod(services.repair_all)
 
 
 @admin.register(StockRepair)
-class StockRepairAdmin(admin.ModelAdmin):
+class StockRepairAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "problem", "subject", "message", "user"]
     list_filter = ["problem"]
     search_fields = ["subject", "message"]
     list_select_related = ["user"]
     readonly_fields = ["problem", "subject", "message", "changes", "stock_level", "order",
                        "movement", "user", "created_at"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
