@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from kernel.admin import SERVICE_FORM_TEMPLATE, ReadOnlyInline
+from kernel.admin import SERVICE_FORM_TEMPLATE, ReadOnlyAdminMixin, ReadOnlyInline
 from kernel.errors import ShopError
 from kernel.money import Money, parse_amount, quantize
 
@@ -116,7 +116,7 @@ class RefundForm(forms.Form):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "order_link", "gateway", "state", "amount_money",
                     "captured_money", "refunded_money", "card_label")
     list_filter = ("gateway", "state", "created_at")
@@ -143,15 +143,6 @@ class PaymentAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order")
-
-    def has_add_permission(self, request):
-        return False  # payments are started by checkout
-
-    def has_change_permission(self, request, obj=None):
-        return False  # moved only by the capture / void / refund services
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_capture_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("payments.change_payment")

@@ -23,7 +23,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from kernel.admin import SERVICE_FORM_TEMPLATE
+from kernel.admin import SERVICE_FORM_TEMPLATE, ReadOnlyAdminMixin
 from kernel.errors import ShopError
 from orders import services as order_services
 from orders.invoice_pdf import invoice_response
@@ -94,7 +94,7 @@ class CancelForm(forms.Form):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("number", "placed_at", "email", "customer", "total_money", "status",
                     "payment_status", "fulfillment_status", "risk_flag")
     list_filter = ("status", "payment_status", "fulfillment_status", RiskFilter, "placed_at")
@@ -128,17 +128,8 @@ class OrderAdmin(admin.ModelAdmin):
         return super().get_queryset(request).select_related(
             "user", "shipping_address", "billing_address", "pickup_warehouse", "voucher")
 
-    # Orders are records: they come from checkout and change only through the services
-    # behind the actions below, so the page is view-only (no Save button).
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+    # Orders are records (ReadOnlyAdminMixin): they come from checkout and change only
+    # through the services behind the actions below, so the page is view-only (no Save).
     def has_cancel_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("orders.change_order")
 
