@@ -10,10 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.mail import EmailMessage
-from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from kernel.errors import NotFound, ShopError
@@ -21,6 +17,7 @@ from kernel.money import Money
 from orders.models import Order
 from payments import services as payment_services
 from payments.models import GatewayCall, Payment, RefundReason
+from shop.web.consistency import record_nightly_run
 
 from .models import MoneyCheckRun, MoneyRepair, Problem
 from .selectors import MoneyReport, Violation, check_orders
@@ -131,46 +128,11 @@ def repair_all(*, report: MoneyReport | None = None, user=None
 # --- The nightly check ----------------------------------------------------------------------
 
 
-def merchant_email_addresses() -> list[str]:
-    """Where the check writes, as the stock check does: SHOP_MERCHANT_EMAIL, else the
-    ADMINS, else the shop's own sending address."""
-    configured = getattr(settings, "SHOP_MERCHANT_EMAIL", "")
-    if configured:
-        return [configured]
-    admins = [email for _, email in getattr(settings, "ADMINS", [])]
-    return admins or [settings.DEFAULT_FROM_EMAIL]
-
-
 def run_nightly_money_check(*, day=None) -> bool:
     """Check the money and, when anything is wrong, email the merchant one message listing
     every violation: at most once a day (claimed under the day's row lock), never when the
     check is clean. Returns whether it emailed now."""
     report = check_orders()
-    day = day or timezone.localdate()
-    with transaction.atomic():
-        run, _ = MoneyCheckRun.objects.get_or_create(day=day,
-                                                     defaults={"checked_at": timezone.now()})
-        run = MoneyCheckRun.objects.select_for_update().get(pk=run.pk)
-        run.checked_at = timezone.now()
-        run.violations = len(report.violations)
-        send = not report.is_clean and run.emailed_at is None
-        if send:
-            run.emailed_at = run.checked_at
-        run.save(update_fields=["checked_at", "violations", "emailed_at"])
-        if send:
-            # Under the lock: a mail failure rolls the claim back and the task retries.
-            _email_report(report, day=day)
-        return send
-
-
-def _email_report(report: MoneyReport, *, day) -> None:
-    count = len(report.violations)
-    context = {"report": report, "day": day, "shop_name": settings.SHOP_NAME,
-               "screen_link": settings.SHOP_BASE_URL.rstrip("/") + "/"
-               + settings.ADMIN_URL.strip("/") + "/moneycheck/moneycheck/"}
-    EmailMessage(
-        subject=f"{settings.SHOP_NAME}: money check found {count} problem"
-                f"{'s' if count != 1 else ''} ({day:%Y-%m-%d})",
-        body=render_to_string("emails/moneycheck/report.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL, to=merchant_email_addresses(),
-    ).send()
+    return record_nightly_run(
+        run_model=MoneyCheckRun, report=report, day=day or timezone.localdate(),
+        app_label="moneycheck", what="money", counts={"violations": len(report.violations)})

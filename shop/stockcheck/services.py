@@ -17,11 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F, Sum
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from inventory import locks as inventory_locks
@@ -34,6 +31,7 @@ from orders import locks as order_locks
 from orders import services as order_services
 from orders.exceptions import OutOfStock
 from orders.models import Allocation, Order, OrderEvent, OrderLine
+from shop.web.consistency import record_nightly_run
 
 from .models import Problem, StockCheckRun, StockRepair
 from .selectors import PAID_STATUSES, StockReport, StockShortfall, Violation, check_stock
@@ -346,47 +344,12 @@ def repair_all(*, report: StockReport | None = None, user=None
 # --- The nightly check ----------------------------------------------------------------------
 
 
-def merchant_email_addresses() -> list[str]:
-    """Where the stock check writes: SHOP_MERCHANT_EMAIL, else the ADMINS, else the shop's
-    own sending address."""
-    configured = getattr(settings, "SHOP_MERCHANT_EMAIL", "")
-    if configured:
-        return [configured]
-    admins = [email for _, email in getattr(settings, "ADMINS", [])]
-    return admins or [settings.DEFAULT_FROM_EMAIL]
-
-
 def run_nightly_stock_check(*, day=None) -> bool:
     """Check the stock and, when anything is wrong, email the merchant one message listing
     every violation. At most one email a day (claimed under the day's row lock, so the task
     run twice sends once); none when the check is clean. Returns whether it emailed now."""
     report = check_stock()
-    day = day or timezone.localdate()
-    with transaction.atomic():
-        run, _ = StockCheckRun.objects.get_or_create(day=day,
-                                                     defaults={"checked_at": timezone.now()})
-        run = StockCheckRun.objects.select_for_update().get(pk=run.pk)
-        run.checked_at = timezone.now()
-        run.violations, run.waiting = len(report.violations), len(report.waiting)
-        send = not report.is_clean and run.emailed_at is None
-        if send:
-            run.emailed_at = run.checked_at
-        run.save(update_fields=["checked_at", "violations", "waiting", "emailed_at"])
-        if send:
-            # Sent under the lock: if the mail server fails, the claim rolls back with it
-            # and the task's retry sends the email.
-            _email_report(report, day=day)
-        return send
-
-
-def _email_report(report: StockReport, *, day) -> None:
-    count = len(report.violations)
-    context = {"report": report, "day": day, "shop_name": settings.SHOP_NAME,
-               "screen_link": settings.SHOP_BASE_URL.rstrip("/") + "/"
-               + settings.ADMIN_URL.strip("/") + "/stockcheck/stockcheck/"}
-    EmailMessage(
-        subject=f"{settings.SHOP_NAME}: stock check found {count} problem"
-                f"{'s' if count != 1 else ''} ({day:%Y-%m-%d})",
-        body=render_to_string("emails/stockcheck/report.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL, to=merchant_email_addresses(),
-    ).send()
+    return record_nightly_run(
+        run_model=StockCheckRun, report=report, day=day or timezone.localdate(),
+        app_label="stockcheck", what="stock",
+        counts={"violations": len(report.violations), "waiting": len(report.waiting)})

@@ -7,12 +7,17 @@ and ``recent_repairs``; the report has ``violations``, ``is_clean`` and ``by_pro
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.core.mail import EmailMessage
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 
 from kernel.admin import ReadOnlyAdminMixin
 
@@ -137,3 +142,51 @@ class ConsistencyCheckCommand(BaseCommand):
             self.stdout.write(line)
         if report.is_clean:
             self.stdout.write(self.style.SUCCESS(self.clean_summary(report)))
+
+
+def merchant_email_addresses() -> list[str]:
+    """Where the checks write: SHOP_MERCHANT_EMAIL, else the ADMINS, else the shop's own
+    sending address."""
+    configured = getattr(settings, "SHOP_MERCHANT_EMAIL", "")
+    if configured:
+        return [configured]
+    admins = [email for _, email in getattr(settings, "ADMINS", [])]
+    return admins or [settings.DEFAULT_FROM_EMAIL]
+
+
+def record_nightly_run(*, run_model, report, day, app_label: str, what: str,
+                       counts: dict[str, int]) -> bool:
+    """Record the day's run of a check (``run_model``: one row per day with ``checked_at``,
+    ``emailed_at`` and the ``counts`` fields) and, when anything is wrong, email the
+    merchant one message listing every violation: at most once a day (claimed under the
+    day's row lock, so the task run twice sends once), none when the check is clean.
+    Returns whether it emailed now."""
+    with transaction.atomic():
+        run, _ = run_model.objects.get_or_create(day=day,
+                                                 defaults={"checked_at": timezone.now()})
+        run = run_model.objects.select_for_update().get(pk=run.pk)
+        run.checked_at = timezone.now()
+        for field, value in counts.items():
+            setattr(run, field, value)
+        send = not report.is_clean and run.emailed_at is None
+        if send:
+            run.emailed_at = run.checked_at
+        run.save(update_fields=["checked_at", *counts, "emailed_at"])
+        if send:
+            # Sent under the lock: if the mail server fails, the claim rolls back with it
+            # and the task's retry sends the email.
+            _email_report(report, day=day, app_label=app_label, what=what)
+        return send
+
+
+def _email_report(report, *, day, app_label: str, what: str) -> None:
+    count = len(report.violations)
+    context = {"report": report, "day": day, "shop_name": settings.SHOP_NAME,
+               "screen_link": settings.SHOP_BASE_URL.rstrip("/") + "/"
+               + settings.ADMIN_URL.strip("/") + f"/{app_label}/{app_label}/"}
+    EmailMessage(
+        subject=f"{settings.SHOP_NAME}: {what} check found {count} problem"
+                f"{'s' if count != 1 else ''} ({day:%Y-%m-%d})",
+        body=render_to_string(f"emails/{app_label}/report.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL, to=merchant_email_addresses(),
+    ).send()

@@ -11,7 +11,8 @@ from inventory.models import StockLevel
 from shop.celery import app as celery_app
 from shop.stockcheck import tasks
 from shop.stockcheck.models import StockCheckRun
-from shop.stockcheck.services import merchant_email_addresses, run_nightly_stock_check
+from shop.stockcheck.services import run_nightly_stock_check
+from shop.web.consistency import merchant_email_addresses
 
 from .conftest import level_of
 
