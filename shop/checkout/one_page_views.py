@@ -30,7 +30,7 @@ from shop.storefront.cart import current_cart
 from shop.web.rate_limits import rate_limited
 
 from .forms import BillingChoiceForm, EmailStepForm, VoucherForm
-from .steps_views import _bind_address_errors, _preselected, _saved_addresses
+from .steps_views import _preselected, _saved_addresses, show_address_refusal
 
 SECTIONS = ("contact", "address", "shipping", "billing", "voucher")
 
@@ -130,9 +130,7 @@ def _save_address(request: HttpRequest, cart: Cart) -> HttpResponse:
             cart=cart, address=data,
             save_to_book=chosen == "new" and bool(request.POST.get("save_address")))
     except AddressInvalid as error:
-        form.is_valid()
-        if not form.errors:
-            _bind_address_errors(form, error)
+        show_address_refusal(form, error)
         return _page(request, cart, status=400, address_form=form, chosen=chosen,
                      focus="address")
     except ShopError as error:
@@ -164,9 +162,7 @@ def _save_billing(request: HttpRequest, cart: Cart) -> HttpResponse:
         order_services.set_billing_address(cart=cart, same_as_shipping=same,
                                            address=None if same else data)
     except AddressInvalid as error:
-        form.is_valid()
-        if not form.errors:
-            _bind_address_errors(form, error)
+        show_address_refusal(form, error)
         return _page(request, cart, status=400, billing_choice=choice, billing_form=form,
                      focus="billing")
     except ShopError as error:

@@ -112,7 +112,12 @@ def _saved_addresses(request: HttpRequest) -> list[Address]:
     return list(Address.objects.filter(user=request.user, saved=True).order_by("pk")[:10])
 
 
-def _bind_address_errors(form: AddressForm, error: AddressInvalid) -> None:
+def show_address_refusal(form: AddressForm, error: AddressInvalid) -> None:
+    """Put the address service's refusal next to the fields, unless the form's own checks
+    already found what is wrong."""
+    form.is_valid()
+    if form.errors:
+        return
     for field, field_messages in error.errors.items():
         for message in field_messages:
             form.add_error(field if field in form.fields else None, message)
@@ -156,9 +161,7 @@ def address(request: HttpRequest, cart: Cart, checkout: CheckoutView) -> HttpRes
             cart=cart, address=data,
             save_to_book=chosen == "new" and bool(request.POST.get("save_address")))
     except AddressInvalid as error:
-        form.is_valid()
-        if not form.errors:
-            _bind_address_errors(form, error)
+        show_address_refusal(form, error)
         return page(400, chosen)
     except ShopError as error:
         form.add_error(None, error.message)
@@ -203,9 +206,7 @@ def billing(request: HttpRequest, cart: Cart, checkout: CheckoutView) -> HttpRes
         order_services.set_billing_address(cart=cart, same_as_shipping=same,
                                            address=None if same else data)
     except AddressInvalid as error:
-        form.is_valid()
-        if not form.errors:
-            _bind_address_errors(form, error)
+        show_address_refusal(form, error)
         return page(400)
     except ShopError as error:
         form.add_error(None, error.message)
