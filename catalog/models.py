@@ -85,6 +85,11 @@ class Product(models.Model):
     seo_title = models.CharField(max_length=70, blank=True)
     seo_description = models.CharField(max_length=160, blank=True)
     search_vector = SearchVectorField(null=True, editable=False)
+    # Kept by reviews.services when a review is approved, rejected or removed: the product
+    # card shows the rating without a query of its own.
+    rating_average = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True,
+                                         editable=False)
+    rating_count = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
