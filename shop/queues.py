@@ -31,6 +31,7 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("*.send_*", "emails"),
     ("inventory.tasks.email_purchase_order", "emails"),
     ("shop.webhooks.tasks.notify_endpoint_disabled", "emails"),
+    ("marketing.tasks.*", "emails"),
     ("fulfillment.tasks.capture_at_shipment", "orders"),
     ("fulfillment.tasks.*", "fulfillment"),
     ("returns.tasks.issue_return_label", "fulfillment"),

@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("shop.accounts.urls")),
     path("payments/", include("payments.urls")),
     path("fulfillment/", include("fulfillment.urls")),
+    path("email/", include("marketing.urls")),
     # The admin's login form, rate limited like the shop's (matched before the admin's own).
     path(f"{settings.ADMIN_URL}login/",
          rate_limited("login", account=posted_email)(admin.site.login), name="admin-login"),

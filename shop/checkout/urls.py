@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cart_views, one_page_views, payment_views, steps_views
+from . import cart_views, one_page_views, payment_views, recovery_views, steps_views
 
 # Every page of the storefront's buying path, from the cart to the thank-you page.
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("cart/add/", cart_views.add, name="add"),
     path("cart/update/", cart_views.update, name="update"),
     path("cart/remove/", cart_views.remove, name="remove"),
+    # The link in the abandoned-checkout email (marketing.recovery).
+    path("cart/restore/<str:token>/", recovery_views.restore_cart, name="restore_cart"),
     # The one-page checkout; the step pages below stay as fallbacks.
     path("checkout/", one_page_views.one_page, name="start"),
     path("checkout/contact/", steps_views.contact, name="contact"),

@@ -5,6 +5,7 @@ in-process after commit, email to the console, the offline payment gateway.
 Each variable below switches one part to the real service.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from email.utils import formataddr, parseaddr
 from pathlib import Path
@@ -189,6 +190,9 @@ CELERY_BEAT_SCHEDULE: dict = {
                                "schedule": 900.0},
     "sweep-webhook-deliveries": {"task": "shop.webhooks.tasks.sweep_webhook_deliveries",
                                  "schedule": 60.0},
+    # Abandoned checkouts: the first (and optional second) reminder email.
+    "remind-abandoned-checkouts": {"task": "marketing.tasks.remind_abandoned_checkouts",
+                                   "schedule": 300.0},
     # Tasks kernel.enqueue recorded while the broker was down, sent again.
     "resend-deferred-tasks": {"task": "shop.tasks.resend_deferred_tasks", "schedule": 60.0},
     # Every stock invariant, nightly; the merchant is emailed when one breaks.
@@ -365,6 +369,17 @@ SHOP_RETURN_DROP_OFF_INSTRUCTIONS = env(
 SHOP_MERCHANT_EMAIL = env("SHOP_MERCHANT_EMAIL", default=DEFAULT_FROM_EMAIL)
 SHOP_SLOW_MOVER_DAYS = env.int("SHOP_SLOW_MOVER_DAYS", default=90)
 SHOP_SLOW_MOVER_COVER_DAYS = env.int("SHOP_SLOW_MOVER_COVER_DAYS", default=180)
+
+# Marketing (issue 19): an abandoned checkout (a cart with an email and lines, no order)
+# gets a reminder this long after its last change, and optionally a second one; 0
+# disables either. Carts idle for longer than MAX_AGE are left alone; restore links in
+# the emails stay valid this many days.
+CART_RECOVERY_FIRST_AFTER = timedelta(minutes=env.int("CART_RECOVERY_FIRST_AFTER_MINUTES",
+                                                      default=60))
+CART_RECOVERY_SECOND_AFTER = timedelta(minutes=env.int("CART_RECOVERY_SECOND_AFTER_MINUTES",
+                                                       default=24 * 60))
+CART_RECOVERY_MAX_AGE = timedelta(days=env.int("CART_RECOVERY_MAX_AGE_DAYS", default=7))
+CART_RECOVERY_LINK_MAX_AGE_DAYS = env.int("CART_RECOVERY_LINK_MAX_AGE_DAYS", default=30)
 
 # --- Content-Security-Policy (shop.web.content_security) ---------------------------------
 SHOP_CSP_REPORT_ONLY = env.bool("SHOP_CSP_REPORT_ONLY", default=False)
