@@ -42,6 +42,7 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("shop.dashboard.tasks.*", "analytics"),
     ("shop.stockcheck.tasks.*", "analytics"),
     ("shop.moneycheck.tasks.*", "analytics"),
+    ("customers.tasks.refresh_*", "analytics"),
 )
 
 

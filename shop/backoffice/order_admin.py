@@ -23,6 +23,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from customers.admin.service import OrderNotesInline, order_timeline_url
+from customers.roles import TIMELINE_PERMISSION
 from kernel.admin import SERVICE_FORM_TEMPLATE, ReadOnlyAdminMixin
 from kernel.errors import ShopError
 from orders import services as order_services
@@ -104,7 +106,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "placed_at"
     ordering = ("-placed_at", "-pk")
     actions = ["cancel_orders", "cancel_held_orders", "capture_payments", "release_holds"]
-    inlines = [OrderLineInline, PaymentInline, OrderEventInline]
+    inlines = [OrderLineInline, PaymentInline, OrderEventInline, OrderNotesInline]
     fieldsets = (
         (None, {"fields": ("number", "placed_at", "email", "customer", "customer_ip")}),
         ("Status", {"fields": ("status", "payment_status", "fulfillment_status",
@@ -294,6 +296,8 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 "refund": self._refundable_payment(obj) if self.has_refund_permission(
                     request, obj) else None,
                 "held": obj.is_held,
+                "timeline": (order_timeline_url(obj.pk)
+                             if request.user.has_perm(TIMELINE_PERMISSION) else ""),
             }
         return super().render_change_form(request, context, add, change, form_url, obj)
 

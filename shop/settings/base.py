@@ -195,6 +195,9 @@ CELERY_BEAT_SCHEDULE: dict = {
                                    "schedule": 300.0},
     # Tasks kernel.enqueue recorded while the broker was down, sent again.
     "resend-deferred-tasks": {"task": "shop.tasks.resend_deferred_tasks", "schedule": 60.0},
+    # Customer segments (recency, frequency, monetary value) rebuilt from the orders.
+    "refresh-customer-segments": {"task": "customers.tasks.refresh_customer_segments",
+                                  "schedule": crontab(hour=3, minute=45)},
     # Every stock invariant, nightly; the merchant is emailed when one breaks.
     "nightly-stock-check": {"task": "shop.stockcheck.tasks.nightly_stock_check",
                             "schedule": crontab(hour=2, minute=30)},
@@ -403,6 +406,25 @@ SHOP_RATE_LIMITS = {
     # tight.
     "checkout": {"ip": env("SHOP_RATE_CHECKOUT_IP", default="60/10m"),
                  "account": env("SHOP_RATE_CHECKOUT_ACCOUNT", default="15/h")},
+    # The contact form: each message emails the merchant.
+    "contact": {"ip": env("SHOP_RATE_CONTACT_IP", default="10/h"),
+                "account": env("SHOP_RATE_CONTACT_ACCOUNT", default="5/h")},
+}
+# The contact form's signed timestamp: sent sooner than this after the form was shown is
+# too fast for a person; later than this, the form has expired (shop.storefront.contact).
+SHOP_CONTACT_MIN_SECONDS = env.int("SHOP_CONTACT_MIN_SECONDS", default=3)
+SHOP_CONTACT_MAX_AGE_SECONDS = env.int("SHOP_CONTACT_MAX_AGE_SECONDS", default=2 * 3600)
+# Customer segments (customers.rfm, rebuilt nightly): score thresholds and segment rules.
+# R scores 5 within the first number of days, 4 within the second...; F and M score 1 below
+# the first number, 2 from it, and so on. Any key left out keeps its default.
+SHOP_CUSTOMER_SEGMENTS = {
+    "recency_days": [30, 90, 180, 365],
+    "frequency": [2, 3, 5, 8],
+    "monetary": ["50", "150", "400", "1000"],
+    "best_min_score": 4,  # best customers: R, F and M all at least this
+    "new_days": 30,  # new: a first and only order within these days
+    "active_days": 90,  # active: an order within these days
+    "at_risk_days": 365,  # at risk: the last order within these days; lapsed after
 }
 
 # --- Payments -------------------------------------------------------------------------------
