@@ -16,6 +16,8 @@ from kernel.errors import ShopError
 
 from .models import ConsentRecord, EmailSuppression
 
+__all__ = ["ConsentRecord", "has_unsubscribed", "may_email_marketing", "record_consent"]
+
 # The exact wording shown beside the checkboxes; recorded with every grant and withdrawal.
 CHECKOUT_WORDING = ("Email me news, offers and reminders about my cart. "
                     "I can unsubscribe at any time.")

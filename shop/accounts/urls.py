@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import returns, substitutes, views
+from . import email_preferences, returns, substitutes, views
 
 app_name = "account"
 urlpatterns = [
@@ -27,6 +27,8 @@ urlpatterns = [
     re_path(r"^account/orders/(?P<number>[0-9A-Za-z-]{1,20})/returns/(?P<return_number>RMA-[0-9]{1,12})"
             r"/label\.pdf$", returns.return_label, name="return_label"),
     path("account/addresses/", views.addresses, name="addresses"),
+    path("account/email-preferences/", email_preferences.email_preferences,
+         name="email_preferences"),
     path("account/addresses/new/", views.address_form, name="address_add"),
     path("account/addresses/<int:pk>/edit/", views.address_form, name="address_edit"),
     path("account/addresses/<int:pk>/delete/", views.address_delete, name="address_delete"),

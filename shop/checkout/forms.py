@@ -6,6 +6,8 @@ import re
 
 from django import forms
 
+from marketing.consent import CHECKOUT_WORDING
+
 
 class EmailStepForm(forms.Form):
     email = forms.EmailField(
@@ -13,6 +15,8 @@ class EmailStepForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text="We send your confirmation and tracking updates here.",
     )
+    # Never ticked for the shopper; the label is the exact wording recorded with a grant.
+    marketing_opt_in = forms.BooleanField(label=CHECKOUT_WORDING, required=False)
 
 
 class BillingChoiceForm(forms.Form):

@@ -30,7 +30,12 @@ from shop.storefront.cart import current_cart
 from shop.web.rate_limits import rate_limited
 
 from .forms import BillingChoiceForm, EmailStepForm, VoucherForm
-from .steps_views import _preselected, _saved_addresses, show_address_refusal
+from .steps_views import (
+    _preselected,
+    _saved_addresses,
+    record_checkout_opt_in,
+    show_address_refusal,
+)
 
 SECTIONS = ("contact", "address", "shipping", "billing", "voucher")
 
@@ -104,6 +109,7 @@ def _save_contact(request: HttpRequest, cart: Cart) -> HttpResponse:
     if form.is_valid():
         try:
             order_services.set_checkout_email(cart=cart, email=form.cleaned_data["email"])
+            record_checkout_opt_in(request, form)
             return _next("address")
         except ShopError as error:
             form.add_error("email", error.message)

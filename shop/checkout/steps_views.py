@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.errors import ShopError
 from kernel.forms import posted
+from marketing import consent
 from orders import services as order_services
 from orders.exceptions import AddressInvalid, CheckoutIncomplete
 from orders.forms import AddressForm
@@ -98,12 +99,23 @@ def contact(request: HttpRequest, cart: Cart, checkout: CheckoutView) -> HttpRes
         if form.is_valid():
             try:
                 order_services.set_checkout_email(cart=cart, email=form.cleaned_data["email"])
+                record_checkout_opt_in(request, form)
                 return redirect("checkout:address")
             except ShopError as error:
                 form.add_error("email", error.message)
         return render(request, "checkout/contact.html", _step_context(checkout, "contact",
                       form=form), status=400)
     return render(request, "checkout/contact.html", _step_context(checkout, "contact", form=form))
+
+
+def record_checkout_opt_in(request: HttpRequest, form: EmailStepForm) -> None:
+    """A ticked marketing box is a grant, recorded with the wording shown. An unticked one
+    changes nothing: it is never ticked for the shopper, so leaving it is no decision (an
+    earlier opt-in stands; unsubscribing is in the account and in every email)."""
+    if form.cleaned_data.get("marketing_opt_in"):
+        consent.set_consent(email=form.cleaned_data["email"], user=request.user, granted=True,
+                            wording=consent.CHECKOUT_WORDING,
+                            source=consent.ConsentRecord.Source.CHECKOUT)
 
 
 def _saved_addresses(request: HttpRequest) -> list[Address]:

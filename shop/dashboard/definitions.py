@@ -86,4 +86,14 @@ DEFINITIONS: dict[str, str] = {
                           "by inventory value at cost now.",
     "slow_movers": "Variants with units on hand and no sale in the last N days of the "
                    "period.",
+    # Marketing
+    "reminders_sent": "Abandoned-checkout reminder emails sent in the period (first and "
+                      "second reminders each count).",
+    "carts_recovered": "Abandoned carts with a counted order placed in the period from the "
+                       "cart restored by a reminder's link (a cart restored on two devices "
+                       "counts once).",
+    "recovered_revenue": "Order totals (tax and shipping included, refunds not deducted) of "
+                         "counted orders placed in the period from a cart restored by a "
+                         "reminder's link.",
+    "recovery_rate": "Carts recovered divided by first reminders sent in the period.",
 }

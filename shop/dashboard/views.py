@@ -24,7 +24,8 @@ from .periods import PRESETS, InvalidRange, parse_period, preset_period, shop_zo
 from .selectors import PANELS, chart_table
 
 NAV = [("sales", "Sales"), ("funnel", "Funnel"), ("customers", "Customers"),
-       ("fulfillment", "Fulfillment"), ("returns", "Returns"), ("stock", "Stock")]
+       ("fulfillment", "Fulfillment"), ("returns", "Returns"), ("stock", "Stock"),
+       ("marketing", "Marketing")]
 PERMISSION = "dashboard.view_dashboard"
 
 
