@@ -5,6 +5,7 @@ class FulfillmentConfig(AppConfig):
     name = "fulfillment"
 
     def ready(self) -> None:
-        from . import receivers
+        from . import personal_data, receivers
 
         receivers.connect()
+        personal_data.register()

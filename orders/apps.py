@@ -7,8 +7,9 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
-        from . import receivers
+        from . import personal_data, receivers
         from .checks import check_payment_reminder_before_deadline
 
         receivers.connect()
+        personal_data.register()
         checks.register(check_payment_reminder_before_deadline)

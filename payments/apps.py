@@ -5,6 +5,7 @@ class PaymentsConfig(AppConfig):
     name = "payments"
 
     def ready(self) -> None:
-        from . import receivers
+        from . import personal_data, receivers
 
         receivers.connect()
+        personal_data.register()

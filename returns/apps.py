@@ -6,6 +6,7 @@ class ReturnsConfig(AppConfig):
     verbose_name = "Returns"
 
     def ready(self) -> None:
-        from . import receivers
+        from . import personal_data, receivers
 
         receivers.connect()
+        personal_data.register()

@@ -62,3 +62,38 @@ class EmailLoginForm(forms.Form):
             if self.user is None or not self.user.is_active:
                 raise forms.ValidationError("That email and password don't match an account.")
         return data
+
+
+class CloseAccountForm(forms.Form):
+    """Closing an account: the password again, and an explicit confirmation."""
+
+    password = forms.CharField(label="Your password", strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete":
+                                                                 "current-password"}))
+    confirm = forms.BooleanField(
+        label="I understand that closing my account erases my personal data for good.",
+        error_messages={"required": "Tick the box to confirm you want to close the account."})
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password
+
+
+class GuestDataRequestForm(forms.Form):
+    email = forms.EmailField(label="Email address", max_length=254,
+                             help_text="The address you gave when you ordered.",
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    order_number = forms.CharField(label="Order number", max_length=20,
+                                   help_text="From your order confirmation email.")
+
+
+class ConfirmGuestErasureForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="I understand that my personal data is erased for good.",
+        error_messages={"required": "Tick the box to confirm the erasure."})

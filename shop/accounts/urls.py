@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import email_preferences, returns, substitutes, views
+from . import data_requests, email_preferences, returns, substitutes, views
 
 app_name = "account"
 urlpatterns = [
@@ -32,6 +32,18 @@ urlpatterns = [
     path("account/addresses/new/", views.address_form, name="address_add"),
     path("account/addresses/<int:pk>/edit/", views.address_form, name="address_edit"),
     path("account/addresses/<int:pk>/delete/", views.address_delete, name="address_delete"),
+    path("account/data/", data_requests.your_data, name="your_data"),
+    path("account/data/download/", data_requests.download_data, name="download_data"),
+    path("account/close/", data_requests.close_account, name="close_account"),
+    path("account/closed/", data_requests.account_closed, name="account_closed"),
+    path("privacy/request/", data_requests.request_data, name="data_request"),
+    path("privacy/request/sent/", data_requests.data_request_sent, name="data_request_sent"),
+    path("privacy/request/done/", data_requests.data_request_done, name="data_request_done"),
+    path("privacy/data/<str:signature>/", data_requests.data_link, name="data_link"),
+    path("privacy/data/<str:signature>/download/", data_requests.data_link_download,
+         name="data_link_download"),
+    path("privacy/data/<str:signature>/erase/", data_requests.data_link_erase,
+         name="data_link_erase"),
     path("orders/view/<str:signature>/", views.guest_order, name="guest_order"),
     path("orders/view/<str:signature>/invoice.pdf", views.guest_invoice, name="guest_invoice"),
     path("orders/substitute/<str:signature>/", substitutes.substitute_offer,

@@ -406,6 +406,14 @@ SHOP_RATE_LIMITS = {
     # tight.
     "checkout": {"ip": env("SHOP_RATE_CHECKOUT_IP", default="60/10m"),
                  "account": env("SHOP_RATE_CHECKOUT_ACCOUNT", default="15/h")},
+    # Data requests (privacy): asking for a guest's link emails the address, so per address
+    # tight; downloads and erasures (the password check of closing an account) per account.
+    "data_request": {"ip": env("SHOP_RATE_DATA_REQUEST_IP", default="10/h"),
+                     "account": env("SHOP_RATE_DATA_REQUEST_ACCOUNT", default="3/h")},
+    "data_export": {"ip": env("SHOP_RATE_DATA_EXPORT_IP", default="30/h"),
+                    "account": env("SHOP_RATE_DATA_EXPORT_ACCOUNT", default="10/h")},
+    "data_erasure": {"ip": env("SHOP_RATE_DATA_ERASURE_IP", default="20/h"),
+                     "account": env("SHOP_RATE_DATA_ERASURE_ACCOUNT", default="10/h")},
     # The contact form: each message emails the merchant.
     "contact": {"ip": env("SHOP_RATE_CONTACT_IP", default="10/h"),
                 "account": env("SHOP_RATE_CONTACT_ACCOUNT", default="5/h")},
