@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.utils.functional import lazy
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from shop.backoffice import courier
-from shop.storefront import tracking, views
+from shop.storefront import seo, tracking, views
 from shop.web import pages
 from shop.web.rate_limits import posted_email, rate_limited
 
@@ -29,6 +30,9 @@ storefront_patterns = (
 
 urlpatterns = [
     path("", include(storefront_patterns)),
+    path("", include("reviews.urls")),
+    path("sitemap.xml", sitemap, {"sitemaps": seo.SITEMAPS}, name="sitemap"),
+    path("robots.txt", seo.robots_txt, name="robots"),
     path("", include("shop.checkout.urls")),
     path("", include("shop.accounts.urls")),
     path("payments/", include("payments.urls")),

@@ -12,9 +12,10 @@ from catalog import selectors as catalog_selectors
 from catalog.models import Product
 from inventory.selectors import describe_availability
 from kernel.money import Money
+from reviews import selectors as review_selectors
 from shop.dashboard import tracking
 
-from . import delivery, selectors
+from . import delivery, selectors, seo
 from .forms import ProductFilterForm, SearchForm
 from .pages import published_page
 
@@ -159,6 +160,8 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         option["selected"] = chosen.selected_values.get(f"option{option['position']}")
     _mark_sold_out_values(options, chosen, product.active_variants)
     promises = delivery.promises_for(request, product.active_variants)
+    # No query for a product nobody has reviewed; one (capped) for any number of reviews.
+    reviews = review_selectors.latest_reviews(product.pk) if product.rating_count else []
     context = {
         "product": product,
         "category": product.category,
@@ -170,6 +173,9 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "delivery_promises": [(variant_id, promise.text)
                               for variant_id, promise in promises.items()],
         "delivery_promise": promises.get(chosen.pk),
+        "reviews": reviews,
+        "product_json_ld": seo.product_json_ld(product, variants=product.active_variants,
+                                               reviews=reviews),
     }
     return render(request, "storefront/product.html", context)
 
