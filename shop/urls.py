@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from shop.backoffice import courier
 from shop.storefront import seo, tracking, views
+from shop.storefront.contact import contact as contact_form
 from shop.web import pages
 from shop.web.rate_limits import posted_email, rate_limited
 
@@ -24,6 +25,7 @@ storefront_patterns = (
         path("p/<slug:slug>/", views.product_detail, name="product"),
         path("search/", views.search, name="search"),
         path("pages/<slug:slug>/", views.page_detail, name="page"),
+        path("contact/", contact_form, name="contact"),
     ],
     "storefront",
 )

@@ -53,7 +53,7 @@ def notify_merchant_of_contact_message(*, message_id: int) -> bool:
     shopper. Marked under the row's lock before the send, inside the transaction, so a task
     run twice sends once and a refused send is retried. Returns True when sent now."""
     with transaction.atomic():
-        contact = (ContactMessage.objects.select_for_update().select_related("order")
+        contact = (ContactMessage.objects.select_for_update(of=("self",)).select_related("order")
                    .filter(pk=message_id).first())
         if contact is None or contact.merchant_notified_at is not None:
             return False
