@@ -226,8 +226,7 @@ def _recheck_lines(cart: Cart, prices: dict) -> list[dict]:
     changes = []
     for line in lines:
         variant = line.variant
-        name = f"{variant.product.title} ({variant})" if str(variant) != variant.product.title \
-            else variant.product.title
+        name = str(variant)  # "Product — Option" (the product's title alone without options)
         if not (variant.is_active and variant.product.is_published):
             line.delete()
             changes.append({"kind": "unavailable", "item": name,

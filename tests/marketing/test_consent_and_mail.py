@@ -30,7 +30,8 @@ def news_template(settings, tmp_path):
     folder = tmp_path / "emails" / "marketing"
     folder.mkdir(parents=True)
     (folder / "news_test.txt").write_text("{{ greeting }} {{ unsubscribe_url }}")
-    (folder / "news_test.html").write_text("<p>{{ greeting }}</p><a href=\"{{ unsubscribe_url }}\">x</a>")
+    (folder / "news_test.html").write_text(
+        '<p>{{ greeting }}</p><a href="{{ unsubscribe_url }}">x</a>')
     settings.TEMPLATES = [{**settings.TEMPLATES[0],
                            "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
 
