@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 
+from catalog.bulk_import import insert_rows
 from catalog.models import Variant
 from kernel.bounds import INTEGER_MAX
 
@@ -15,7 +16,7 @@ from .. import locks
 from ..exceptions import StockError
 from ..models import StockLevel, StockMovement, UnsellableChange, Warehouse
 from ..selectors import level_available_expression
-from ..signals import stock_level_changed
+from ..signals import stock_level_changed, stock_levels_changed
 
 # Kinds that add to on_hand and kinds that take away, for the services below.
 INBOUND_KINDS = {
@@ -67,6 +68,39 @@ def receive_stock(*, variant: Variant, warehouse: Warehouse, quantity: int,
         level = locks.stock_level_for_update(variant_id=variant.pk, warehouse_id=warehouse.pk)
         return _record_movement(level=level, kind=kind, quantity=quantity, reason=reason,
                                 reference=reference, user=user)
+
+
+def receive_first_stock(*, quantities: list[tuple[int, int]], warehouse: Warehouse,
+                        reference: str = "", reason: str = "Stock received") -> int:
+    """The first receipt of many new variants at once (the product import), given as
+    (variant id, quantity) pairs: one stock
+    level and one receipt line each, in two INSERTs. The same rows ``receive_stock`` would
+    write; after commit one ``stock_levels_changed`` with every level's id (receivers do
+    for each what they do on ``stock_level_changed``).
+
+    Preconditions: no variant has a level in ``warehouse`` yet (else IntegrityError, and
+    the caller's transaction rolls back); every quantity a whole number above zero.
+    """
+    if any(not isinstance(q, int) or isinstance(q, bool) or q <= 0 for _, q in quantities):
+        raise StockError("Quantity received must be a whole number above zero.")
+    if not warehouse.is_active:
+        raise StockError(f"Warehouse {warehouse.code} is not active.")
+    if not quantities:
+        return 0
+    with transaction.atomic():
+        level_ids = insert_rows(
+            StockLevel, ["variant_id", "warehouse_id", "on_hand"],
+            [(variant_id, warehouse.pk, quantity) for variant_id, quantity in quantities],
+            returning=True)
+        insert_rows(
+            StockMovement, ["stock_level_id", "kind", "quantity", "on_hand_after", "reason",
+                            "reference"],
+            [(level_id, StockMovement.Kind.RECEIPT.value, quantity, quantity, reason[:255],
+              reference[:100])
+             for level_id, (_, quantity) in zip(level_ids, quantities, strict=True)])
+        transaction.on_commit(partial(stock_levels_changed.send, sender=StockLevel,
+                                      stock_level_ids=level_ids))
+    return len(level_ids)
 
 
 def adjust_stock_count(*, variant: Variant, warehouse: Warehouse, counted: int,

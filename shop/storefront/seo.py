@@ -91,7 +91,8 @@ SITEMAPS = {"home": HomeSitemap, "categories": CategorySitemap, "products": Prod
 # Pages with nothing to find: a shopper's own cart, checkout, account, orders and parcels,
 # the staff screens and the API.
 DISALLOWED = ("/cart/", "/checkout/", "/order/", "/account/", "/reviews/write/", "/track/",
-              "/courier/", "/dashboard/", "/api/", "/payments/", "/fulfillment/")
+              "/courier/", "/dashboard/", "/api/", "/payments/", "/fulfillment/", "/email/",
+              "/privacy/")
 
 
 @require_GET

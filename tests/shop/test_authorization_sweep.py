@@ -110,6 +110,7 @@ PUBLIC = {
     "api:category-list", "api:category-products", "api:product-list", "api:product-detail",
     "api:search", "api:cart-create", "api-schema", "api-docs", "api-redoc", "health",
     "/^media/(?P<path>products/.*)$",  # product photos only; labels etc. are private
+    "sitemap", "robots", "reviews:product",  # published products' approved reviews
 }
 FORGED = "eyJmb3JnZWQiOnRydWV9:1abcde:forgedsignatureforgedsignature00"
 
@@ -131,6 +132,10 @@ def aimed(v: Victim) -> dict[str, list[tuple[str, str]]]:
             ("get", f"/orders/view/{order_link}/returns/RMA-999999/label.pdf")],
         "account:substitute_offer": [("get", f"/orders/substitute/{FORGED}/"),
                                      ("post", f"/orders/substitute/{FORGED}/")],
+        "reviews:invitation": [("get", f"/reviews/write/{FORGED}/"),
+                               ("post", f"/reviews/write/{FORGED}/")],
+        "reviews:for_order": [("get", f"/account/orders/{o.number}/review/"),
+                              ("post", f"/account/orders/{o.number}/review/")],
         "tracking": [("get", f"/track/{FORGED}/"),
                      ("get", f"/track/{guest_order_signature(o)}/")],  # wrong salt
         # The account's pages answer only to the account.
