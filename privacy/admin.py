@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from kernel.admin import ServiceScreensMixin
 from kernel.errors import ShopError
+from kernel.forms import posted
 
 from . import services
 from .forms import ConfirmErasureForm, StaffDataRequestForm
@@ -60,7 +61,7 @@ class DataRequestAdmin(ServiceScreensMixin, admin.ModelAdmin):
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = StaffDataRequestForm(request.POST or None)
+        form = StaffDataRequestForm(posted(request))
         if request.method == "POST" and form.is_valid():
             try:
                 data_request = services.record_staff_request(
@@ -110,7 +111,7 @@ class DataRequestAdmin(ServiceScreensMixin, admin.ModelAdmin):
     def erase_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         self._check(request)
         data_request = get_object_or_404(DataRequest, pk=pk)
-        form = ConfirmErasureForm(request.POST or None)
+        form = ConfirmErasureForm(posted(request))
         if request.method == "POST" and form.is_valid():
             try:
                 services.carry_out_erasure(request_id=pk, actor=request.user)

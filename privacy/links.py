@@ -45,4 +45,7 @@ def read_data_link(signature: str) -> DataLink:
     if not isinstance(value, dict) or not isinstance(value.get("e"), str) \
             or not isinstance(value.get("t"), int):
         raise DataLinkInvalid("This link is not valid. Ask for a new one.")
+    if time.time() - value["t"] > MAX_AGE:
+        raise DataLinkExpired("This link has expired (links work for 24 hours). "
+                              "Ask for a new one.")
     return DataLink(email=value["e"], issued_at=float(value["t"]))

@@ -90,7 +90,7 @@ def export_guest_data(*, link: DataLink) -> Export:
     """The data held under a guest's address (orders and carts placed with it), for the
     holder of a valid signed link (read by ``links.read_data_link``)."""
     email = normalise_email(link.email)
-    _refuse_used_link(link)
+    ensure_link_unused(link)
     with transaction.atomic():
         request = DataRequest(kind=DataRequest.Kind.EXPORT, channel=DataRequest.Channel.GUEST,
                               email=email,
@@ -200,7 +200,9 @@ def close_account(*, user) -> DataRequest:
         raise
 
 
-def _refuse_used_link(link: DataLink) -> None:
+def ensure_link_unused(link: DataLink) -> None:
+    """Raise ``DataLinkExpired`` when the data the link opens was erased after it was
+    made (through it, or otherwise): it opens nothing any more."""
     erased = DataRequest.objects.filter(
         email=link.email, kind=DataRequest.Kind.ERASURE, status=DataRequest.Status.COMPLETED,
         completed_at__gte=datetime.datetime.fromtimestamp(link.issued_at, tz=datetime.UTC))
@@ -214,7 +216,7 @@ def erase_guest_data(*, link: DataLink) -> DataRequest:
     address anonymised or deleted. Refused while an order is open, and when the address
     has an account (closing it is the account's own page, after signing in)."""
     email = normalise_email(link.email)
-    _refuse_used_link(link)
+    ensure_link_unused(link)
     request = DataRequest(kind=DataRequest.Kind.ERASURE, channel=DataRequest.Channel.GUEST,
                           email=email,
                           identity_verification="Followed the link emailed to the address.")

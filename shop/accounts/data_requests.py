@@ -94,7 +94,9 @@ def data_request_sent(request: HttpRequest) -> HttpResponse:
 
 def _link_or_refusal(request: HttpRequest, signature: str) -> DataLink | HttpResponse:
     try:
-        return read_data_link(signature)
+        link = read_data_link(signature)
+        services.ensure_link_unused(link)
+        return link
     except (DataLinkInvalid, DataLinkExpired) as error:
         return render(request, "account/data_link_invalid.html", {"message": error.message},
                       status=error.status_code)
