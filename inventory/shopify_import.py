@@ -40,6 +40,7 @@ from kernel.money import parse_amount
 
 from . import services as inventory_services
 from .models import StockLevel, Warehouse
+from .shopify_batch import IMPORT_REFERENCE, NewProductBatch
 
 REQUIRED_COLUMNS = {"Handle"}
 KNOWN_COLUMNS = {
@@ -55,7 +56,6 @@ VARIANT_COLUMNS = ("Variant SKU", "Variant Price", "Option1 Value", "Variant Gra
 DEFAULT_OPTION = ("Title", "Default Title")
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 FETCH_TIMEOUT_SECONDS = 5
-IMPORT_REFERENCE = "csv-import"
 
 
 class RowError(ShopError):
@@ -188,11 +188,17 @@ class ShopifyProductImport:
                 self.report.errors.append((row.line, "Handle is empty."))
                 continue
             groups.setdefault(handle, []).append(row)
+        # New products whose rows are all fine go in batches; the rest row by row, in the
+        # file's order (the batch so far is written first).
+        batch = NewProductBatch(self, groups)
         for handle, group in groups.items():
-            self._import_product(handle, group)
+            if not batch.take(handle, group):
+                batch.flush()
+                self._import_product(handle, group)
             done += len(group)
             if self.progress:
                 self.progress.update(done)
+        batch.flush()
         if self.progress:
             self.progress.finish()
         return self.report
@@ -220,13 +226,14 @@ class ShopifyProductImport:
             line = head.line if head else rows[0].line
             self.report.errors.append((line, f"{handle}: {error.message}"))
 
-    def _save_product(self, handle: str, row: Row, product: Product | None) -> Product:
+    @staticmethod
+    def _product_fields(row: Row) -> dict:
         status = row.get("Status").lower()
         published = row.get("Published").lower() in {"true", "yes", "1"} if row.get(
             "Published") else status in {"", "active"}
         if status in {"draft", "archived"}:
             published = False
-        wanted = {
+        return {
             "title": row.get("Title")[:200],
             "description": row.values.get("Body (HTML)") or "",
             "vendor": row.get("Vendor")[:120],
@@ -236,6 +243,9 @@ class ShopifyProductImport:
             "seo_title": row.get("SEO Title")[:70],
             "seo_description": row.get("SEO Description")[:160],
         }
+
+    def _save_product(self, handle: str, row: Row, product: Product | None) -> Product:
+        wanted = self._product_fields(row)
         if product is None:
             product = Product(slug=handle, category=self._category_for(row), **wanted)
             self.report.products_created += 1

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from fulfillment.models import Shipment
 from fulfillment.signals import shipment_status_changed
-from inventory.signals import stock_level_changed
+from inventory.signals import stock_level_changed, stock_levels_changed
 from kernel.enqueue import enqueue
 from orders.signals import order_canceled, order_paid, order_placed
 from returns.signals import return_state_changed
@@ -60,6 +60,12 @@ def on_stock_level_changed(sender, stock_level_id, **kwargs):
     enqueue(tasks.check_low_stock, stock_level_id)
 
 
+def on_stock_levels_changed(sender, stock_level_ids, **kwargs):
+    for start in range(0, len(stock_level_ids), tasks.LOW_STOCK_CHUNK):
+        enqueue(tasks.check_low_stock_levels,
+                list(stock_level_ids[start:start + tasks.LOW_STOCK_CHUNK]))
+
+
 def on_delivery_scheduled(sender, delivery_id, countdown=None, **kwargs):
     enqueue(tasks.deliver_webhook, delivery_id, countdown=countdown)
 
@@ -82,3 +88,5 @@ def connect() -> None:
                                  dispatch_uid="webhooks.return_state_changed")
     stock_level_changed.connect(on_stock_level_changed,
                                 dispatch_uid="webhooks.stock_level_changed")
+    stock_levels_changed.connect(on_stock_levels_changed,
+                                 dispatch_uid="webhooks.stock_levels_changed")

@@ -44,6 +44,16 @@ def check_low_stock(stock_level_id: int) -> bool:
     return services.check_low_stock(stock_level_id=stock_level_id) is not None
 
 
+LOW_STOCK_CHUNK = 1000  # stock levels per task of a bulk change
+
+
+@shared_task(**RETRY)
+def check_low_stock_levels(stock_level_ids: list[int]) -> int:
+    """``check_low_stock`` for each level of a bulk change; safe to run twice as it is."""
+    return sum(services.check_low_stock(stock_level_id=pk) is not None
+               for pk in stock_level_ids)
+
+
 @shared_task(**RETRY)
 def deliver_webhook(delivery_id: int) -> str:
     return services.send_delivery(delivery_id=delivery_id)
