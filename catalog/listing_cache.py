@@ -40,14 +40,30 @@ def catalog_changed() -> None:
     transaction.on_commit(_bump)
 
 
-def cached(name: str, compute):
-    """``compute()``, cached under the current catalog version."""
-    key = f"catalog:{catalog_version()}:{name}"
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, CACHE_SECONDS)
-    return value
+def cached(name: str, compute, *, version: int | None = None):
+    """``compute()``, cached under the catalog version (the current one unless given)."""
+    return cached_many({name: compute}, version=version)[name]
+
+
+def cached_many(computes: dict, *, version: int | None = None) -> dict:
+    """``{name: compute()}`` for each name, cached under the catalog version (the current one
+    unless given), in one round trip to the cache when all are there.
+
+    A page that reads several cached results passes the version it read once, so it costs
+    two round trips, not two per result.
+    """
+    version = catalog_version() if version is None else version
+    keys = {name: f"catalog:{version}:{name}" for name in computes}
+    found = cache.get_many(list(keys.values()))
+    values, missing = {}, {}
+    for name, compute in computes.items():
+        if keys[name] in found:
+            values[name] = found[keys[name]]
+        else:
+            values[name] = missing[keys[name]] = compute()
+    if missing:
+        cache.set_many(missing, CACHE_SECONDS)
+    return values
 
 
 def on_catalog_saved_or_deleted(sender, **kwargs) -> None:

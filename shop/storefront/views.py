@@ -31,12 +31,8 @@ def _page(request: HttpRequest, items, per_page: int):
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    products = selectors.storefront_products()
     # Featured is a shop window: only products that can be bought today.
-    featured = list(selectors.only_in_stock(products.filter(is_featured=True))
-                    .order_by("title")[:8])
-    newest = list(products.order_by("-created_at", "-pk")[:8])
-    selectors.mark_in_stock(featured + newest)
+    featured, newest = selectors.home_products(request)
     return render(request, "storefront/home.html", {"featured": featured, "newest": newest})
 
 
@@ -47,16 +43,24 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if category is None:
         raise Http404("No such category.")
     in_category = selectors.storefront_products().filter(category_id__in=tree.subtree_ids(category))
-    facets = selectors.category_facets(category, in_category)
+    facets, (low, high) = selectors.category_facets_and_price_bounds(request, category,
+                                                                      in_category)
     form = ProductFilterForm(request.GET, option_names=[facet.name for facet in facets])
     form.is_valid()
     filters = form.filters()
     listing = catalog_selectors.filter_products(in_category, filters)
+    key = None  # "In stock only" depends on stock: never cached.
     if filters.in_stock_only:
         listing = selectors.only_in_stock(listing)
-    low, high = selectors.category_price_bounds(category, in_category)
-    page = _page(request, listing, settings.SHOP_PRODUCTS_PER_PAGE)
-    page.object_list = selectors.mark_in_stock(page.object_list)
+    else:
+        key = selectors.listing_key("category", category.pk, filters.price_min, filters.price_max,
+                                    sorted((name.lower(), sorted(values))
+                                           for name, values in filters.options.items()),
+                                    filters.sort)
+    version = selectors.request_catalog_version(request)
+    page = _page(request, selectors.CachedListing(listing, key=key, version=version),
+                 settings.SHOP_PRODUCTS_PER_PAGE)
+    page.object_list = selectors.mark_cards(page.object_list)
     context = {
         "category": category,
         "breadcrumbs": tree.breadcrumbs(category),
@@ -78,8 +82,11 @@ def search(request: HttpRequest) -> HttpResponse:
     context = {"search_form": form, "query": query, "page": None}
     if query:
         results = catalog_selectors.search_products(selectors.storefront_products(), query)
-        page = _page(request, results, settings.SHOP_PRODUCTS_PER_PAGE)
-        page.object_list = selectors.mark_in_stock(page.object_list)
+        key = selectors.listing_key("search", catalog_selectors.search_terms(query))
+        version = selectors.request_catalog_version(request)
+        page = _page(request, selectors.CachedListing(results, key=key, version=version),
+                     settings.SHOP_PRODUCTS_PER_PAGE)
+        page.object_list = selectors.mark_cards(page.object_list)
         context["page"] = page
         context["did_you_mean"] = catalog_selectors.did_you_mean(query, page.object_list)
         if not page.object_list:
@@ -124,7 +131,7 @@ def _mark_sold_out_values(options: dict[int, dict], chosen, variants) -> None:
 
 @require_GET
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    product = selectors.product_page(slug)
+    product = selectors.product_page_for(request, slug)
     if product is None or not product.active_variants:
         raise Http404("No such product.")
     tracking.record(request, "product_view")
