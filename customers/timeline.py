@@ -21,6 +21,7 @@ from marketing.selectors import emails_sent_to
 from orders.models import Order, OrderNotification
 from payments.models import Payment
 from returns.models import ReturnNotification, ReturnRequest
+from reviews.models import Review
 
 from .models import ContactMessage, CustomerNote
 
@@ -126,13 +127,11 @@ def _emails(order_ids, email: str) -> list[Entry]:
 
 def review_entries(*, email: str, user=None) -> list[Entry]:
     """The customer's product reviews (``reviews.models.Review``, by account or email)."""
-    from reviews.models import Review
-
     query = Q(email__iexact=email) if email else Q(pk__in=[])
     if user is not None:
         query |= Q(user=user)
     return [Entry(review.created_at, "review",
-                  f"Review of {review.product.name}: {review.rating}/5",
+                  f"Review of {review.product.title}: {review.rating}/5",
                   review.get_status_display(), _admin_url("reviews_review", review.pk))
             for review in Review.objects.filter(query).select_related("product")
             .order_by("-created_at", "-pk")[:LIMIT]]

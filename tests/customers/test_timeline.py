@@ -17,7 +17,7 @@ from customers.services import add_customer_note, submit_contact_message
 from customers.timeline import customer_timeline
 from fulfillment.models import Shipment, ShipmentNotification
 from orders.models import OrderNotification
-from tests.factories import UserFactory, WarehouseFactory
+from tests.factories import ProductFactory, UserFactory, WarehouseFactory
 
 from .conftest import make_order
 
@@ -60,6 +60,15 @@ def test_a_guest_timeline_by_email_newest_first_in_a_fixed_number_of_queries():
     many, entries = _timeline_queries(email="ann@example.com")
     assert many == few
     assert sum(entry.kind == "order" for entry in entries) == 27
+
+
+def test_reviews_are_on_the_timeline():
+    from reviews.models import Review
+
+    Review.objects.create(product=ProductFactory(title="Trail Mug"), email="ann@example.com",
+                          rating=4, body="Keeps coffee hot.", author_name="Ann")
+    _, entries = _timeline_queries(email="ann@example.com")
+    assert [entry.title for entry in entries] == ["Review of Trail Mug: 4/5"]
 
 
 def test_an_account_timeline_has_its_orders_under_another_email_too():
