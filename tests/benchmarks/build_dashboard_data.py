@@ -22,7 +22,8 @@ import psycopg2
 TYPE_DEFAULTS = {"character varying": "''", "text": "''", "integer": "0", "bigint": "0",
                  "smallint": "0", "boolean": "false", "numeric": "0", "jsonb": "'{}'::jsonb",
                  "timestamp with time zone": "now()", "date": "current_date",
-                 "uuid": "gen_random_uuid()", "double precision": "0", "interval": "'0'"}
+                 "uuid": "gen_random_uuid()", "double precision": "0", "interval": "'0'",
+                 "time without time zone": "'00:00'", "ARRAY": "'{}'", "json": "'{}'::json"}
 
 
 def _insert(cursor, table: str, given: dict[str, str], source: str) -> int:

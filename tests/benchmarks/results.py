@@ -12,8 +12,10 @@ list of figure rows under "figures"::
 "> 1000" (or null) and ``ok`` whether ``value`` meets it (null when there is no target).
 ``figure_row`` builds a row and works out ``ratio`` and ``ok``; ``merge_section`` writes a
 section without touching the others. The table (``python tests/benchmarks/results.py
-bench-results.json``, the last step of `make bench`) shows every row of every section; a
-section that has no "figures" list is shown as one line saying so.
+bench-results.json``, the last step of `make bench`) shows every row of every section. For
+the sections written before this format (the catalog pages' root-level "scenarios", "checkout",
+"fulfillment", "soak") it derives rows from their known fields (``derived_rows``), with the
+baselines of docs/SCALING.md; any other section without "figures" is shown as one line.
 """
 
 from __future__ import annotations
@@ -25,6 +27,53 @@ import sys
 from pathlib import Path
 
 ORDER = ["catalog", "checkout", "fulfillment", "soak", "dashboard", "import"]
+# Figures published in docs/SCALING.md before issue 16 (2-core machine), the baselines of
+# the sections that do not carry their own.
+CATALOG_BASELINE_RPS = {"product": 36, "search": 21, "category": 18, "bare": 86}
+CHECKOUT_BASELINE_OPS = {"spread-4": 2.8, "hot": 2.4}
+
+
+def _get(data, *path):
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def derived_rows(key: str, data: dict) -> list[dict]:
+    """Rows for a section written before the "figures" format, from its known fields."""
+    rows = []
+    if key == "catalog":
+        for name, row in sorted((_get(data, "scenarios") or {}).items()):
+            if isinstance(row, dict):
+                rows.append(figure_row(f"catalog {name} requests/s",
+                                       row.get("requests_per_second"), "req/s",
+                                       baseline=CATALOG_BASELINE_RPS.get(name)))
+                rows.append(figure_row(f"catalog {name} p50", row.get("p50_ms"), "ms"))
+    elif key == "checkout":
+        for name, row in sorted((_get(data, "checkout", "scenarios") or {}).items()):
+            if isinstance(row, dict):
+                rows.append(figure_row(f"checkout {name} paid orders/s",
+                                       row.get("orders_per_second"), "orders/s",
+                                       baseline=CHECKOUT_BASELINE_OPS.get(name)))
+                rows.append(figure_row(f"checkout {name} place-order p95",
+                                       row.get("place_order_p95_ms"), "ms"))
+    elif key == "fulfillment":
+        section = data.get("fulfillment") or {}
+        for name in ("paid_to_shipment_created", "paid_to_label_stored",
+                     "paid_to_shipped_email_sent"):
+            for stat in ("p50_ms", "p95_ms"):
+                rows.append(figure_row(f"fulfillment {name.replace('_', ' ')} "
+                                       f"{stat[:3]}", _get(section, name, stat), "ms"))
+    elif key == "soak":
+        section = data.get("soak") or {}
+        rows.append(figure_row("soak requests/s", _get(section, "traffic",
+                                                         "requests_per_second"), "req/s"))
+        rows.append(figure_row("soak 5xx", _get(section, "traffic", "server_errors"), "",
+                               target="= 0"))
+        rows.append(figure_row("soak passed", _get(section, "passed"), ""))
+    return [row for row in rows if row["value"] is not None]
 
 
 def _number(value) -> float | None:
@@ -95,13 +144,15 @@ def merge_section(path: Path, key: str, section: dict) -> dict:
 def rows_of(data: dict) -> list[tuple[str, dict | None]]:
     """(section, row) for every figure row, sections in ``ORDER`` then the rest; a section
     without a usable "figures" list gives one (section, None)."""
-    keys = [key for key in ORDER if key in data]
-    keys += sorted(key for key in data if key not in ORDER and isinstance(data[key], dict))
+    keys = [key for key in ORDER if key in data or (key == "catalog" and "scenarios" in data)]
+    keys += sorted(key for key in data if key not in ORDER and isinstance(data[key], dict)
+                   and isinstance(data[key].get("figures"), list))
     out = []
     for key in keys:
-        section = data[key]
+        section = data.get(key)
         figures = section.get("figures") if isinstance(section, dict) else None
         rows = [row for row in figures or [] if isinstance(row, dict) and row.get("figure")]
+        rows = rows or derived_rows(key, data)
         if rows:
             out += [(key, row) for row in rows]
         else:

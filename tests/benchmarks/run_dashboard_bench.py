@@ -7,7 +7,7 @@
    and facts the pages read, made by the shop's own code.
 3. Serves the shop with gunicorn (production settings, 2 sync workers) and asks each
    dashboard page --requests times, one request at a time, for the last 30 days, this
-   month and the last 365 days, as a logged-in merchant; reports p50/p95/max per page.
+   month, the last 90 and the last 365 days, as a logged-in merchant; reports p50/p95/max per page.
 4. For comparison, times the sales figures computed straight from the orders table (the
    "indexes only" design) for the same ranges.
 5. Prints a table and merges the figures into the JSON file under "dashboard".
@@ -32,6 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
 from tests.benchmarks.build_dashboard_data import build  # noqa: E402
+from tests.benchmarks.results import figure_row, machine, merge_section  # noqa: E402
 from tests.benchmarks.run_catalog_bench import (  # noqa: E402
     BENCH_SETTINGS,
     Server,
@@ -43,6 +44,10 @@ from tests.benchmarks.run_catalog_bench import (  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_dashboard"
 PAGES = ["sales", "funnel", "customers", "fulfillment", "returns", "stock"]
+# p50 before issue 16, 1M orders / 100k customers on the 2-core bench machine (the 30-day
+# and this-month pages were all under 300 ms; their exact figures were not kept).
+BASELINE_P50_MS = {"customers 365d": 701, "fulfillment 365d": 1300, "returns 365d": 813}
+TARGET_P50_MS, TARGET_P95_MS = 300, 500
 
 
 def parse_args(argv):
@@ -133,7 +138,9 @@ def main(argv=None) -> int:
                                            "BENCH_STATIC_ROOT", "LOG_LEVEL")})
     os.environ.pop("REDIS_URL", None)
     report: dict = {"timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "machine": {"cpu_count": os.cpu_count()}}
+                    "machine": machine(),
+                    "data_size": {"orders": args.orders, "customers": args.customers,
+                                  "days": args.days}}
     manage = [sys.executable, "manage.py"]
     if not args.reuse:
         recreate(url)
@@ -164,6 +171,7 @@ def main(argv=None) -> int:
 
     today = local_today()
     ranges = {"30d": "range=30d", "month": "range=month",
+              "90d": f"range=custom&start={today - timedelta(days=89)}&end={today}",
               "365d": f"range=custom&start={today - timedelta(days=364)}&end={today}"}
     report["direct_sales_ms"] = {}
     for name, days in (("30d", 30), ("365d", 365)):
@@ -196,7 +204,8 @@ def main(argv=None) -> int:
     finally:
         server.stop()
     merged = json.loads(args.output.read_text()) if args.output.exists() else {}
-    if args.reuse and "dashboard" in merged:  # add to the figures of the run that built it
+    # --reuse adds to the figures of the run that built the data
+    if args.reuse and isinstance(merged.get("dashboard"), dict):
         report = {**merged["dashboard"], "pages": {**merged["dashboard"].get("pages", {}),
                                                    **results}}
     else:
@@ -206,12 +215,25 @@ def main(argv=None) -> int:
         page, range_name = key.split()
         print(f"{page:<13} {range_name:<6} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f}")
     print(f"direct from orders (no roll-up), sales figures: {report['direct_sales_ms']} ms")
-    merged["dashboard"] = report
-    args.output.write_text(json.dumps(merged, indent=2, default=str) + "\n")
+    scale = f"{report.get('data_size', {}).get('orders', args.orders):,} orders"
+    report["figures"] = [
+        row for key, page in sorted(report["pages"].items()) for row in (
+            figure_row(f"dashboard {key} p50 ({scale})", page["p50_ms"], "ms",
+                       baseline=BASELINE_P50_MS.get(key), target=f"< {TARGET_P50_MS}"),
+            figure_row(f"dashboard {key} p95 ({scale})", page["p95_ms"], "ms",
+                       target=f"< {TARGET_P95_MS}"))]
+    if "rebuild_seconds" in report:
+        report["figures"].append(figure_row(f"dashboard nightly rebuild ({scale})",
+                                            report["rebuild_seconds"], "s"))
+    if "data" in report:
+        report["figures"].append(figure_row(f"dashboard data build ({scale})",
+                                            report["data"]["seconds"]["total"], "s"))
+    merge_section(args.output, "dashboard", report)
     log(f"results merged into {args.output} under 'dashboard'")
-    slow = [key for key, row in results.items() if row["p50_ms"] >= 300]
+    slow = [key for key, row in results.items()
+            if row["p50_ms"] >= TARGET_P50_MS or row["p95_ms"] >= TARGET_P95_MS]
     if slow:
-        log(f"over 300 ms at the median: {slow}")
+        log(f"over {TARGET_P50_MS} ms at the median or {TARGET_P95_MS} ms at p95: {slow}")
     return 0
 
 
