@@ -194,6 +194,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Abandoned checkouts: the first (and optional second) reminder email.
     "remind-abandoned-checkouts": {"task": "marketing.tasks.remind_abandoned_checkouts",
                                    "schedule": 300.0},
+    # Marketing emails whose task was lost between commit and broker, queued again.
+    "sweep-marketing-emails": {"task": "marketing.tasks.sweep_marketing_emails",
+                               "schedule": 600.0},
     # Tasks kernel.enqueue recorded while the broker was down, sent again.
     "resend-deferred-tasks": {"task": "shop.tasks.resend_deferred_tasks", "schedule": 60.0},
     # Customer segments (recency, frequency, monetary value) rebuilt from the orders.

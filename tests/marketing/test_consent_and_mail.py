@@ -111,3 +111,25 @@ def test_transactional_order_email_has_no_unsubscribe_headers(django_capture_on_
         assert "List-Unsubscribe" not in message.extra_headers
         assert "List-Unsubscribe-Post" not in message.extra_headers
         assert "/email/unsubscribe/" not in message.body
+
+
+def test_the_sweep_sends_an_email_whose_task_was_lost(django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from marketing.tasks import sweep_marketing_emails
+
+    grant()
+    # Written, but the after-commit callback never ran (a crash): nothing was queued.
+    send_marketing_email(to="ada@example.com", subject="s", template="marketing/news_test",
+                         context={"greeting": "Hi"}, kind="newsletter", dedupe_key="lost")
+    assert not mail.outbox
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_marketing_emails() == 0  # too recent: its task may still be on the way
+    MarketingEmail.objects.update(created_at=timezone.now() - timedelta(minutes=15))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_marketing_emails() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_marketing_emails() == 0  # sent: nothing left to sweep
+    assert len(mail.outbox) == 1
