@@ -138,3 +138,15 @@ def test_only_the_merchant_may_send_vouchers(client, staff_in, new_customers,
     assert campaign.created_by.username == "merchant"
     page = client.get(reverse("admin:customers_vouchercampaign_change", args=[campaign.pk]))
     assert page.status_code == 200
+
+
+def test_a_large_campaign_is_sent_in_batches_until_none_wait(new_customers,
+                                                            django_capture_on_commit_callbacks):
+    campaign = _campaign()  # the task has not run (after commit)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_campaign_vouchers(campaign_id=campaign.pk, limit=1) == 2
+        assert send_campaign_vouchers(campaign_id=campaign.pk, limit=1) == 1
+        assert send_campaign_vouchers(campaign_id=campaign.pk, limit=1) == 0
+    campaign.refresh_from_db()
+    assert (campaign.sent, campaign.skipped_no_consent) == (2, 1)
+    assert campaign.finished_at is not None

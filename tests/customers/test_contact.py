@@ -156,3 +156,11 @@ def test_personal_data_sections_export_and_erase(client, staff_in):
     for name in ("contact_messages", "customer_notes", "customer_segments"):
         names[name].erase(subject)
     assert not ContactMessage.objects.exists()
+
+
+def test_posting_without_the_csrf_token_is_refused():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(URL, _form())
+    assert response.status_code == 403
+    assert not ContactMessage.objects.exists()
