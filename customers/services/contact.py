@@ -26,10 +26,10 @@ def submit_contact_message(*, name: str, email: str, subject: str, message: str,
     lengths; the service trims again so no caller can store more.
     """
     email = email.strip().lower()
-    order_number = order_number.strip().upper()[:20]
+    order_number = order_number.strip().lstrip("#").strip().upper()[:20]
     order = None
-    if order_number:
-        order = Order.objects.filter(number__iexact=order_number, email__iexact=email).first()
+    if order_number:  # by the unique number's index, then the email (as typed at checkout)
+        order = Order.objects.filter(number=order_number, email__iexact=email).first()
     with transaction.atomic():
         contact = ContactMessage.objects.create(
             name=name.strip()[:100], email=email[:254], order=order,
