@@ -1,6 +1,7 @@
 """Abandoned checkout recovery in a browser, at phone width: a shopper opts in at checkout
 and leaves; the reminder's link, opened on another device, brings the cart back (with the
-new price shown), and the shopper pays (offline gateway). The dashboard counts it."""
+new price shown), and the shopper pays (offline gateway). The dashboard counts it; the
+email's unsubscribe link works on the phone too."""
 
 import re
 from datetime import timedelta
@@ -89,6 +90,14 @@ def test_a_shopper_comes_back_from_the_reminder_on_another_device_and_pays(brows
     page.get_by_test_id("pay-button").click()
     expect(page.get_by_role("heading", name="Order confirmed")).to_be_visible()
     no_horizontal_overflow(page)
+
+    # The email's unsubscribe link: a confirm page, one button, no login.
+    unsubscribe = message.extra_headers["List-Unsubscribe"].strip("<>")
+    page.goto(live_server.url + unsubscribe[unsubscribe.index("/email/"):])
+    no_horizontal_overflow(page)
+    page.get_by_role("button", name="Unsubscribe").click()
+    expect(page.get_by_role("heading", name="You're unsubscribed")).to_be_visible()
+    assert consent.has_unsubscribed("ada@example.com")
     phone.close()
 
     order = Order.objects.get()
