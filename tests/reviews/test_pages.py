@@ -151,3 +151,20 @@ def test_all_reviews_are_paginated(client, delivered_order, catalog):
     assert client.get(f"/p/{catalog['shirt'].slug}/reviews/",
                       {"page": "x" * 50}).status_code == 404
     assert client.get("/p/no-such-product/reviews/").status_code == 404
+
+
+def test_the_reviews_page_costs_the_same_queries_for_two_reviews_and_six(client,
+                                                                        delivered_order,
+                                                                        catalog):
+    url = f"/p/{catalog['shirt'].slug}/reviews/"
+    for number in range(2):
+        approved(delivered_order(email=f"a{number}@example.com", shirts=1, mugs=0))
+    client.get(url)
+    with CaptureQueriesContext(connection) as two:
+        assert client.get(url).status_code == 200
+    for number in range(4):
+        approved(delivered_order(email=f"b{number}@example.com", shirts=1, mugs=0))
+    client.get(url)
+    with CaptureQueriesContext(connection) as six:
+        assert client.get(url).status_code == 200
+    assert len(two) == len(six)
