@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from reviews.invitations import send_review_invitation
 from reviews.models import Review
+from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_storefront_layout import CONTRAST_JS, DESKTOP, PHONE, no_horizontal_overflow
 from tests.factories import UserFactory
 from tests.reviews import conftest as review_fixtures
@@ -53,6 +54,8 @@ def test_invitation_to_review_to_approval_to_the_product_page(page, browser, liv
     shirt.get_by_role("button", name="Send review of Linen Shirt").click()
     expect(page.get_by_text("Thank you! Your review will appear")).to_be_visible()
     expect(page.get_by_test_id("reviewed")).to_contain_text("4 out of 5 stars")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "reviews-write-390.png"), full_page=True)
     review = Review.objects.get()
     assert review.status == Review.Status.PENDING
 
@@ -90,6 +93,9 @@ def test_invitation_to_review_to_approval_to_the_product_page(page, browser, liv
         expect(item).to_contain_text("verified buyer")
         expect(page.get_by_test_id("review-reply")).to_contain_text("longer cut")
         no_horizontal_overflow(page)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator("#reviews").screenshot(
+            path=str(ARTIFACTS / f"reviews-product-{viewport['width']}.png"))
         for selector in (".review-meta", ".rating-stars", ".review-body p",
                          ".review-reply-from"):
             ratio = page.locator(selector).first.evaluate(CONTRAST_JS)
