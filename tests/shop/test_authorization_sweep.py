@@ -111,6 +111,9 @@ PUBLIC = {
     "api:search", "api:cart-create", "api-schema", "api-docs", "api-redoc", "health",
     "/^media/(?P<path>products/.*)$",  # product photos only; labels etc. are private
     "sitemap", "robots", "reviews:product",  # published products' approved reviews
+    # Asking for a guest's data link answers the same for any address; the rest are notes.
+    "account:data_request", "account:data_request_sent", "account:data_request_done",
+    "account:account_closed",
 }
 FORGED = "eyJmb3JnZWQiOnRydWV9:1abcde:forgedsignatureforgedsignature00"
 
@@ -132,6 +135,10 @@ def aimed(v: Victim) -> dict[str, list[tuple[str, str]]]:
             ("get", f"/orders/view/{order_link}/returns/RMA-999999/label.pdf")],
         "account:substitute_offer": [("get", f"/orders/substitute/{FORGED}/"),
                                      ("post", f"/orders/substitute/{FORGED}/")],
+        "account:data_link": [("get", f"/privacy/data/{FORGED}/")],
+        "account:data_link_download": [("post", f"/privacy/data/{FORGED}/download/")],
+        "account:data_link_erase": [("get", f"/privacy/data/{FORGED}/erase/"),
+                                    ("post", f"/privacy/data/{FORGED}/erase/")],
         "reviews:invitation": [("get", f"/reviews/write/{FORGED}/"),
                                ("post", f"/reviews/write/{FORGED}/")],
         "reviews:for_order": [("get", f"/account/orders/{o.number}/review/"),
@@ -187,7 +194,10 @@ def aimed(v: Victim) -> dict[str, list[tuple[str, str]]]:
 
 # Lists: everyone sees their own; the victim's data must not be in anyone else's.
 OWN_LISTS = {"account:dashboard": "/account/", "account:orders": "/account/orders/",
-             "account:addresses": "/account/addresses/", "api:order-list": "/api/orders/"}
+             "account:addresses": "/account/addresses/", "api:order-list": "/api/orders/",
+             "account:your_data": "/account/data/", "account:close_account": "/account/close/"}
+# Downloads of the signed-in person's own data (a POST): never anyone else's.
+OWN_DOWNLOADS = {"account:download_data": "/account/data/download/"}
 LOGIN_PAGES = ("/account/login/", f"/{settings.ADMIN_URL}login/")
 
 
@@ -195,7 +205,7 @@ def test_every_url_has_a_rule(victim):
     rules = aimed(victim)
     missing = [f"{name}  ({route})" for name, route in routes()
                if not name.startswith("admin:") and name not in PUBLIC and name not in rules
-               and name not in OWN_LISTS]
+               and name not in OWN_LISTS and name not in OWN_DOWNLOADS]
     assert not missing, ("These URLs have no authorization rule in "
                          "tests/shop/test_authorization_sweep.py:\n" + "\n".join(missing))
 
@@ -270,6 +280,13 @@ def test_others_get_no_order_return_address_payment_or_shipment(victim, sweep_cl
             response = client.get(path)
             if who == "anonymous":
                 assert_denied(who, "get", path, response, victim.secrets)
+            else:
+                assert response.status_code == 200, (who, path)
+                assert not leaks(response, victim.secrets), (who, path)
+        for path in OWN_DOWNLOADS.values():
+            response = client.post(path)
+            if who == "anonymous":
+                assert_denied(who, "post", path, response, victim.secrets)
             else:
                 assert response.status_code == 200, (who, path)
                 assert not leaks(response, victim.secrets), (who, path)
