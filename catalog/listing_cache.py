@@ -1,10 +1,13 @@
 """A version number for the catalog, so read-side results that depend only on the catalog
-(option facets, price bounds) can be cached and are dropped the moment it changes.
+(option facets, price bounds, the category tree, the storefront's listings and product
+pages) can be cached and are dropped the moment it changes.
 
 The number lives in the shared cache (Redis in production), so every web process sees a
-bump at once. Any save or delete of a category, product, option or variant bumps it after
-commit (receivers below); services that write with ``QuerySet.update`` call
-``catalog_changed()`` themselves, since ``update`` sends no signal.
+bump at once. Any save or delete of a category, product, image, option or variant bumps it
+after commit (receivers below); services that write with ``QuerySet.update`` call
+``catalog_changed()`` themselves, since ``update`` sends no signal. What changes without a
+catalog write (stock, a product's rating kept by reviews) must not be read from these
+results: the storefront reads it fresh for what a page shows.
 """
 
 from django.core.cache import cache

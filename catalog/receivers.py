@@ -6,7 +6,7 @@ from kernel.enqueue import enqueue
 
 from . import signals, tasks
 from .listing_cache import on_catalog_saved_or_deleted
-from .models import Category, OptionValue, Product, ProductOption, Variant
+from .models import Category, OptionValue, Product, ProductImage, ProductOption, Variant
 
 
 def on_image_uploaded(sender, image_id: int, **kwargs) -> None:
@@ -15,7 +15,8 @@ def on_image_uploaded(sender, image_id: int, **kwargs) -> None:
 
 def connect() -> None:
     signals.image_uploaded.connect(on_image_uploaded, dispatch_uid="catalog.thumbnails")
-    for model in (Category, Product, ProductOption, OptionValue, Variant):
+    # Images too: product cards and product pages are cached with their photos.
+    for model in (Category, Product, ProductImage, ProductOption, OptionValue, Variant):
         post_save.connect(on_catalog_saved_or_deleted, sender=model,
                           dispatch_uid=f"catalog-version-save-{model.__name__}")
         post_delete.connect(on_catalog_saved_or_deleted, sender=model,

@@ -307,6 +307,7 @@ def generate_thumbnails(*, image_id: int, force: bool = False) -> ProductImage |
         names[f"thumbnail_{size}"] = field.name
     with transaction.atomic():
         ProductImage.objects.filter(pk=image_id).update(**names)
+        catalog_changed()  # cards and product pages cached with the original show thumbnails
     image_row.refresh_from_db()
     return image_row
 

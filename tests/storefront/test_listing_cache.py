@@ -180,3 +180,35 @@ def test_a_page_past_the_end_is_a_404_from_the_cache_too(client, lantern):
     assert client.get("/c/outdoor/", {"page": "2"}).status_code == 404
     assert client.get("/c/outdoor/", {"page": "2"}).status_code == 404
     assert client.get("/c/outdoor/", {"page": "x"}).status_code == 404
+
+
+def lantern_card(html: str) -> str:
+    start = html.index('<li class="product-card')
+    cards = html[start:].split('<li class="product-card')
+    return next(card for card in cards if "Storm Lantern" in card)
+
+
+def test_cached_card_html_follows_stock_rating_and_photos(client, lantern, png_bytes,
+                                                          django_capture_on_commit_callbacks):
+    from catalog.models import Product
+
+    html = client.get("/c/outdoor/").content.decode()
+    assert "Sold out" not in lantern_card(html)
+    assert client.get("/c/outdoor/").content.decode() == html  # served from cached cards
+
+    sell_last_unit(lantern)
+    for url in ("/c/outdoor/", "/search/?q=lantern", "/"):
+        card = lantern_card(client.get(url).content.decode())
+        assert "is-sold-out" in card and "Sold out" in card, url
+
+    # The rating is kept by reviews with an UPDATE (no catalog save): still shown at once.
+    Product.objects.filter(pk=lantern["product"].pk).update(rating_average="4.50",
+                                                           rating_count=2)
+    card = lantern_card(client.get("/c/outdoor/").content.decode())
+    assert "4.5 out of 5 stars, 2 reviews" in card
+
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog_services.add_product_image(product=lantern["product"], content=png_bytes(),
+                                           alt_text="Lantern lit at dusk")
+    card = lantern_card(client.get("/c/outdoor/").content.decode())
+    assert 'alt="Lantern lit at dusk"' in card
