@@ -17,6 +17,7 @@ from functools import partial
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.template.loader import get_template
 
 from .consent import may_email_marketing, normalise_email
 from .delivery import register_send_guard
@@ -37,10 +38,13 @@ def send_marketing_email(*, to: str, subject: str, template: str, context: dict,
 
     Returns False (and queues nothing) when the address may not be emailed or the
     ``dedupe_key`` was already used; True when queued (sent after commit by a task).
+    Raises ``TemplateDoesNotExist`` for a template that isn't there.
     """
     to = normalise_email(to)
     if not to or not may_email_marketing(to):
         return False
+    for extension in ("txt", "html"):  # a missing template fails the caller, not the worker
+        get_template(f"emails/{template}.{extension}")
     try:
         with transaction.atomic():
             row = MarketingEmail.objects.create(

@@ -133,3 +133,13 @@ def test_the_sweep_sends_an_email_whose_task_was_lost(django_capture_on_commit_c
     with django_capture_on_commit_callbacks(execute=True):
         assert sweep_marketing_emails() == 0  # sent: nothing left to sweep
     assert len(mail.outbox) == 1
+
+
+def test_a_missing_template_fails_the_caller_and_logs_nothing():
+    from django.template import TemplateDoesNotExist
+
+    grant()
+    with pytest.raises(TemplateDoesNotExist):
+        send_marketing_email(to="ada@example.com", subject="s", template="marketing/nope",
+                             context={}, kind="newsletter", dedupe_key="nope")
+    assert not MarketingEmail.objects.exists()

@@ -151,3 +151,35 @@ def test_a_token_for_another_purpose_is_refused(client):
 
 def test_unsubscribe_with_put_is_a_405(client):
     assert client.put(unsubscribe_url()).status_code == 405
+
+
+def test_email_preferences_run_a_fixed_number_of_queries(client):
+    user = UserFactory(username="ada", email="ada@example.com")
+    client.force_login(user)
+    url = reverse("account:email_preferences")
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    count()  # warm the caches the page shares with every page (footer pages)
+    none = count()
+    for granted in (True, False, True, False, True):
+        consent.record_consent(email="ada@example.com", user=user, granted=granted,
+                               wording="w", source="account")
+    assert count() == none
+
+
+def test_the_unsubscribe_page_runs_a_fixed_number_of_queries(client):
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(unsubscribe_url()).status_code == 200
+        return len(queries)
+
+    count()  # warm the caches the page shares with every page (footer pages)
+    none = count()
+    for granted in (True, False, True):
+        consent.record_consent(email="ada@example.com", granted=granted, wording="w",
+                               source="checkout")
+    assert count() == none
