@@ -197,6 +197,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Marketing emails whose task was lost between commit and broker, queued again.
     "sweep-marketing-emails": {"task": "marketing.tasks.sweep_marketing_emails",
                                "schedule": 600.0},
+    # Review invitations a lost task left unsent (deliveries of the last two weeks).
+    "sweep-review-invitations": {"task": "reviews.tasks.sweep_review_invitations",
+                                 "schedule": 3600.0},
     # Tasks kernel.enqueue recorded while the broker was down, sent again.
     "resend-deferred-tasks": {"task": "shop.tasks.resend_deferred_tasks", "schedule": 60.0},
     # Customer segments (recency, frequency, monetary value) rebuilt from the orders.
