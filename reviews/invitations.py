@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 
+from fulfillment.models import Shipment
 from marketing import consent
 from orders.links import absolute_url
 from orders.models import Order, OrderEvent
@@ -24,6 +26,27 @@ from .models import ReviewInvitation
 DELIVERED = {Order.FulfillmentStatus.DELIVERED, Order.FulfillmentStatus.PARTIALLY_RETURNED}
 
 
+def _skip(order: Order, reason: str) -> bool:
+    """Record that this order gets no invitation, so the sweep stops asking."""
+    ReviewInvitation.objects.get_or_create(order=order, defaults={"recipient": order.email})
+    ReviewInvitation.objects.filter(order=order, sent_at__isnull=True).update(
+        skipped_reason=reason)
+    return False
+
+
+def orders_awaiting_invitation(*, delivered_after, delivered_before) -> list[int]:
+    """Delivered orders whose invitation was neither sent nor skipped: the task was lost
+    (broker down, worker killed). At most 200 a run."""
+    decided = ReviewInvitation.objects.filter(order=OuterRef("pk")).filter(
+        Q(sent_at__isnull=False) | ~Q(skipped_reason=""))
+    delivered = Shipment.objects.filter(order=OuterRef("pk"), state=Shipment.State.DELIVERED,
+                                        delivered_at__gte=delivered_after,
+                                        delivered_at__lt=delivered_before)
+    return list(Order.objects.filter(fulfillment_status__in=DELIVERED)
+                .filter(Exists(delivered)).filter(~Exists(decided))
+                .order_by("pk").values_list("pk", flat=True)[:200])
+
+
 def send_review_invitation(*, order_id: int) -> bool:
     """Invite the shopper to review what their delivered order brought. Returns True when
     this call sent it; False when it was sent before, the order isn't delivered, there is
@@ -34,10 +57,10 @@ def send_review_invitation(*, order_id: int) -> bool:
     if ReviewInvitation.objects.filter(order_id=order_id, sent_at__isnull=False).exists():
         return False
     if consent.has_unsubscribed(order.email) or consent.is_suppressed(order.email):
-        return False
+        return _skip(order, "unsubscribed")
     items = [item for item in selectors.reviewable_items(order) if item.can_review]
     if not items:
-        return False
+        return _skip(order, "nothing to review")
     with transaction.atomic():
         if not claim_notification(ReviewInvitation, order=order,
                                   defaults={"recipient": order.email}):

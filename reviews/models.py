@@ -90,6 +90,8 @@ class ReviewInvitation(models.Model):
                                  on_delete=models.CASCADE)
     recipient = models.EmailField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Why none was sent ("unsubscribed", "nothing to review"): the sweep leaves it alone.
+    skipped_reason = models.CharField(max_length=40, blank=True)
 
     def __str__(self) -> str:
         return f"Review invitation for order {self.order_id}"
