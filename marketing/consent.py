@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 
 from django.db import transaction
+from django.db.models import Exists
 
 from kernel.errors import ShopError
 
@@ -52,9 +53,16 @@ def is_suppressed(email: str) -> bool:
 
 
 def may_email_marketing(email: str) -> bool:
-    """True only when the address's latest record is a grant and it is not suppressed."""
-    record = latest_record(email)
-    return record is not None and record.granted and not is_suppressed(email)
+    """True only when the address's latest record is a grant and it is not suppressed
+    (one query, whatever the answer)."""
+    email = normalise_email(email)
+    if not email:
+        return False
+    record = (ConsentRecord.objects.filter(email=email)
+              .annotate(suppressed=Exists(EmailSuppression.objects.filter(
+                  email_hash=email_hash(email))))
+              .order_by("-recorded_at", "-pk").only("granted").first())
+    return record is not None and record.granted and not record.suppressed
 
 
 def has_unsubscribed(email: str) -> bool:
