@@ -10,6 +10,7 @@ law requires exists with the details it needs."""
 
 from __future__ import annotations
 
+import uuid
 from functools import reduce
 from operator import or_
 
@@ -190,6 +191,12 @@ def erase_orders(subject: Subject) -> None:
             blank.add(copy.pk)
     Address.objects.filter(pk__in=blank - keep_billing).update(**ERASED_ADDRESS)
     ids = [order.pk for order in orders]
+    # A new token: the signed order links in the person's old emails open nothing now (the
+    # order's page would still show the billing name the invoice keeps). Settled orders
+    # only (the caller refused open ones), so no payment or return is waiting on a link.
+    for order in orders:
+        order.token = uuid.uuid4()
+    Order.objects.bulk_update(orders, ["token"])
     Order.objects.filter(pk__in=ids).update(user=None, email=ERASED_EMAIL, customer_note="",
                                             customer_ip=None)
     VoucherUse.objects.filter(order_id__in=ids).update(email=ERASED_EMAIL)

@@ -145,7 +145,9 @@ def _lock(subject: Subject) -> list[Order]:
     """The account, then the person's orders by primary key (the order every service that
     locks several orders uses): nothing pays, ships or refunds them meanwhile."""
     if subject.user is not None:
-        get_user_model().objects.select_for_update().filter(pk=subject.user.pk).first()
+        user = get_user_model().objects.select_for_update().filter(pk=subject.user.pk).first()
+        if user is None or user.email.endswith(PLACEHOLDER_DOMAINS):
+            raise DataRequestInvalid("This account is already closed.")
     return list(subject_orders(subject).select_for_update(of=("self",)).order_by("pk"))
 
 

@@ -14,9 +14,10 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kernel.errors import ShopError
 from kernel.forms import posted
 from privacy import services
-from privacy.exceptions import DataLinkExpired, DataLinkInvalid, ErasureRefused
+from privacy.exceptions import DataLinkExpired, DataLinkInvalid
 from privacy.links import MAX_AGE, DataLink, read_data_link
 from shop.web.rate_limits import posted_email, rate_limited
 
@@ -55,7 +56,7 @@ def close_account(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.close_account(user=request.user)
-        except ErasureRefused as error:
+        except ShopError as error:  # an open order (ErasureRefused), or closed already
             return render(request, "account/close_account.html",
                           {"form": CloseAccountForm(request.user), "refusal": error.message},
                           status=error.status_code)
@@ -120,7 +121,7 @@ def data_link_download(request: HttpRequest, signature: str) -> HttpResponse:
         return link
     try:
         return _download(services.export_guest_data(link=link))
-    except DataLinkExpired as error:
+    except ShopError as error:  # erased meanwhile (DataLinkExpired), or no one's address
         return render(request, "account/data_link_invalid.html", {"message": error.message},
                       status=error.status_code)
 
@@ -139,7 +140,7 @@ def data_link_erase(request: HttpRequest, signature: str) -> HttpResponse:
         except DataLinkExpired as error:
             return render(request, "account/data_link_invalid.html",
                           {"message": error.message}, status=error.status_code)
-        except ErasureRefused as error:
+        except ShopError as error:  # an open order (ErasureRefused), or an account's address
             return render(request, "account/data_link_erase.html",
                           {**context, "form": ConfirmGuestErasureForm(),
                            "refusal": error.message}, status=error.status_code)

@@ -169,3 +169,14 @@ def test_an_erasure_that_fails_half_way_leaves_everything(ada, saved_address, de
     order.refresh_from_db()
     assert ada.is_active and order.user == ada
     assert Address.objects.filter(pk=saved_address.pk).exists()
+
+
+def test_an_account_is_closed_once(ada, delivered_order):
+    from privacy.exceptions import DataRequestInvalid
+
+    delivered_order(user=ada)
+    stale = get_user_model().objects.get(pk=ada.pk)  # a second request, loaded before
+    services.close_account(user=ada)
+    with pytest.raises(DataRequestInvalid, match="already closed"):
+        services.close_account(user=stale)
+    assert DataRequest.objects.filter(status="completed").count() == 1

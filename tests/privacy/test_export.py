@@ -117,3 +117,21 @@ def test_the_export_takes_the_same_queries_for_2_or_60_orders(ada, warehouse):
     # Per section: account 0, addresses 1, carts 2, returns 2, shipments 2, payments 1,
     # orders 2, and the log row (plus any sections other apps register, each fixed too).
     assert few <= 12 + 3 * (len(sections()) - 7)
+
+
+def test_the_data_pages_take_a_fixed_number_of_queries(client, ada, delivered_order,
+                                                       django_assert_max_num_queries):
+    from privacy.links import data_link_signature
+
+    for _ in range(3):
+        delivered_order(user=ada)
+    logged_in(client, ada)
+    for name in ("account:your_data", "account:close_account"):
+        with django_assert_max_num_queries(8):
+            assert client.get(reverse(name)).status_code == 200
+    client.logout()
+    with django_assert_max_num_queries(6):
+        assert client.get(reverse("account:data_link", args=[
+            data_link_signature("ada@example.com")])).status_code == 200
+    with django_assert_max_num_queries(4):
+        assert client.get(reverse("account:data_request")).status_code == 200

@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from orders.links import guest_order_path
 from orders.models import Order
 from privacy.links import MAX_AGE, data_link_signature
 from privacy.models import DataRequest
@@ -110,6 +111,8 @@ def test_expired_tampered_and_garbage_links_are_4xx_with_a_message(client):
 def test_the_guest_erases_after_confirming_and_the_link_is_dead_after(
         client, delivered_order):
     order = delivered_order(email="guest@example.com")
+    order_link = guest_order_path(order)
+    assert client.get(order_link).status_code == 200
     signature = data_link_signature("guest@example.com", now=time.time() - 5)
     erase_url = reverse("account:data_link_erase", args=[signature])
     confirm_page = client.get(erase_url)
@@ -121,6 +124,7 @@ def test_the_guest_erases_after_confirming_and_the_link_is_dead_after(
     assert order.email == "erased@erased.invalid"
     assert order.billing_address.first_name == "Ada"  # the invoice's, kept
     assert order.shipping_address.first_name == ""
+    assert client.get(order_link).status_code == 404  # the old emails' order link is dead
     for name, method in [("account:data_link", client.get),
                          ("account:data_link_download", client.post),
                          ("account:data_link_erase", client.post)]:
