@@ -141,6 +141,9 @@ def aimed(v: Victim) -> dict[str, list[tuple[str, str]]]:
         "account:data_link_download": [("post", f"/privacy/data/{FORGED}/download/")],
         "account:data_link_erase": [("get", f"/privacy/data/{FORGED}/erase/"),
                                     ("post", f"/privacy/data/{FORGED}/erase/")],
+        "checkout:restore_cart": [("get", f"/cart/restore/{FORGED}/")],
+        "marketing:unsubscribe": [("get", f"/email/unsubscribe/{FORGED}/"),
+                                  ("post", f"/email/unsubscribe/{FORGED}/")],
         "reviews:invitation": [("get", f"/reviews/write/{FORGED}/"),
                                ("post", f"/reviews/write/{FORGED}/")],
         "reviews:for_order": [("get", f"/account/orders/{o.number}/review/"),
@@ -197,7 +200,8 @@ def aimed(v: Victim) -> dict[str, list[tuple[str, str]]]:
 # Lists: everyone sees their own; the victim's data must not be in anyone else's.
 OWN_LISTS = {"account:dashboard": "/account/", "account:orders": "/account/orders/",
              "account:addresses": "/account/addresses/", "api:order-list": "/api/orders/",
-             "account:your_data": "/account/data/", "account:close_account": "/account/close/"}
+             "account:your_data": "/account/data/", "account:close_account": "/account/close/",
+             "account:email_preferences": "/account/email-preferences/"}
 # Downloads of the signed-in person's own data (a POST): never anyone else's.
 OWN_DOWNLOADS = {"account:download_data": "/account/data/download/"}
 LOGIN_PAGES = ("/account/login/", f"/{settings.ADMIN_URL}login/")
