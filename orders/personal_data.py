@@ -127,10 +127,11 @@ def _line(line: OrderLine, currency: str) -> dict:
 
 
 def export_orders(subject: Subject) -> list[dict]:
-    """Orders with their lines, addresses and invoice (two queries, however many)."""
+    """Orders with their lines, addresses, invoice and the emails sent about them (three
+    queries, however many)."""
     orders = (subject_orders(subject)
               .select_related("shipping_address", "billing_address", "invoice")
-              .prefetch_related("lines").order_by("placed_at", "pk"))
+              .prefetch_related("lines", "notifications").order_by("placed_at", "pk"))
     result = []
     for order in orders:
         invoice = getattr(order, "invoice", None)
@@ -152,6 +153,10 @@ def export_orders(subject: Subject) -> list[dict]:
             "invoice": ({"number": invoice.number, "issued_at": invoice.issued_at}
                         if invoice is not None else None),
             "lines": [_line(line, order.currency) for line in order.lines.all()],
+            "emails_sent": [{"kind": notification.kind, "to": notification.recipient,
+                             "sent_at": notification.sent_at}
+                            for notification in order.notifications.all()
+                            if notification.sent_at is not None],
         })
     return result
 

@@ -11,9 +11,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from kernel.personal_data import sections
 from orders import services as order_services
+from orders.models import OrderNotification
 from privacy import services
 from privacy.models import DataRequest
 from tests.factories import ProductFactory, make_shipping, make_variant, ready_cart
@@ -55,6 +57,9 @@ def test_the_download_has_every_registered_section_and_only_this_persons_data(
 
 def test_money_is_a_string_with_its_currency_and_times_are_utc(client, ada, delivered_order):
     order = delivered_order(user=ada)
+    OrderNotification.objects.filter(order=order).delete()
+    OrderNotification.objects.create(order=order, kind="confirmation",
+                                     recipient="ada@example.com", sent_at=timezone.now())
     document = download(logged_in(client, ada))
     exported = document["sections"]["orders"][0]
     assert exported["total"] == {"amount": str(order.total), "currency": order.currency}
@@ -66,6 +71,8 @@ def test_money_is_a_string_with_its_currency_and_times_are_utc(client, ada, deli
     payment = document["sections"]["payments"][0]
     assert payment["captured"]["amount"] == str(order.total)
     assert "client_secret" not in payment and "number" not in payment
+    assert [(e["kind"], e["to"]) for e in exported["emails_sent"]] == [
+        ("confirmation", "ada@example.com")]
 
 
 def test_the_download_is_logged_without_the_data(client, ada, delivered_order):
@@ -115,8 +122,8 @@ def test_the_export_takes_the_same_queries_for_2_or_60_orders(ada, warehouse):
     print(f"export of 60 orders: {few} queries, {elapsed:.3f} s")
     assert elapsed < 10  # well under a second here; generous for slow CI
     # Per section: account 0, addresses 1, carts 2, returns 2, shipments 2, payments 1,
-    # orders 2, and the log row (plus any sections other apps register, each fixed too).
-    assert few <= 12 + 3 * (len(sections()) - 7)
+    # orders 3, and the log row (plus any sections other apps register, each fixed too).
+    assert few <= 13 + 3 * (len(sections()) - 7)
 
 
 def test_the_data_pages_take_a_fixed_number_of_queries(client, ada, delivered_order,
