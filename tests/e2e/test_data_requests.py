@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from orders.models import Order
 from privacy.models import DataRequest
+from tests.e2e.conftest import ARTIFACTS
 from tests.factories import UserFactory
 from tests.returns import conftest as returns_fixtures
 
@@ -58,6 +59,8 @@ def test_a_customer_downloads_their_data_and_closes_the_account_on_a_phone(
     fits_the_screen(page)
     page.get_by_role("button", name="Close my account for good").click()
     expect(page.get_by_text("Tick the box to confirm")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "close-account-390.png"), full_page=True)
     page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_label("I understand that closing my account").check()
     page.get_by_role("button", name="Close my account for good").click()
