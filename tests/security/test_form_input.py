@@ -101,6 +101,8 @@ def test_storefront_forms_never_500(shop_world):
          {}),
         ("/account/login/", ["email", "password", "next"], {}),
         ("/account/password-reset/", ["email"], {}),
+        ("/contact/", ["name", "email", "order_number", "subject", "message", "website",
+                       "started"], {}),
     ]
     failures = []
     for url, fields, base in forms:
