@@ -48,6 +48,18 @@ def cached(name: str, compute, *, version: int | None = None):
     return cached_many({name: compute}, version=version)[name]
 
 
+def lookup(name: str, *, version: int) -> tuple[bool, object]:
+    """(True, value) when ``name`` is cached under ``version``, else (False, None): for a
+    caller that computes a miss differently from how it completes a hit."""
+    key = f"catalog:{version}:{name}"
+    found = cache.get_many([key])
+    return (True, found[key]) if key in found else (False, None)
+
+
+def store(name: str, value, *, version: int) -> None:
+    cache.set(f"catalog:{version}:{name}", value, CACHE_SECONDS)
+
+
 def cached_many(computes: dict, *, version: int | None = None) -> dict:
     """``{name: compute()}`` for each name, cached under the catalog version (the current one
     unless given), in one round trip to the cache when all are there.

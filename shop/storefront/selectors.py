@@ -157,12 +157,17 @@ def home_products(request: HttpRequest, limit: int = 8) -> tuple[list[Product], 
 
 def product_page_for(request: HttpRequest, slug: str) -> Product | None:
     """``product_page(slug)`` with the catalog part (product, category, gallery, variants and
-    their option values) cached under the catalog version and what changes without a
-    catalog save read fresh, in one query: each variant's ``available`` units and
-    ``expected_restock_on``, and the product's rating. One query when cached."""
-    product = listing_cache.cached(
-        f"product-page:{slug}", lambda: catalog_selectors.product_for_page(slug=slug),
-        version=request_catalog_version(request))
+    their option values) cached under the catalog version. A page seen before reads fresh,
+    in one query, what changes without a catalog save: each variant's ``available`` units
+    and ``expected_restock_on``, and the product's rating; a page not seen before is
+    ``product_page(slug)`` itself (all fresh), then cached."""
+    version = request_catalog_version(request)
+    name = f"product-page:{slug}"
+    seen, product = listing_cache.lookup(name, version=version)
+    if not seen:
+        product = product_page(slug)
+        listing_cache.store(name, product, version=version)
+        return product
     if product is None or not product.active_variants:
         return product
     variants = inventory_selectors.with_expected_restock(

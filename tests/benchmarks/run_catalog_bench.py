@@ -7,7 +7,7 @@
    production settings (tests/benchmarks/bench_settings.py: DEBUG off, whitenoise,
    collected static files), plus /bench/bare/: a page of the same shape rendered without the
    database, the framework's ceiling.
-3. Runs rounds of category, product, search and bare, alternating (A B C D A B C D ...), each
+3. Runs rounds of category, product, search, home and bare, alternating (A B C D E A ...), each
    a fixed number of seconds with --concurrency client threads in this process, and reports
    requests/s, p50/p90/p99 latency, errors and bytes per response; writes them as JSON.
 
@@ -41,7 +41,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BENCH_SETTINGS = "tests.benchmarks.bench_settings"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/storefront"
-SCENARIOS = ("category", "product", "search", "bare")
+SCENARIOS = ("category", "product", "search", "home", "bare")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -412,6 +412,7 @@ def scenario_paths(manifest: dict) -> dict[str, list[str]]:
                      f"{category}?sort=newest", f"{category}?sort=name&page={page(5)}"],
         "product": [f"/p/{slug}/" for slug in manifest["product_slugs"]],
         "search": [f"/search/?q={quote(item['q'])}" for item in manifest["search"]],
+        "home": ["/"],
         "bare": ["/bench/bare/"],
     }
 
