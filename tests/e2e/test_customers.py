@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from customers.models import ContactMessage, CustomerNote
 from tests.customers.conftest import customers_roles, make_order  # noqa: F401
+from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_storefront_layout import CONTRAST_JS, PHONE
 from tests.factories import UserFactory
 
@@ -47,6 +48,8 @@ def test_a_shopper_writes_through_the_contact_form_on_a_phone_without_javascript
         page.get_by_role("button", name="Send message").click()
         expect(page.get_by_role("status")).to_contain_text("your message was sent")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "contact-form-390.png"), full_page=True)
     finally:
         context.close()
     message = ContactMessage.objects.get()
@@ -73,6 +76,8 @@ def test_staff_read_a_customer_timeline_and_add_a_note(page, live_server):
     first = timeline.locator("li").first
     expect(first).to_contain_text("Note by clerk on order")
     expect(first).to_contain_text("parcel left the depot")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "customer-timeline.png"), full_page=True)
     assert CustomerNote.objects.get().order_id == order.pk
 
     page.goto(f"{live_server.url}/admin/orders/order/{order.pk}/change/")
