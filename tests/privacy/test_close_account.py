@@ -180,3 +180,35 @@ def test_an_account_is_closed_once(ada, delivered_order):
     with pytest.raises(DataRequestInvalid, match="already closed"):
         services.close_account(user=stale)
     assert DataRequest.objects.filter(status="completed").count() == 1
+
+
+def test_stripe_events_about_the_persons_payments_forget_who_paid(ada, delivered_order):
+    from payments.models import StripeEvent
+
+    order = delivered_order(user=ada)
+    Payment.objects.filter(order=order).update(gateway_reference="pi_ada_1")
+    card = {"brand": "visa", "last4": "4242"}
+    intent = StripeEvent.objects.create(event_id="evt_1", type="payment_intent.succeeded",
+                                        object_id="pi_ada_1", payload={"data": {"object": {
+                                            "id": "pi_ada_1", "amount": 5000,
+                                            "receipt_email": "ada@example.com",
+                                            "charges": {"data": [{"billing_details": {
+                                                "name": "Ada Lovelace", "email": "ada@x.io"},
+                                                "payment_method_details": {"card": card}}]}}}})
+    charge = StripeEvent.objects.create(event_id="evt_2", type="charge.refunded",
+                                        object_id="ch_9", payload={"data": {"object": {
+                                            "id": "ch_9", "payment_intent": "pi_ada_1",
+                                            "billing_details": {"name": "Ada Lovelace"}}}})
+    someone_else = StripeEvent.objects.create(
+        event_id="evt_3", type="charge.refunded", object_id="ch_10",
+        payload={"data": {"object": {"id": "ch_10", "payment_intent": "pi_bob",
+                                     "billing_details": {"name": "Bob"}}}})
+    services.close_account(user=ada)
+    intent.refresh_from_db()
+    charge.refresh_from_db()
+    someone_else.refresh_from_db()
+    text = str(intent.payload) + str(charge.payload)
+    assert "Ada" not in text and "ada@" not in text
+    assert intent.payload["data"]["object"]["amount"] == 5000
+    assert charge.payload["data"]["object"]["payment_intent"] == "pi_ada_1"
+    assert someone_else.payload["data"]["object"]["billing_details"] == {"name": "Bob"}
