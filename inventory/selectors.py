@@ -119,6 +119,23 @@ def available_to_sell(*, variant_ids: Iterable[int]) -> dict[int, int]:
     return {variant_id: max(totals.get(variant_id) or 0, 0) for variant_id in variant_ids}
 
 
+def sellable_levels(*, variant_ids: Iterable[int]) -> list[StockLevel]:
+    """The variants' stock levels in active warehouses, with their warehouse (one query):
+    what ``available_from_levels`` and checkout's shipping warehouses read, so a cart needs
+    one stock query for both."""
+    return list(StockLevel.objects.filter(_SELLABLE, variant_id__in=list(variant_ids))
+                .select_related("warehouse"))
+
+
+def available_from_levels(levels: Iterable[StockLevel]) -> dict[int, int]:
+    """``available_to_sell`` computed from levels already read (``sellable_levels``): each
+    level's available units (never below zero) summed per variant."""
+    totals: dict[int, int] = {}
+    for level in levels:
+        totals[level.variant_id] = totals.get(level.variant_id, 0) + level.available
+    return totals
+
+
 @dataclass(frozen=True)
 class LedgerMismatch:
     stock_level_id: int

@@ -34,20 +34,26 @@ def add_business_days(start: date, days: int) -> date:
     return current
 
 
-def shipping_warehouses(variant_quantities: dict[int, int]) -> list[Warehouse]:
-    """The warehouses that would ship these variants (one query): per variant, the first
-    active warehouse by priority that can sell the quantity (as allocation picks), else the
-    first that has any; the first active warehouse when none holds the variant."""
-    levels = list(
-        StockLevel.objects.filter(variant_id__in=list(variant_quantities),
-                                  warehouse__is_active=True)
-        .alias(sellable=level_available_expression()).filter(sellable__gt=0)
-        .annotate(units=level_available_expression())
-        .select_related("warehouse").order_by("warehouse__priority", "warehouse__code"))
+def shipping_warehouses(variant_quantities: dict[int, int],
+                        levels: list[StockLevel] | None = None) -> list[Warehouse]:
+    """The warehouses that would ship these variants (one query, none when ``levels``, the
+    variants' levels in active warehouses with their warehouse, are given): per variant,
+    the first active warehouse by priority that can sell the quantity (as allocation
+    picks), else the first that has any; the first active warehouse when none holds the
+    variant."""
+    if levels is None:
+        levels = list(
+            StockLevel.objects.filter(variant_id__in=list(variant_quantities),
+                                      warehouse__is_active=True)
+            .alias(sellable=level_available_expression()).filter(sellable__gt=0)
+            .select_related("warehouse"))
+    levels = sorted((level for level in levels
+                     if level.variant_id in variant_quantities and level.available > 0),
+                    key=lambda level: (level.warehouse.priority, level.warehouse.code))
     chosen: dict[int, Warehouse] = {}
     for variant_id, quantity in variant_quantities.items():
         mine = [level for level in levels if level.variant_id == variant_id]
-        level = next((level for level in mine if level.units >= quantity),
+        level = next((level for level in mine if level.available >= quantity),
                      mine[0] if mine else None)
         if level is not None:
             chosen.setdefault(level.warehouse_id, level.warehouse)

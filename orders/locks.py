@@ -6,8 +6,10 @@ from .models import Cart, Order, StockShortfall, Voucher
 
 
 def cart_for_update(cart_id: int) -> Cart:
+    """The cart locked, with its addresses and voucher (read, not locked)."""
     try:
-        return Cart.objects.select_for_update(of=("self",)).get(pk=cart_id)
+        return (Cart.objects.select_for_update(of=("self",))
+                .select_related("shipping_address", "billing_address", "voucher").get(pk=cart_id))
     except Cart.DoesNotExist:
         raise NotFound("That cart no longer exists.") from None
 

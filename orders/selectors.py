@@ -11,9 +11,10 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from catalog.models import ProductImage
-from inventory.selectors import available_to_sell
+from inventory.selectors import available_from_levels, sellable_levels
 from kernel.money import Money
 
+from .checkout_rates import checkout_rates
 from .countries import country_name
 from .delivery_promise import add_business_days, ship_day, shipping_warehouses
 from .models import (
@@ -23,8 +24,6 @@ from .models import (
     OrderEvent,
     OrderLine,
     ShippingMethod,
-    ShippingZone,
-    TaxRate,
     Voucher,
 )
 from .pricing import ZERO, Totals, compute_totals, discount_for
@@ -114,6 +113,7 @@ class CheckoutView:
     tax_rate: Decimal = ZERO
     voucher_problem: str = ""
     estimate_country: str = ""
+    stock_levels: list = field(default_factory=list, repr=False)
 
     @property
     def quantity(self) -> int:
@@ -161,52 +161,51 @@ class CheckoutView:
 
 
 def tax_rate_for(*, country: str, region: str = "") -> Decimal:
-    """The tax rate (percent) for a destination: the region's when set, else the country's."""
-    rates = {
-        rate.region.strip().lower(): rate.rate
-        for rate in TaxRate.objects.filter(country=country.upper())
-    }
-    return rates.get(region.strip().lower(), rates.get("", ZERO)) if region else rates.get("", ZERO)
+    """The tax rate (percent) for a destination: the region's when set, else the country's
+    (cached, ``orders.checkout_rates``)."""
+    return checkout_rates().tax_rate(country=country, region=region)
 
 
-def cart_lines(cart: Cart) -> list[CartLine]:
-    """A cart's lines with variant, product and the product's card images (two queries)."""
+def cart_lines(cart: Cart, *, images: bool = True) -> list[CartLine]:
+    """A cart's lines with variant and product (one query), and the product's card images
+    (one more) unless ``images`` is off (the API shows none)."""
     if cart.pk is None:
         return []
-    return list(
-        CartLine.objects.filter(cart=cart)
-        .select_related("variant__product")
-        .prefetch_related(Prefetch(
+    lines = (CartLine.objects.filter(cart=cart).select_related("variant__product")
+             .order_by("created_at", "pk"))
+    if images:
+        lines = lines.prefetch_related(Prefetch(
             "variant__product__images",
             queryset=ProductImage.objects.exclude(image="").order_by("position", "pk"),
             to_attr="card_images",
         ))
-        .order_by("created_at", "pk")
-    )
+    return list(lines)
 
 
 def shipping_options(*, country: str, subtotal: Decimal, weight_grams: int,
                      currency: str, variant_quantities: dict[int, int] | None = None,
-                     now: datetime | None = None) -> list[ShippingOption]:
+                     now: datetime | None = None,
+                     stock_levels: list | None = None) -> list[ShippingOption]:
     """The methods offered for a destination country and cart, each with its price and a
     promised delivery window, counted from the day the warehouses that would ship the cart
     send it (their cutoffs and non-working days, ``orders.delivery_promise``); the same
     window is stored on the order. Store pickup is offered only when the pickup warehouse
-    holds everything in the cart, ready from its own next shipping day."""
+    holds everything in the cart, ready from its own next shipping day.
+
+    ``stock_levels``: the variants' levels in active warehouses, with their warehouse,
+    when the caller has them (``sellable_levels``); else they are read here."""
     country = (country or "").upper()
-    zones = list(ShippingZone.objects.all())
+    rates = checkout_rates()
+    zones = rates.zones
     named = [zone.pk for zone in zones if country in zone.country_codes]
     zone_ids = named or [zone.pk for zone in zones if zone.rest_of_world]
     if not zone_ids:
         return []
-    methods = list(
-        ShippingMethod.objects.filter(zone_id__in=zone_ids, is_active=True, currency=currency)
-        .select_related("pickup_warehouse").prefetch_related("tiers")
-    )
-    pickup_stock = _pickup_stock(methods, variant_quantities or {})
+    methods = rates.methods_for(zone_ids=zone_ids, currency=currency)
+    pickup_stock = _pickup_stock(methods, variant_quantities or {}, stock_levels)
     now = now or timezone.now()
-    leaves = ship_day(shipping_warehouses(variant_quantities) if variant_quantities else [],
-                      now)
+    leaves = ship_day(shipping_warehouses(variant_quantities, levels=stock_levels)
+                      if variant_quantities else [], now)
     options = []
     for method in methods:
         if method.min_subtotal is not None and subtotal < method.min_subtotal:
@@ -238,13 +237,16 @@ def shipping_options(*, country: str, subtotal: Decimal, weight_grams: int,
     return options
 
 
-def _pickup_stock(methods: list[ShippingMethod],
-                  variant_quantities: dict[int, int]) -> dict[tuple[int, int], int]:
+def _pickup_stock(methods: list[ShippingMethod], variant_quantities: dict[int, int],
+                  stock_levels: list | None = None) -> dict[tuple[int, int], int]:
     from inventory.models import StockLevel
 
     warehouse_ids = {m.pickup_warehouse_id for m in methods if m.is_pickup}
     if not warehouse_ids or not variant_quantities:
         return {}
+    if stock_levels is not None:  # levels of active warehouses; an inactive one sells none
+        return {(level.warehouse_id, level.variant_id): level.available
+                for level in stock_levels if level.warehouse_id in warehouse_ids}
     return {
         (level.warehouse_id, level.variant_id): level.available
         for level in StockLevel.objects.filter(warehouse_id__in=warehouse_ids,
@@ -283,17 +285,26 @@ def voucher_problem(voucher: Voucher, *, subtotal: Decimal, currency: str,
     return ""
 
 
-def build_checkout(cart: Cart, *, estimate_country: str = "") -> CheckoutView:
+def build_checkout(cart: Cart, *, estimate_country: str = "", images: bool = True,
+                   reuse: CheckoutView | None = None) -> CheckoutView:
     """The cart with availability, shipping options, the chosen method and totals.
 
-    Queries: lines (2), availability (1), zones + methods + tiers (3, + 1 for pickup
-    stock), tax rates (1) and voucher uses (1, only with a per-customer limit).
+    Queries: lines (1, + 1 for card images), the variants' stock levels (1, availability
+    and the shipping warehouses both come from them), voucher uses (1, only with a
+    per-customer limit); zones, methods and tax rates come from the cache
+    (``orders.checkout_rates``, four queries when it is cold). ``reuse``: a view of the
+    same cart built earlier in the same transaction, with the cart locked since, so its
+    lines and stock levels still hold; only the cart's own fields are read again (no
+    query for lines or stock).
     """
-    lines = cart_lines(cart)
-    availability = (available_to_sell(variant_ids=[line.variant_id for line in lines])
-                    if lines else {})
+    if reuse is not None:
+        lines, levels = [item.line for item in reuse.items], reuse.stock_levels
+    else:
+        lines = cart_lines(cart, images=images)
+        levels = sellable_levels(variant_ids={line.variant_id for line in lines}) if lines else []
+    availability = available_from_levels(levels)
     view = CheckoutView(cart=cart, items=[CartItem(line, availability.get(line.variant_id, 0))
-                                          for line in lines])
+                                          for line in lines], stock_levels=levels)
     if not lines:
         return view
     address = cart.shipping_address if cart.shipping_address_id else None
@@ -315,7 +326,7 @@ def build_checkout(cart: Cart, *, estimate_country: str = "") -> CheckoutView:
         quantities[item.variant.pk] = quantities.get(item.variant.pk, 0) + item.quantity
     view.shipping_options = shipping_options(
         country=country, subtotal=subtotal - discount, weight_grams=view.weight_grams,
-        currency=cart.currency, variant_quantities=quantities,
+        currency=cart.currency, variant_quantities=quantities, stock_levels=levels,
     )
     if cart.shipping_method_id and address:
         view.shipping = next((option for option in view.shipping_options

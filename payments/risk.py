@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Avg, Count
 from django.utils import timezone
 
@@ -16,6 +17,25 @@ GATEWAY_RISK_POINTS = {"elevated": 30, "highest": 70}
 RECENT_ORDERS_LIMIT = 3
 HIGH_VALUE_FACTOR = 5
 MIN_ORDERS_FOR_AVERAGE = 10
+
+
+# The shop's average moves slowly: one aggregate over 90 days of orders per currency every
+# few minutes, not one per payment (it would grow with the order history).
+AVERAGE_CACHE_SECONDS = 300
+
+
+def paid_order_stats(order: Order) -> dict:
+    """The average total and count of paid or authorized orders in the order's currency
+    over 90 days, other than this one; kept in the shared cache a few minutes."""
+    key = f"payments:risk:paid-order-stats:{order.currency}"
+    stats = cache.get(key)
+    if stats is None:
+        stats = Order.objects.filter(
+            payment_status__in=[Order.PaymentStatus.PAID, Order.PaymentStatus.AUTHORIZED],
+            currency=order.currency, placed_at__gte=timezone.now() - timedelta(days=90),
+        ).exclude(pk=order.pk).aggregate(average=Avg("total"), count=Count("pk"))
+        cache.set(key, stats, AVERAGE_CACHE_SECONDS)
+    return stats
 
 
 def assess(order: Order, *, gateway_risk_level: str = "") -> tuple[int, list[str]]:
@@ -31,10 +51,7 @@ def assess(order: Order, *, gateway_risk_level: str = "") -> tuple[int, list[str
         score += 25
         reasons.append(f"Billing country {billing.country} differs from shipping country "
                        f"{shipping.country}")
-    stats = Order.objects.filter(
-        payment_status__in=[Order.PaymentStatus.PAID, Order.PaymentStatus.AUTHORIZED],
-        currency=order.currency, placed_at__gte=timezone.now() - timedelta(days=90),
-    ).exclude(pk=order.pk).aggregate(average=Avg("total"), count=Count("pk"))
+    stats = paid_order_stats(order)
     average = stats["average"]
     if (stats["count"] >= MIN_ORDERS_FOR_AVERAGE and average
             and order.total > Decimal(average) * HIGH_VALUE_FACTOR):

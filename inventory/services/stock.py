@@ -6,7 +6,7 @@ from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, IntegerField, Value, When
 
 from catalog.bulk_import import insert_rows
 from catalog.models import Variant
@@ -150,6 +150,26 @@ def allocate_units(*, stock_level_id: int, quantity: int) -> bool:
     if taken:
         _changed_after_commit(stock_level_id)
     return taken
+
+
+def allocate_units_of_levels(*, quantities: dict[int, int]) -> bool:
+    """``allocate_units`` for several stock levels (level id -> units) in one UPDATE, each
+    level taken only if it has its units free (the same rule, per row). Returns whether
+    every level was taken; on False some may have been, so the caller must roll back its
+    transaction (raise). Call inside the caller's transaction, with the levels locked in
+    primary-key order (the update then takes no new row lock out of order)."""
+    if not quantities:
+        return True
+    if any(quantity <= 0 for quantity in quantities.values()):
+        raise StockError("Allocate a quantity above zero.")
+    wanted = Case(*[When(pk=pk, then=Value(quantity)) for pk, quantity in quantities.items()],
+                  output_field=IntegerField())
+    taken = (StockLevel.objects.alias(sellable=level_available_expression())
+             .filter(pk__in=list(quantities), sellable__gte=wanted)
+             .update(allocated=F("allocated") + wanted))
+    for stock_level_id in sorted(quantities):
+        _changed_after_commit(stock_level_id)
+    return taken == len(quantities)
 
 
 def release_units(*, stock_level_id: int, quantity: int) -> None:

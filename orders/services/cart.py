@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from catalog.models import Variant
-from inventory.selectors import available_to_sell
+from inventory.selectors import available_to_sell, variant_available_expression
 
 from .. import locks
 from ..exceptions import CartError, OutOfStock
@@ -32,9 +32,15 @@ def parse_quantity(value, *, allow_zero: bool = False) -> int:
     return quantity
 
 
-def sellable_variant(variant_id) -> Variant:
+def sellable_variant(variant_id, *, with_available: bool = False) -> Variant:
+    """The variant if it may be sold; ``with_available`` annotates ``available`` (units
+    that can be sold, ``inventory.selectors.variant_available_expression``) in the same
+    query."""
+    variants = Variant.objects.select_related("product")
+    if with_available:
+        variants = variants.annotate(available=variant_available_expression())
     try:
-        variant = Variant.objects.select_related("product").get(pk=int(variant_id))
+        variant = variants.get(pk=int(variant_id))
     except (TypeError, ValueError, OverflowError, Variant.DoesNotExist):
         raise CartError("That item doesn't exist.", code="unknown_variant") from None
     if not variant.is_active or not variant.product.is_published:
@@ -127,13 +133,15 @@ def add_available_to_cart(*, cart: Cart, variant_id, quantity=1) -> CartAddition
     SHOP_MAX_LINE_QUANTITY, both checked under the cart's lock.
     """
     quantity = parse_quantity(quantity)
-    variant = sellable_variant(variant_id)
+    # Availability is read with the variant, just before the cart's lock: the lock guards
+    # the cart's own line; stock is not held by it either way (placing the order does that).
+    variant = sellable_variant(variant_id, with_available=True)
     with transaction.atomic():
         cart = locks.cart_for_update(cart.pk)
         _ensure_open(cart)
         line = CartLine.objects.filter(cart=cart, variant=variant).first()
         current = line.quantity if line else 0
-        available = available_to_sell(variant_ids=[variant.pk])[variant.pk]
+        available = max(variant.available or 0, 0)
         room = min(available, settings.SHOP_MAX_LINE_QUANTITY) - current
         if room <= 0:
             if current >= settings.SHOP_MAX_LINE_QUANTITY:

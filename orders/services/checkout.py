@@ -58,10 +58,13 @@ def set_shipping_address(*, cart: Cart, address, save_to_book: bool = False) -> 
         cart.save(update_fields=["shipping_address", "updated_at"])
         if save_to_book and cart.user_id:
             _save_to_book(cart.user_id, cart.shipping_address)
-        view = build_checkout(cart)
-        if cart.shipping_method_id and view.shipping is None:
-            cart.shipping_method = None
-            cart.save(update_fields=["shipping_method", "updated_at"])
+        if cart.shipping_method_id:
+            view = build_checkout(cart, images=False)
+            if view.shipping is None:
+                cart.shipping_method = None
+                cart.save(update_fields=["shipping_method", "updated_at"])
+            # Lines and stock were read under the cart's lock: callers may answer from them.
+            cart.checkout_view = view
         return cart
 
 
@@ -89,7 +92,7 @@ def set_shipping_method(*, cart: Cart, method_id) -> Cart:
         _ensure_open(cart)
         if cart.shipping_address_id is None:
             raise CheckoutIncomplete("Enter a shipping address first.", code="address_missing")
-        view = build_checkout(cart)
+        view = build_checkout(cart, images=False)
         try:
             method_id = int(method_id)
         except (TypeError, ValueError, OverflowError):
@@ -99,6 +102,8 @@ def set_shipping_method(*, cart: Cart, method_id) -> Cart:
                                       "address.")
         cart.shipping_method_id = method_id
         cart.save(update_fields=["shipping_method", "updated_at"])
+        # Lines and stock were read under the cart's lock: callers may answer from them.
+        cart.checkout_view = view
         return cart
 
 
@@ -112,7 +117,7 @@ def apply_voucher(*, cart: Cart, code) -> Voucher:
         voucher = Voucher.objects.filter(code=code).first()
         if voucher is None:
             raise VoucherInvalid(f"The code {code} is not valid.")
-        view = build_checkout(cart)
+        view = build_checkout(cart, images=False)
         problem = voucher_problem(voucher, subtotal=view.subtotal.amount, currency=cart.currency,
                                   email=cart.email, user_id=cart.user_id)
         if problem:

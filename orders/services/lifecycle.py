@@ -62,10 +62,12 @@ def record_order_event(*, order_id: int, event_type: str, message: str,
         record_event(order, event_type, message, actor=actor, data=data)
 
 
-def extend_payment_deadline(*, order_id: int, until: datetime) -> None:
-    """Keep an unpaid order's stock while a payment is in progress."""
-    with transaction.atomic():
-        order = locks.order_for_update(order_id)
+def extend_payment_deadline(*, order_id: int, until: datetime,
+                            locked_order: Order | None = None) -> None:
+    """Keep an unpaid order's stock while a payment is in progress. ``locked_order``: the
+    order, when the caller holds its lock in the current transaction (not read again)."""
+    with transaction.atomic(savepoint=False):
+        order = locked_order if locked_order is not None else locks.order_for_update(order_id)
         if order.payment_due_by is not None and order.payment_due_by < until:
             order.payment_due_by = until
             order.save(update_fields=["payment_due_by", "updated_at"])
@@ -86,10 +88,10 @@ def hold_for_review(*, order_id: int, score: int, reasons: list[str]) -> Order:
 
 
 def record_risk(*, order_id: int, score: int, reasons: list[str]) -> None:
-    with transaction.atomic():
-        order = locks.order_for_update(order_id)
-        order.risk_score, order.risk_reasons = score, reasons
-        order.save(update_fields=["risk_score", "risk_reasons", "updated_at"])
+    """Store a screening's score. Nothing is decided from the order's state, so one UPDATE
+    (which takes the row's lock itself) does it."""
+    Order.objects.filter(pk=order_id).update(risk_score=score, risk_reasons=reasons,
+                                             updated_at=timezone.now())
 
 
 def release_hold(*, order_id: int, actor=None) -> Order:

@@ -51,12 +51,15 @@ def place_order(*, cart: Cart, user=None, customer_ip: str | None = None) -> Ord
     """
     with transaction.atomic():
         cart = locks.cart_for_update(cart.pk)
-        existing = Order.objects.filter(checkout_token=cart.token).first()
-        if existing is not None:
-            return existing
+        if cart.status == Cart.Status.ORDERED:
+            # The order and the cart's new status are written in one transaction, so an
+            # ordered cart has its order.
+            existing = Order.objects.filter(checkout_token=cart.token).first()
+            if existing is not None:
+                return existing
         if cart.status != Cart.Status.OPEN:
             raise CheckoutIncomplete("This cart has already been checked out.", code="cart_closed")
-        view = build_checkout(cart)
+        view = build_checkout(cart, images=False)
         missing = view.missing_steps()
         if missing:
             raise CheckoutIncomplete(STEP_MESSAGES[missing[0]], code=f"{missing[0]}_missing")
@@ -70,7 +73,6 @@ def place_order(*, cart: Cart, user=None, customer_ip: str | None = None) -> Ord
         totals, shipping = view.totals, view.shipping
         order = _write_order(cart=cart, view=view, user=user, customer_ip=customer_ip)
         lines = _write_lines(order, view)
-        allocate_lines(lines, pickup_warehouse_id=order.pickup_warehouse_id)
         if cart.voucher_id:
             _count_voucher_use(cart.voucher_id, order)
         record_event(order, OrderEvent.Type.PLACED,
@@ -79,9 +81,13 @@ def place_order(*, cart: Cart, user=None, customer_ip: str | None = None) -> Ord
                      data={"total": str(totals.total), "shipping": shipping.method.name})
         cart.status = Cart.Status.ORDERED
         cart.save(update_fields=["status", "updated_at"])
+        # Stock last: its rows are the ones every buyer of a popular item waits for, so
+        # they are locked for as short a time as possible (three statements, then commit).
+        allocate_lines(lines, pickup_warehouse_id=order.pickup_warehouse_id)
         transaction.on_commit(partial(order_placed.send, sender=Order, order_id=order.pk))
         if order.total == 0:
             _mark_nothing_to_pay(order)
+        order.placed_lines = lines  # as written, in order: callers answer without a read
         return order
 
 
@@ -222,11 +228,9 @@ def allocate_lines(lines: list[OrderLine], *, pickup_warehouse_id: int | None = 
     per_level: dict[int, int] = defaultdict(int)
     for (_, level_pk), quantity in plan.items():
         per_level[level_pk] += quantity
-    for level_pk in sorted(per_level):
-        if not inventory_services.allocate_units(stock_level_id=level_pk,
-                                                 quantity=per_level[level_pk]):
-            # Unreachable while the rows are locked; the check constraint is the last guard.
-            raise OutOfStock("Stock changed while your order was being placed. Try again.")
+    if not inventory_services.allocate_units_of_levels(quantities=per_level):
+        # Unreachable while the rows are locked; the check constraint is the last guard.
+        raise OutOfStock("Stock changed while your order was being placed. Try again.")
     Allocation.objects.bulk_create([
         Allocation(order_line=lines[index], stock_level_id=level_pk, quantity=quantity)
         for (index, level_pk), quantity in plan.items()

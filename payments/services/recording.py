@@ -87,44 +87,55 @@ def record_result(call: GatewayCall, result: GatewayResult, *, actor=None,
         # (a webhook secured it, or the shopper's return link synced it before the charge).
         risk_changed = bool(result.risk_level) and result.risk_level != payment.risk_level
         screened_before = payment.state in SCREENED_STATES
+        changed = ["updated_at"]
         if result.reference and not payment.gateway_reference and call.kind != "refund":
             payment.gateway_reference = result.reference[:100]
+            changed.append("gateway_reference")
         for field in ("card_brand", "card_last4", "client_secret", "risk_level"):
             value = getattr(result, field)
             if value:
                 setattr(payment, field, value)
+                changed.append(field)
         if not result.success:
             payment.error = result.error[:300]
-        payment.save()
+            changed.append("error")
         if call.kind == GatewayCall.Kind.REFUND:
+            payment.save(update_fields=changed)
             if result.success:
                 add_refund(payment, call.amount, actor=actor, reason=reason)
             return payment
         if call.kind in {GatewayCall.Kind.CAPTURE, GatewayCall.Kind.VOID} and not result.success:
+            payment.save(update_fields=changed)
             order_services.record_order_event(
                 order_id=payment.order_id, event_type=OrderEvent.Type.NOTE, actor=actor,
                 message=f"{call.get_kind_display()} failed: {result.error}")
             return payment
+        # The gateway's details and the new state in one UPDATE.
         payment = move_payment_to(payment, result.state, actor=actor,
                                   amount=call.amount if result.state == State.CAPTURED else None,
-                                  message=result.error)
+                                  message=result.error, also_save=changed)
         if risk_changed and screened_before:
             screen_order(payment)
         return payment
 
 
 def move_payment_to(payment: Payment, state: str, *, actor=None,
-                    amount: Decimal | None = None, message: str = "") -> Payment:
+                    amount: Decimal | None = None, message: str = "",
+                    also_save: list[str] | None = None) -> Payment:
     """Move a locked payment to ``state`` if that is forward; a repeated or late answer
-    that would move it backwards is ignored. Updates the order and screens for fraud."""
+    that would move it backwards is ignored. Updates the order and screens for fraud.
+    ``also_save``: other fields the caller changed, saved with the move (or alone)."""
     if state == payment.state or not payment.can_become(state):
+        if also_save:
+            payment.save(update_fields=also_save)
         return payment
     first_secured = payment.state in Payment.LIVE_STATES and state in {State.AUTHORIZED,
                                                                        State.CAPTURED}
     payment.state = state
     if state == State.CAPTURED:
         payment.captured_amount = amount if amount is not None else payment.amount
-    payment.save(update_fields=["state", "captured_amount", "updated_at"])
+    payment.save(update_fields=sorted({"state", "captured_amount", "updated_at",
+                                       *(also_save or [])}))
     text = describe(payment, state, message)
     order_status = ORDER_STATUS_FOR.get(state)
     if state == State.CANCELED and payment.order.payment_status == Order.PaymentStatus.AUTHORIZED:
@@ -134,6 +145,7 @@ def move_payment_to(payment: Payment, state: str, *, actor=None,
             order_id=payment.order_id, payment_status=order_status,
             event_type=EVENT_FOR[state], message=text, actor=actor,
             data={"payment": str(payment.token), "amount": str(payment.captured_amount)})
+        payment.order.payment_status = order_status  # in step, for whoever answers with it
     elif state in EVENT_FOR:
         order_services.record_order_event(order_id=payment.order_id,
                                           event_type=EVENT_FOR[state], message=text,

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from orders import services as order_services
@@ -42,18 +43,21 @@ def start_payment(*, order: Order, payment_data: dict | None = None,
     with transaction.atomic():
         order = locks.order_with_payments_for_update(order.pk)
         _ensure_payable(order)
+        # Read after the order's lock, so an attempt another tab committed meanwhile is
+        # seen (its call still in flight refuses this one). One query; none more on a
+        # first attempt.
+        earlier = _earlier_attempts(order)
         if gateway == Payment.Gateway.STRIPE:
-            live = order.payments.filter(gateway=gateway, state__in=Payment.LIVE_STATES,
-                                         amount=order.total).exclude(client_secret="").first()
+            live = next((p for p in earlier if p.gateway == gateway and p.client_secret
+                         and p.state in Payment.LIVE_STATES and p.amount == order.total), None)
             if live is not None:  # the same PaymentIntent serves every attempt
                 return live
-        elif order.payments.filter(
-                calls__outcome=GatewayCall.Outcome.IN_FLIGHT,
-                calls__created_at__gte=timezone.now() - IN_FLIGHT_BLOCKS_FOR).exists():
+        elif any(p.in_flight for p in earlier):
             raise PaymentError("A payment for this order is already being processed.",
                                code="payment_in_progress")
-        order.payments.filter(gateway=gateway, state__in=Payment.LIVE_STATES).update(
-            state=State.CANCELED, updated_at=timezone.now())
+        if any(p.gateway == gateway and p.state in Payment.LIVE_STATES for p in earlier):
+            order.payments.filter(gateway=gateway, state__in=Payment.LIVE_STATES).update(
+                state=State.CANCELED, updated_at=timezone.now())
         payment = Payment.objects.create(
             order=order, gateway=gateway, amount=order.total, currency=order.currency,
             manual_capture=not _capture_automatically(gateway),
@@ -63,7 +67,7 @@ def start_payment(*, order: Order, payment_data: dict | None = None,
             currency=payment.currency, idempotency_key=f"{payment.token}:authorize",
         )
         order_services.extend_payment_deadline(
-            order_id=order.pk,
+            order_id=order.pk, locked_order=order,
             until=timezone.now() + timedelta(minutes=settings.SHOP_UNPAID_ORDER_TIMEOUT_MINUTES))
     result = call_gateway(call, lambda gw: gw.authorize(
         amount=payment.amount, currency=payment.currency, idempotency_key=call.idempotency_key,
@@ -74,6 +78,15 @@ def start_payment(*, order: Order, payment_data: dict | None = None,
     if payment.state == State.FAILED:
         raise PaymentDeclined(payment.error or "The payment was declined.")
     return payment
+
+
+def _earlier_attempts(order: Order) -> list[Payment]:
+    """The order's payments, newest first, each with ``in_flight``: a gateway call made
+    less than IN_FLIGHT_BLOCKS_FOR ago and not yet answered."""
+    calls_in_flight = GatewayCall.objects.filter(
+        payment=OuterRef("pk"), outcome=GatewayCall.Outcome.IN_FLIGHT,
+        created_at__gte=timezone.now() - IN_FLIGHT_BLOCKS_FOR)
+    return list(order.payments.annotate(in_flight=Exists(calls_in_flight)))
 
 
 def _ensure_payable(order: Order) -> None:

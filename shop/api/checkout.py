@@ -156,9 +156,12 @@ def cart_for_request(request: Request, token) -> Cart:
 
 
 def cart_response(cart: Cart, status_code: int = 200) -> Response:
-    cart = Cart.objects.select_related("shipping_address", "billing_address", "voucher").get(
-        pk=cart.pk)
-    return Response(CartOut(cart_data(build_checkout(cart))).data, status=status_code)
+    """The cart as it now is, from the cart object the view already holds (the one the
+    service returned, with its addresses and voucher loaded): no second read of the cart,
+    and none of lines or stock when the service already read them under the cart's lock
+    (``cart.checkout_view``)."""
+    view = build_checkout(cart, images=False, reuse=getattr(cart, "checkout_view", None))
+    return Response(CartOut(cart_data(view)).data, status=status_code)
 
 
 # --- Cart -----------------------------------------------------------------------------------
@@ -274,7 +277,7 @@ class CartEmailApi(APIView):
                    summary="Set the contact email")
     def put(self, request: Request, token) -> Response:
         cart = cart_for_request(request, token)
-        order_services.set_checkout_email(cart=cart, email=_body(request).get("email"))
+        cart = order_services.set_checkout_email(cart=cart, email=_body(request).get("email"))
         return cart_response(cart)
 
 
@@ -286,7 +289,7 @@ class CartShippingAddressApi(APIView):
                                "format for the country); errors come back in `errors`.")
     def put(self, request: Request, token) -> Response:
         cart = cart_for_request(request, token)
-        order_services.set_shipping_address(cart=cart, address=_body(request))
+        cart = order_services.set_shipping_address(cart=cart, address=_body(request))
         return cart_response(cart)
 
 
@@ -297,8 +300,8 @@ class CartBillingAddressApi(APIView):
         cart = cart_for_request(request, token)
         data = _body(request)
         same = data.get("same_as_shipping", True) in (True, "true", "1", 1)
-        order_services.set_billing_address(cart=cart, same_as_shipping=same,
-                                           address=None if same else data.get("address") or {})
+        cart = order_services.set_billing_address(
+            cart=cart, same_as_shipping=same, address=None if same else data.get("address") or {})
         return cart_response(cart)
 
 
@@ -309,8 +312,8 @@ class CartShippingMethodApi(APIView):
                    description="Only a method listed in the cart's `shipping_options`.")
     def put(self, request: Request, token) -> Response:
         cart = cart_for_request(request, token)
-        order_services.set_shipping_method(cart=cart,
-                                           method_id=_body(request).get("shipping_method_id"))
+        cart = order_services.set_shipping_method(
+            cart=cart, method_id=_body(request).get("shipping_method_id"))
         return cart_response(cart)
 
 
@@ -322,13 +325,13 @@ class CartVoucherApi(APIView):
     def put(self, request: Request, token) -> Response:
         cart = cart_for_request(request, token)
         order_services.apply_voucher(cart=cart, code=_body(request).get("code"))
-        return cart_response(cart)
+        return cart_response(cart_for_request(request, token))
 
     @extend_schema(tags=TAGS, request=None, responses={200: CartOut, **errors(404)},
                    summary="Remove the voucher")
     def delete(self, request: Request, token) -> Response:
         cart = cart_for_request(request, token)
-        order_services.remove_voucher(cart=cart)
+        cart = order_services.remove_voucher(cart=cart)
         return cart_response(cart)
 
 
@@ -343,15 +346,25 @@ class CartOrderApi(APIView):
                                "totals computed here. Placing the same cart again returns the "
                                "same order (200). 409 `out_of_stock` when stock ran out.")
     def post(self, request: Request, token) -> Response:
-        existing = Order.objects.filter(checkout_token=token).first()
-        cart = None if existing else cart_for_request(request, token)
-        if existing is not None:
-            if existing.user_id and existing.user_id != getattr(request.user, "pk", None):
+        cart = Cart.objects.select_related("shipping_address", "billing_address", "voucher").filter(
+            token=token).first()
+        if cart is None or cart.status != Cart.Status.OPEN:
+            # Placed already (or never a cart): the order for this checkout, if any.
+            existing = Order.objects.filter(checkout_token=token).first()
+            if existing is None:
+                cart_for_request(request, token)  # 404, or a closed cart's refusal below
+            elif existing.user_id and existing.user_id != getattr(request.user, "pk", None):
                 raise NotFound("No such cart.")
-            return Response(order_data(existing), status=status.HTTP_200_OK)
+            else:
+                return Response(order_data(existing), status=status.HTTP_200_OK)
+        if cart.user_id and cart.user_id != getattr(request.user, "pk", None):
+            raise NotFound("No such cart.")
         order = order_services.place_order(cart=cart, user=request.user,
                                            customer_ip=client_ip(request))
-        return Response(order_data(order), status=status.HTTP_201_CREATED)
+        lines = getattr(order, "placed_lines", None)
+        if lines is None:  # another request placed this cart first: the same order, 200
+            return Response(order_data(order), status=status.HTTP_200_OK)
+        return Response(order_data(order, lines=lines), status=status.HTTP_201_CREATED)
 
 
 # --- Payments -------------------------------------------------------------------------------
@@ -387,7 +400,8 @@ class AuthenticateIn(serializers.Serializer):
 
 
 def payment_data_out(payment: Payment) -> dict:
-    payment.order.refresh_from_db(fields=["payment_status"])
+    """``payment.order`` is the order as the payment services last wrote it (they keep
+    its payment status in step), so it is not read again."""
     return {"token": payment.token, "gateway": payment.gateway, "state": payment.state,
             "amount": payment.amount, "currency": payment.currency,
             "card_brand": payment.card_brand, "card_last4": payment.card_last4,
@@ -416,7 +430,7 @@ class OrderPaymentApi(APIView):
                                "is zero is paid as it is placed, with no gateway: paying it "
                                "answers 200 with `state` `not_required` and no card needed.")
     def post(self, request: Request, order_token) -> Response:
-        order = order_for_request(request, order_token, allow_guest_token=True)
+        order = order_for_request(request, order_token, allow_guest_token=True, lines=False)
         if order.total == 0:
             order = order_services.settle_zero_total_order(order_id=order.pk)
             return Response(PaymentOut(nothing_to_pay_out(order)).data)

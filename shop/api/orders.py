@@ -116,16 +116,23 @@ def orders_with_lines():
         Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
 
 
-def order_data(order: Order) -> dict:
-    order = orders_with_lines().get(pk=order.pk)
+def order_data(order: Order, *, lines: list[OrderLine] | None = None) -> dict:
+    """The order read again with its lines; with ``lines`` (the order just written with
+    them, in order), from memory."""
+    if lines is None:
+        order = orders_with_lines().get(pk=order.pk)
+    else:
+        order._prefetched_objects_cache = {"lines": lines}
     return OrderSerializer(order).data
 
 
 def order_for_request(request: Request, token, *, allow_guest_token: bool = False,
-                      signature: str = "") -> Order:
+                      signature: str = "", lines: bool = True) -> Order:
     """The order if this request may see it: its customer; for a guest order, the signed
-    link's signature, or (to pay it) the order token that only its buyer was given."""
-    order = orders_with_lines().filter(token=token).first()
+    link's signature, or (to pay it) the order token that only its buyer was given.
+    ``lines``: read its lines too (one more query)."""
+    orders = orders_with_lines() if lines else Order.objects.all()
+    order = orders.filter(token=token).first()
     if order is None:
         raise NotFound("No such order.")
     user_id = getattr(request.user, "pk", None)

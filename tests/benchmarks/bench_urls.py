@@ -1,10 +1,17 @@
-"""The bench URLconf: the shop's URLs plus /bench/bare/, the framework's ceiling.
+"""The bench URLconf: the shop's URLs plus /bench/bare/ and /bench/bare-api/, the framework's
+ceilings.
 
 The bare view renders a page shaped like a category page (the shop's base.html, breadcrumbs,
 a filter sidebar, 24 product cards through the shop's own card include, pagination) from
 data built in Python, with no database query: it measures what Django, the middleware, the
 template engine and gunicorn cost on their own, so the storefront pages can be read against
 it. Any query it tries to run is refused (the page then fails and the bench reports errors).
+
+The bare API view is the checkout API's floor: a DRF ``APIView`` with the project's default
+authentication, parsers, renderers and throttles (as the checkout views have) behind the same
+middleware, that parses a small JSON body, checks it with a serializer and answers 201 with a
+small JSON object, without a query. The checkout bench reads the 7-request order flow
+against 7 of these.
 """
 
 from __future__ import annotations
@@ -17,6 +24,9 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.shortcuts import render
 from django.urls import path
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from shop import urls as shop_urls
 
@@ -105,8 +115,26 @@ def bare(request):
         return render(request, "benchmarks/bare.html", context)
 
 
+class BareIn(serializers.Serializer):
+    variant_id = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=99)
+
+
+class BareApi(APIView):
+    """POST {"variant_id": 1, "quantity": 1} -> 201 {"variant_id", "quantity", "token"}."""
+
+    def post(self, request):
+        with connection.execute_wrapper(_refuse_queries):
+            serializer = BareIn(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            return Response({**serializer.validated_data,
+                             "token": "00000000-0000-0000-0000-000000000000"},
+                            status=status.HTTP_201_CREATED)
+
+
 urlpatterns = [
     path("bench/bare/", bare, name="bench-bare"),
+    path("bench/bare-api/", BareApi.as_view(), name="bench-bare-api"),
     *shop_urls.urlpatterns,
 ]
 
