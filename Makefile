@@ -78,7 +78,7 @@ test-pgbouncer: install-dev pgbouncer
 ## the catalog pages (10,000 products), the HTTP checkout (orders/s, hot SKU, sold-out race),
 ## paid-to-label/shipped-email latency with a real worker, a soak (browsing + checkouts with
 ## worker and beat), the KPI dashboards and a 10,000-row product import, on PostgreSQL;
-## written to bench-results.json. About 15 minutes with the short defaults below; `make
+## written to bench-results.json. Sized for about 15 minutes with the short defaults below; `make
 ## bench-full` runs the soak for 10 minutes and the dashboards at 1,000,000 orders (~40 min).
 BENCH_SOAK_ARGS ?= --minutes 2
 BENCH_DASHBOARD_ARGS ?= --orders 200000 --customers 20000 --requests 10
