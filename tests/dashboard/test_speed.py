@@ -2,12 +2,15 @@
 
 from datetime import date
 
+import pytest
 from django.db.models import Count
 
 from shop.dashboard import selectors
 from shop.dashboard.periods import Period, day_bounds
 from shop.dashboard.rollups import counted_orders, customer_key
 from shop.dashboard.selectors.shapes import nearest_rank, time_summary
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the history's refunds run after commit
 
 
 def _reference_customers(period: Period) -> dict:
