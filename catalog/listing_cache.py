@@ -10,27 +10,46 @@ catalog write (stock, a product's rating kept by reviews) must not be read from 
 results: the storefront reads it fresh for what a page shows.
 """
 
+import logging
+
 from django.core.cache import cache
 from django.db import transaction
+
+from kernel.best_effort_cache import get_many, set_many
+
+logger = logging.getLogger(__name__)
 
 VERSION_KEY = "catalog:version"
 # Even if a bump were missed (a raw SQL write), a cached result is never older than this.
 CACHE_SECONDS = 300
 
 
+# A cache that is down costs speed, never a page (kernel.best_effort_cache): the version is
+# then UNAVAILABLE and nothing is read from or written to the cache under it.
+UNAVAILABLE = 0
+
+
 def catalog_version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
-        version = cache.get(VERSION_KEY, 1)
-    return version
+    try:
+        version = cache.get(VERSION_KEY)
+        if version is None:
+            cache.add(VERSION_KEY, 1, timeout=None)
+            version = cache.get(VERSION_KEY, 1)
+        return version
+    except Exception as error:  # noqa: BLE001 - any backend's connection error
+        logger.warning("Cache unavailable, catalog version unknown: %s", error)
+        return UNAVAILABLE
 
 
 def _bump() -> None:
     try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # the key expired or was evicted: start a new series
-        cache.set(VERSION_KEY, catalog_version() + 1, timeout=None)
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:  # the key expired or was evicted: start a new series
+            cache.set(VERSION_KEY, catalog_version() + 1, timeout=None)
+    except Exception as error:  # noqa: BLE001 - a cache that is down holds nothing stale
+        # What it held expires within CACHE_SECONDS of its coming back.
+        logger.warning("Cache unavailable, catalog version not bumped: %s", error)
 
 
 def catalog_changed() -> None:
@@ -51,13 +70,16 @@ def cached(name: str, compute, *, version: int | None = None):
 def lookup(name: str, *, version: int) -> tuple[bool, object]:
     """(True, value) when ``name`` is cached under ``version``, else (False, None): for a
     caller that computes a miss differently from how it completes a hit."""
+    if version == UNAVAILABLE:
+        return False, None
     key = f"catalog:{version}:{name}"
-    found = cache.get_many([key])
+    found = get_many([key])
     return (True, found[key]) if key in found else (False, None)
 
 
 def store(name: str, value, *, version: int) -> None:
-    cache.set(f"catalog:{version}:{name}", value, CACHE_SECONDS)
+    if version != UNAVAILABLE:
+        set_many({f"catalog:{version}:{name}": value}, CACHE_SECONDS)
 
 
 def cached_many(computes: dict, *, version: int | None = None) -> dict:
@@ -69,15 +91,15 @@ def cached_many(computes: dict, *, version: int | None = None) -> dict:
     """
     version = catalog_version() if version is None else version
     keys = {name: f"catalog:{version}:{name}" for name in computes}
-    found = cache.get_many(list(keys.values()))
+    found = get_many(list(keys.values())) if version != UNAVAILABLE else {}
     values, missing = {}, {}
     for name, compute in computes.items():
         if keys[name] in found:
             values[name] = found[keys[name]]
         else:
             values[name] = missing[keys[name]] = compute()
-    if missing:
-        cache.set_many(missing, CACHE_SECONDS)
+    if missing and version != UNAVAILABLE:
+        set_many(missing, CACHE_SECONDS)
     return values
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from inventory.models import Warehouse
+from kernel import best_effort_cache
 
 from .models import ShippingMethod, ShippingWeightTier, ShippingZone, TaxRate
 
@@ -57,16 +57,16 @@ def _load() -> CheckoutRates:
 
 def checkout_rates() -> CheckoutRates:
     """Zones, active methods and tax rates: from the cache, else four queries."""
-    rates = cache.get(CACHE_KEY)
+    rates = best_effort_cache.get(CACHE_KEY)
     if rates is None:
         rates = _load()
-        cache.set(CACHE_KEY, rates, CACHE_SECONDS)
+        best_effort_cache.set(CACHE_KEY, rates, CACHE_SECONDS)
     return rates
 
 
 def forget_checkout_rates(**kwargs) -> None:
-    cache.delete(CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(CACHE_KEY))
+    best_effort_cache.delete(CACHE_KEY)
+    transaction.on_commit(lambda: best_effort_cache.delete(CACHE_KEY))
 
 
 def connect() -> None:

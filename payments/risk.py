@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db.models import Avg, Count
 from django.utils import timezone
 
+from kernel import best_effort_cache
 from orders.models import Order
 from orders.selectors import orders_from_ip_or_email_last_hour
 
@@ -28,13 +28,13 @@ def paid_order_stats(order: Order) -> dict:
     """The average total and count of paid or authorized orders in the order's currency
     over 90 days, other than this one; kept in the shared cache a few minutes."""
     key = f"payments:risk:paid-order-stats:{order.currency}"
-    stats = cache.get(key)
+    stats = best_effort_cache.get(key)
     if stats is None:
         stats = Order.objects.filter(
             payment_status__in=[Order.PaymentStatus.PAID, Order.PaymentStatus.AUTHORIZED],
             currency=order.currency, placed_at__gte=timezone.now() - timedelta(days=90),
         ).exclude(pk=order.pk).aggregate(average=Avg("total"), count=Count("pk"))
-        cache.set(key, stats, AVERAGE_CACHE_SECONDS)
+        best_effort_cache.set(key, stats, AVERAGE_CACHE_SECONDS)
     return stats
 
 

@@ -72,8 +72,11 @@ def staff_roles(db):
     from django.contrib.contenttypes.management import create_contenttypes
     from django.contrib.contenttypes.models import ContentType
 
+    from customers.roles import sync_customer_roles
     from fulfillment.roles import sync_roles
+    from privacy.roles import sync_privacy_roles
     from returns.roles import sync_return_roles
+    from reviews.roles import sync_review_roles
     from shop.moneycheck.roles import sync_moneycheck_roles
     from shop.webhooks.roles import sync_webhook_roles
 
@@ -85,3 +88,6 @@ def staff_roles(db):
     sync_return_roles(Group, Permission)
     sync_webhook_roles(Group, Permission)
     sync_moneycheck_roles(Group, Permission)
+    sync_review_roles(Group, Permission)
+    sync_customer_roles(Group, Permission)
+    sync_privacy_roles(Group, Permission)

@@ -9,8 +9,9 @@ then the footer shows the seeded pages' links.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
+
+from kernel import best_effort_cache
 
 from .models import Page
 
@@ -75,20 +76,20 @@ def _read_footer() -> list[tuple[str, str]]:
 
 def refresh_footer() -> list[tuple[str, str]]:
     links = _read_footer()
-    cache.set(FOOTER_KEY, links, timeout=None)
+    best_effort_cache.set(FOOTER_KEY, links, timeout=None)
     return links
 
 
 def footer_links() -> list[tuple[str, str]]:
     """(slug, link text) of the footer's pages, from the cache: no query."""
-    links = cache.get(FOOTER_KEY)
+    links = best_effort_cache.get(FOOTER_KEY)
     if links is None:
         return [(slug, label) for slug, _, label, _ in DEFAULT_PAGES]
     return links
 
 
 def published_page(slug: str) -> Page | None:
-    if cache.get(FOOTER_KEY) is None:
+    if best_effort_cache.get(FOOTER_KEY) is None:
         refresh_footer()
     return Page.objects.filter(slug=slug, is_published=True).first()
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 
 from django import template
-from django.core.cache import cache
 from django.template import Context
 from django.template.loader import get_template
 from django.utils.safestring import SafeString
 
 from catalog import listing_cache
+from kernel import best_effort_cache
 
 register = template.Library()
 
@@ -53,7 +53,8 @@ def product_grid(context, products) -> SafeString:
     products = list(products)
     version = _catalog_version(context.get("request"))
     keys = [card_key(product, version=version) for product in products]
-    found = cache.get_many(keys) if keys else {}
+    cacheable = keys and version != listing_cache.UNAVAILABLE
+    found = best_effort_cache.get_many(keys) if cacheable else {}
     card = get_template(CARD_TEMPLATE).template
     missing = {}
     cards = []
@@ -62,6 +63,6 @@ def product_grid(context, products) -> SafeString:
         if html is None:
             html = missing[key] = card.render(Context({"product": product}, autoescape=True))
         cards.append(html)
-    if missing:
-        cache.set_many(missing, listing_cache.CACHE_SECONDS)
+    if missing and cacheable:
+        best_effort_cache.set_many(missing, listing_cache.CACHE_SECONDS)
     return SafeString('<ul class="product-grid" role="list">\n' + "".join(cards) + "</ul>")
