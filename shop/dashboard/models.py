@@ -50,6 +50,13 @@ class DailySales(models.Model):
                                   help_text="Merchandise refunded (after its discounts).")
     tax_refunds = models.DecimalField(**MONEY, default=Decimal("0"))
     shipping_refunds = models.DecimalField(**MONEY, default=Decimal("0"))
+    # For the returns panel, additive by day so a year is 365 rows (the sum of the SKUs'
+    # units_delivered, and the returns refunded that day from ReturnFact).
+    units_delivered = models.PositiveIntegerField(default=0)
+    return_refunds = models.DecimalField(**MONEY, default=Decimal("0"))
+    returns_refunded = models.PositiveIntegerField(default=0)
+    return_refund_time = models.DurationField(
+        null=True, help_text="Sum of request-to-refund times of the returns refunded that day.")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "currency"],
@@ -125,18 +132,71 @@ class ShipmentFact(models.Model):
     delivery_time = models.DurationField(null=True, help_text="Shipped to delivered.")
     shipped_in_time = models.BooleanField(null=True)
     delivered_on_time = models.BooleanField(null=True)
+    # Whole hours of lead_time / delivery_time when not negative: the bucket of
+    # DailyShipmentTimes the row is counted in, and the way to it for the exact percentile.
+    lead_hour = models.IntegerField(null=True)
+    delivery_hour = models.IntegerField(null=True)
 
     class Meta:
-        # Covering indexes: the fulfillment panel reads them without touching the table.
         indexes = [
+            # Covering indexes: the fulfillment figures read them without the table.
             models.Index(fields=["ship_day"], include=["lead_time", "shipped_in_time", "carrier"],
                          name="shipmentfact_ship_day_cover"),
             models.Index(fields=["delivery_day"], include=["delivery_time", "delivered_on_time"],
                          name="shipmentfact_delivery_cover"),
+            # A percentile's row within its hour: one hour's rows of the period, in order.
+            models.Index(fields=["lead_hour", "ship_day", "lead_time"],
+                         name="shipmentfact_lead_hour"),
+            models.Index(fields=["delivery_hour", "delivery_day", "delivery_time"],
+                         name="shipmentfact_delivery_hour"),
         ]
 
     def __str__(self) -> str:
         return f"Shipment fact {self.shipment_id}"
+
+
+class DailyShipments(models.Model):
+    """Per local day and carrier, from ShipmentFact: shipments shipped that day (and how
+    many in the promised time, how many with a payment-to-ship time below zero), and
+    shipments delivered that day with a delivery time (how many with an on-time answer,
+    how many on time, how many below zero). Additive, so a year is a few thousand rows."""
+
+    day = models.DateField()
+    carrier = models.CharField(max_length=20)
+    shipped = models.PositiveIntegerField(default=0)
+    shipped_known = models.PositiveIntegerField(default=0)
+    shipped_in_time = models.PositiveIntegerField(default=0)
+    lead_negative = models.PositiveIntegerField(default=0)
+    delivered_known = models.PositiveIntegerField(default=0)
+    delivered_on_time = models.PositiveIntegerField(default=0)
+    delivery_negative = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "carrier"],
+                                               name="daily_shipments_unique")]
+
+    def __str__(self) -> str:
+        return f"Shipments {self.day} {self.carrier}"
+
+
+class DailyShipmentTimes(models.Model):
+    """A histogram per local day: how many shipments' payment-to-ship (``measure`` "lead",
+    by ship day) or delivery time ("delivery", by delivery day) fell in each whole hour.
+    Summed over a period it ranks the times; the percentile's own value is then read from
+    ShipmentFact within its hour, so the figure is exact, not rounded to the hour."""
+
+    day = models.DateField()
+    measure = models.CharField(max_length=8)
+    hour = models.IntegerField()
+    shipments = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "measure", "hour"],
+                                               include=["shipments"],
+                                               name="daily_shipment_times_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.day} {self.hour} h: {self.shipments}"
 
 
 class ReturnFact(models.Model):

@@ -53,6 +53,8 @@ from .models import (
     CustomerFact,
     DailyProductSales,
     DailySales,
+    DailyShipments,
+    DailyShipmentTimes,
     RefundFact,
     ReturnFact,
     ReturnLineFact,
@@ -61,6 +63,7 @@ from .models import (
 )
 from .periods import day_bounds, local_day, local_today, shop_zone
 from .refund_split import refunds_between, split_refunds
+from .shipment_days import hour_of, shipment_days_of, write_shipment_days
 
 logger = logging.getLogger(__name__)
 
@@ -129,16 +132,17 @@ def _shipment_facts(orders: QuerySet) -> QuerySet:
                                When(f_delivery_day__lte=F("order__delivery_latest"),
                                     then=Value(True)),
                                default=Value(False), output_field=BooleanField()))
+            .annotate(f_lead_hour=hour_of("f_lead"), f_delivery_hour=hour_of("f_delivery"))
             .values_list("pk", "order_id", "carrier", "state", "order__paid_at",
                          "promised_ship_by", "shipped_at", "f_ship_day", "delivered_at",
                          "f_delivery_day", "order__delivery_latest", "f_lead", "f_delivery",
-                         "f_in_time", "f_on_time"))
+                         "f_in_time", "f_on_time", "f_lead_hour", "f_delivery_hour"))
 
 
 SHIPMENT_FACT_COLUMNS = ["shipment", "order", "carrier", "state", "paid_at", "promised_ship_by",
                          "shipped_at", "ship_day", "delivered_at", "delivery_day",
                          "delivery_latest", "lead_time", "delivery_time", "shipped_in_time",
-                         "delivered_on_time"]
+                         "delivered_on_time", "lead_hour", "delivery_hour"]
 
 
 def _refund_facts(orders: QuerySet) -> QuerySet:
@@ -198,13 +202,16 @@ def _rollup_days(order_id: int) -> set[dt.date]:
     days = set(RefundFact.objects.filter(order_id=order_id).values_list("day", flat=True))
     days |= set(ShipmentFact.objects.filter(order_id=order_id, delivery_day__isnull=False)
                 .values_list("delivery_day", flat=True))
+    days |= set(ReturnFact.objects.filter(order_id=order_id, refund_day__isnull=False)
+                .values_list("refund_day", flat=True))
     return days
 
 
 # --- Day roll-ups ---------------------------------------------------------------------------
 
 SALES_FIELDS = ("orders", "units", "gross_sales", "discounts", "tax", "shipping", "refunds",
-                "tax_refunds", "shipping_refunds")
+                "tax_refunds", "shipping_refunds", "units_delivered", "return_refunds",
+                "returns_refunded", "return_refund_time")
 PRODUCT_FIELDS = ("product_id", "product_name", "units_sold", "gross_sales", "discounts",
                   "refunds", "units_refunded", "net_sales", "units_delivered")
 
@@ -220,7 +227,10 @@ def compute_daily_sales(first: dt.date, last: dt.date) -> dict[tuple, dict]:
                                                  "discounts": ZERO, "tax": ZERO,
                                                  "shipping": ZERO, "refunds": ZERO,
                                                  "tax_refunds": ZERO,
-                                                 "shipping_refunds": ZERO})
+                                                 "shipping_refunds": ZERO,
+                                                 "units_delivered": 0, "return_refunds": ZERO,
+                                                 "returns_refunded": 0,
+                                                 "return_refund_time": None})
 
     for item in (placed.annotate(d=local_date("placed_at")).values("d", "currency")
                  .annotate(n=Count("pk"), gross=Sum("subtotal"), disc=Sum("discount_amount"),
@@ -237,7 +247,29 @@ def compute_daily_sales(first: dt.date, last: dt.date) -> dict[tuple, dict]:
         found["refunds"] += split.merchandise
         found["tax_refunds"] += split.tax
         found["shipping_refunds"] += split.shipping
+    # For the returns panel: the day totals of what its per-SKU and per-return reads summed.
+    for item in (ShipmentLine.objects
+                 .filter(shipment__dashboard_fact__delivery_day__gte=first,
+                         shipment__dashboard_fact__delivery_day__lte=last).order_by()
+                 .values(d=F("shipment__dashboard_fact__delivery_day"),
+                         currency=F("shipment__order__currency"))
+                 .annotate(units=Sum("quantity"))):
+        row(item["d"], item["currency"])["units_delivered"] = item["units"]
+    for item in (ReturnFact.objects.filter(refund_day__gte=first, refund_day__lte=last)
+                 .order_by().values("refund_day", "currency")
+                 .annotate(amount=Sum("refunded_amount"), n=Count("pk"),
+                           time=Sum(ExpressionWrapper(F("refunded_at") - F("requested_at"),
+                                                      output_field=DurationField())))):
+        row(item["refund_day"], item["currency"]).update(
+            return_refunds=item["amount"], returns_refunded=item["n"],
+            return_refund_time=_duration(item["time"]))
     return rows
+
+
+def _duration(value) -> dt.timedelta | None:
+    if value is None or isinstance(value, dt.timedelta):
+        return value
+    return dt.timedelta(microseconds=int(value))  # SQLite sums durations as microseconds
 
 
 def compute_product_sales(first: dt.date, last: dt.date) -> dict[tuple, dict]:
@@ -356,8 +388,10 @@ def refresh_order(*, order_id: int) -> set[dt.date]:
         if order is None:
             return set()
         days = {local_day(order["placed_at"])} | _rollup_days(order_id)
+        shipment_days = shipment_days_of(order_id)
         _rewrite_facts(counted_orders().filter(pk=order_id), order_id=order_id)
         days |= _rollup_days(order_id)
+        write_shipment_days(shipment_days | shipment_days_of(order_id))
         for day in sorted(days):
             _write_days(day, day, compute_daily_sales(day, day), compute_product_sales(day, day))
         if order["user_id"]:
@@ -410,6 +444,7 @@ def rebuild_rollups(*, first: dt.date | None = None) -> RollupRun:
         old_customers = {fact.key: _customer_values(fact)
                          for fact in CustomerFact.objects.iterator(chunk_size=5000)}
         _rewrite_facts(counted_orders())
+        write_shipment_days(None)
         if since is None:
             first_placed = counted_orders().aggregate(first=Min("placed_at"))["first"]
             first = min(filter(None, [local_day(first_placed), local_today()]))
@@ -432,7 +467,8 @@ def rebuild_rollups(*, first: dt.date | None = None) -> RollupRun:
         run.save()
     if connection.vendor == "postgresql":  # fresh rows: give the planner their counts
         with connection.cursor() as cursor:
-            for model in (DailySales, DailyProductSales, CustomerFact, *(f[0] for f in FACTS)):
+            for model in (DailySales, DailyProductSales, CustomerFact, DailyShipments,
+                          DailyShipmentTimes, *(f[0] for f in FACTS)):
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     if run.rows_differing:
         logger.warning("KPI rebuild: %s of %s roll-up rows differed from the increments "
