@@ -14,6 +14,8 @@ from catalog.models import Category, Product, Variant
 from inventory import selectors as inventory_selectors
 from orders.models import Order, OrderLine
 
+from .prepared import PreparedRead
+
 
 def request_category_tree(request: HttpRequest) -> catalog_selectors.CategoryTree:
     """The category tree, cached until the catalog changes and read at most once per request
@@ -157,37 +159,55 @@ def home_products(request: HttpRequest, limit: int = 8) -> tuple[list[Product], 
 
 def product_page_for(request: HttpRequest, slug: str) -> Product | None:
     """``product_page(slug)`` with the catalog part (product, category, gallery, variants and
-    their option values) cached under the catalog version. A page seen before reads fresh,
-    in one query, what changes without a catalog save: each variant's ``available`` units
-    and ``expected_restock_on``, and the product's rating; a page not seen before is
-    ``product_page(slug)`` itself (all fresh), then cached."""
+    their option values) cached under the catalog version. What changes without a catalog
+    save is read fresh on every view, in one query (``mark_product_stock``): each variant's
+    ``available`` units and ``expected_restock_on``, and the product's rating. A page not
+    seen before reads its catalog part (four queries) and caches it first."""
     version = request_catalog_version(request)
     name = f"product-page:{slug}"
     seen, product = listing_cache.lookup(name, version=version)
     if not seen:
-        product = product_page(slug)
+        product = catalog_selectors.product_for_page(slug=slug)
+        # Stored before the stock is marked: the cached copy holds catalog data only.
         listing_cache.store(name, product, version=version)
-        return product
-    if product is None or not product.active_variants:
-        return product
+    if product is not None:
+        mark_product_stock(product)
+    return product
+
+
+def _variant_stock_and_rating(product_id: int) -> QuerySet:
     variants = inventory_selectors.with_expected_restock(
         inventory_selectors.with_variant_availability(
-            Variant.objects.filter(pk__in=[variant.pk for variant in product.active_variants])))
-    fresh = {row[0]: row[1:] for row in variants.values_list(
-        "pk", "available", "expected_restock_on", "product__rating_average",
-        "product__rating_count")}
+            Variant.objects.filter(product_id=product_id, is_active=True)))
+    # Plain columns first, then the annotations in the order they were added: the order of
+    # the compiled SELECT, which PreparedRead returns as is.
+    return variants.values_list("pk", "product__rating_average", "product__rating_count",
+                                "available", "expected_restock_on")
+
+
+_STOCK_AND_RATING = PreparedRead(_variant_stock_and_rating)
+
+
+def mark_product_stock(product: Product) -> Product:
+    """Set, read fresh in one query whose SQL is compiled once per process, each active
+    variant's ``available`` units and ``expected_restock_on`` and the product's rating."""
+    if not product.active_variants:
+        return product
+    rows = _STOCK_AND_RATING.rows(product.pk, using=Variant.objects.db)
+    fresh = {pk: (average, count, available, restock)
+             for pk, average, count, available, restock in rows}
     for variant in product.active_variants:
-        variant.available, variant.expected_restock_on, average, count = fresh.get(
-            variant.pk, (0, None, product.rating_average, product.rating_count))
+        average, count, variant.available, variant.expected_restock_on = fresh.get(
+            variant.pk, (product.rating_average, product.rating_count, 0, None))
         product.rating_average, product.rating_count = average, count
     return product
 
 
 def product_page(slug: str) -> Product | None:
-    variants = inventory_selectors.with_variant_availability(Variant.objects.all())
-    # ``expected_restock_on``: "back in stock around" for a sold-out variant on order.
-    variants = inventory_selectors.with_expected_restock(variants)
-    return catalog_selectors.product_for_page(slug=slug, variants=variants)
+    """A published product for its page: the catalog part (``product_for_page``) with each
+    variant's ``available`` units and ``expected_restock_on`` read fresh."""
+    product = catalog_selectors.product_for_page(slug=slug)
+    return mark_product_stock(product) if product is not None else None
 
 
 def popular_products(limit: int = 8) -> list[Product]:
