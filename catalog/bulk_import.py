@@ -71,7 +71,8 @@ def insert_rows(model, columns: list[str], rows: list[tuple], *, returning: bool
     names = ", ".join(connection.ops.quote_name(model._meta.get_field(column).column)
                       for column in columns)
     names += "".join(f", {connection.ops.quote_name(field.column)}" for field in fixed)
-    sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) VALUES %s"
+    table = connection.ops.quote_name(model._meta.db_table)
+    sql = f"INSERT INTO {table} ({names}) VALUES %s"  # nosec B608 # quoted model names; values bound
     if returning:
         sql += " RETURNING id"
     with connection.cursor() as cursor:
