@@ -16,6 +16,7 @@ from catalog import listing_cache
 from catalog.models import Product
 from fulfillment.models import Shipment, ShipmentLine
 from kernel.personal_data import Subject
+from orders.personal_data import ERASED_EMAIL
 
 from . import locks
 from .exceptions import AlreadyReviewed, NotAVerifiedBuyer, ReviewError
@@ -99,6 +100,11 @@ def write_review(*, order_line_id: int, rating, title, body, author_name="", use
         by_link = invited_order_id is not None and invited_order_id == order.pk
         if not (by_account or by_link):
             raise NotAVerifiedBuyer("Only the customer who bought this item can review it.")
+        if order.email == ERASED_EMAIL:
+            # The buyer's data was erased (account closed): an old invitation link opens
+            # nothing to review any more.
+            raise NotAVerifiedBuyer("This order's personal data was erased; it can't be "
+                                    "reviewed.")
         if line.variant_id is None:
             raise ReviewError("This item is no longer sold, so it can't be reviewed.")
         if not is_delivered(line.pk):
@@ -132,6 +138,27 @@ def _recompute_rating(product_id: int) -> None:
     Product.objects.filter(pk=product_id).update(rating_average=average,
                                                  rating_count=totals["count"])
     listing_cache.catalog_changed()  # cached listings show the new stars
+
+
+def import_review(*, product_id: int, rating, title, body, author_name: str,
+                  reply: str = "") -> Review:
+    """An approved review brought from elsewhere: a previous shop's verified reviews when
+    moving to this one, and the demo catalog's (``shop.demo``). It has no order line (the
+    purchase was verified where it was written), is checked like a written one (rating,
+    length, no HTML) and counts in the product's rating at once. Shoppers can't reach it:
+    their reviews go through ``write_review`` and moderation."""
+    rating = clean_rating(rating)
+    title = clean_text(title, name="title", minimum=0, maximum=TITLE_MAX)
+    body = clean_text(body, name="review", minimum=BODY_MIN, maximum=BODY_MAX)
+    author_name = clean_text(author_name, name="name", minimum=1, maximum=AUTHOR_MAX)
+    with transaction.atomic():
+        now = timezone.now()
+        review = Review.objects.create(
+            product_id=product_id, rating=rating, title=title, body=body,
+            author_name=author_name, status=Review.Status.APPROVED, moderated_at=now,
+            reply=reply.strip(), replied_at=now if reply.strip() else None)
+        _recompute_rating(product_id)
+        return review
 
 
 def _moderate(review_id: int, new_status: str, actor, **fields) -> Review:

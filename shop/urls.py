@@ -32,7 +32,7 @@ storefront_patterns = (
 
 urlpatterns = [
     path("", include(storefront_patterns)),
-    path("", include("reviews.urls")),
+    path("", include("shop.storefront.review_urls")),
     path("sitemap.xml", sitemap, {"sitemaps": seo.SITEMAPS}, name="sitemap"),
     path("robots.txt", seo.robots_txt, name="robots"),
     path("", include("shop.checkout.urls")),

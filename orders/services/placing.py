@@ -47,9 +47,13 @@ def place_order(*, cart: Cart, user=None, customer_ip: str | None = None) -> Ord
     - the order, its lines (a snapshot of SKU, names, options, prices, tax), its
       allocations and a "placed" event are written;
     - placing the same cart again returns the same order (one order per checkout token).
+    - a signed-in buyer's account is locked first and must be active: an account being
+      closed (``privacy`` locks the account, then its orders and carts) takes no new order.
     ``order_placed`` is sent after commit.
     """
     with transaction.atomic():
+        if user is not None and user.is_authenticated:
+            locks.active_account_for_order(user.pk)
         cart = locks.cart_for_update(cart.pk)
         if cart.status == Cart.Status.ORDERED:
             # The order and the cart's new status are written in one transaction, so an

@@ -33,6 +33,7 @@ from orders.shopper import awaiting_payment, shopper_timeline
 from payments.models import Payment
 from returns.models import ReturnEvent, ReturnLine, ReturnRequest
 from returns.selectors import can_start_return
+from reviews.links import invitation_path
 from shop.storefront.cart import guest_cart_id
 from shop.storefront.order_access import remember_order
 from shop.web.rate_limits import posted_email, rate_limited
@@ -234,6 +235,9 @@ def guest_order(request: HttpRequest, signature: str) -> HttpResponse:
         remember_order(request, order)
     return render(request, "account/order_detail.html", {
         "order": order, "guest": True, "payment": _paid_with(order),
+        # The guest's order link proves the order is theirs: it leads to the review form
+        # the invitation email opens (a guest has no account order page to review from).
+        "review_url": invitation_path(order),
         "invoice_url": invoice_url, **_shopper_context(order),
         **_returns_context(order, return_url=reverse("account:guest_order_return",
                                                      args=[signature]),

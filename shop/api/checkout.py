@@ -17,7 +17,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kernel.bounds import BIG_INTEGER_MAX
-from kernel.errors import NotFound
+from kernel.errors import NotFound, ShopError
+from marketing import consent
 from orders import services as order_services
 from orders.models import Cart, Order
 from orders.selectors import CheckoutView, build_checkout
@@ -257,6 +258,11 @@ def _body(request: Request) -> dict:
 
 class EmailIn(serializers.Serializer):
     email = serializers.CharField()
+    marketing_consent = serializers.BooleanField(
+        required=False, default=False,
+        help_text="The shopper ticked a box (never pre-ticked) agreeing to marketing email. "
+                  "True records the consent with the checkout's wording and source 'api'; "
+                  "false or absent changes nothing (an earlier consent stands).")
 
 
 class BillingIn(serializers.Serializer):
@@ -277,7 +283,15 @@ class CartEmailApi(APIView):
                    summary="Set the contact email")
     def put(self, request: Request, token) -> Response:
         cart = cart_for_request(request, token)
-        cart = order_services.set_checkout_email(cart=cart, email=_body(request).get("email"))
+        body = _body(request)
+        marketing_consent = body.get("marketing_consent", False)
+        if not isinstance(marketing_consent, bool):
+            raise ShopError("marketing_consent must be true or false.", code="invalid_body")
+        cart = order_services.set_checkout_email(cart=cart, email=body.get("email"))
+        if marketing_consent:
+            consent.set_consent(email=cart.email, user=request.user, granted=True,
+                                wording=consent.CHECKOUT_WORDING,
+                                source=consent.ConsentRecord.Source.API)
         return cart_response(cart)
 
 

@@ -421,6 +421,9 @@ SHOP_RATE_LIMITS = {
                     "account": env("SHOP_RATE_DATA_EXPORT_ACCOUNT", default="10/h")},
     "data_erasure": {"ip": env("SHOP_RATE_DATA_ERASURE_IP", default="20/h"),
                      "account": env("SHOP_RATE_DATA_ERASURE_ACCOUNT", default="10/h")},
+    # Posting a review (the invitation link or the account's order page).
+    "review": {"ip": env("SHOP_RATE_REVIEW_IP", default="30/h"),
+               "account": env("SHOP_RATE_REVIEW_ACCOUNT", default="20/h")},
     # The contact form: each message emails the merchant.
     "contact": {"ip": env("SHOP_RATE_CONTACT_IP", default="10/h"),
                 "account": env("SHOP_RATE_CONTACT_ACCOUNT", default="5/h")},

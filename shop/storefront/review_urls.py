@@ -1,6 +1,8 @@
+"""The review pages (``shop.storefront.reviews``), under the "reviews" namespace."""
+
 from django.urls import path, re_path
 
-from . import views
+from . import reviews as views
 
 app_name = "reviews"
 urlpatterns = [

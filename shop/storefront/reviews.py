@@ -1,6 +1,8 @@
 """The review pages: write reviews for an order (from the invitation's signed link, or
 from the customer's own order page) and read a product's reviews. Thin: parse, call the
-service or a selector, render; a refusal re-renders the form with its message and a 4xx."""
+service or a selector, render; a refusal re-renders the form with its message and a 4xx.
+Posting a review is rate limited (``SHOP_RATE_LIMITS["review"]``, per IP and account), which
+is why the pages live here in shop, beside ``shop.web.rate_limits``, not in the reviews app."""
 
 from __future__ import annotations
 
@@ -14,10 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from catalog import selectors as catalog_selectors
 from kernel.errors import ShopError
 from orders.models import Order
-
-from . import selectors, services
-from .forms import ReviewForm
-from .links import order_id_from_signature
+from reviews import selectors, services
+from reviews.forms import ReviewForm
+from reviews.links import order_id_from_signature
+from shop.web.rate_limits import rate_limited
 
 REVIEWS_PER_PAGE = 20
 
@@ -67,6 +69,7 @@ def data_line(data) -> int | None:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("review")
 def invitation(request: HttpRequest, signature: str) -> HttpResponse:
     order_id = order_id_from_signature(signature)
     order = Order.objects.select_related("billing_address", "user").filter(pk=order_id).first() \
@@ -78,6 +81,7 @@ def invitation(request: HttpRequest, signature: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@rate_limited("review")
 def for_order(request: HttpRequest, number: str) -> HttpResponse:
     order = (Order.objects.select_related("billing_address", "user")
              .filter(user=request.user, number=number).first())
