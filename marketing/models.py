@@ -20,6 +20,7 @@ class ConsentRecord(models.Model):
         UNSUBSCRIBE_LINK = "unsubscribe_link", "Unsubscribe link"
         ONE_CLICK = "one_click", "One-click unsubscribe (mail client)"
         STAFF = "staff", "Staff, on the person's request"
+        API = "api", "Checkout through the REST API"
 
     email = models.EmailField(db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,

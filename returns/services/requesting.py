@@ -11,6 +11,7 @@ from django.db import transaction
 from kernel.errors import InvalidTransition, NotFound
 from orders import locks as order_locks
 from orders.models import Order, OrderEvent
+from orders.personal_data import ERASED_EMAIL
 
 from .. import signals
 from ..exceptions import ReturnInvalid
@@ -53,6 +54,11 @@ def request_return(*, order_id: int, lines: list[RequestedLine], resolution: str
         order = order_locks.order_for_update(order_id)
         if order.status == Order.Status.CANCELED:
             raise InvalidTransition(f"Order {order.number} was canceled; nothing to return.")
+        if order.email == ERASED_EMAIL:
+            # Its person's data was erased (the account closed) while this request waited
+            # for the lock: nobody is left to refund or to send a label to.
+            raise InvalidTransition(f"The personal data of order {order.number} was erased; "
+                                    "it can't take a return. Please contact us.")
         rows = {row.line.pk: row for row in returnable_lines(order)}
         errors: dict = {}
         for wanted in chosen:

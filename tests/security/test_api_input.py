@@ -22,6 +22,7 @@ DEEP = "[" * 3000
 WRONG_SHAPES = [
     "[]", "[1, 2]", '"text"', "123", "null", "true",
     '{"quantity": "lots", "variant_id": "x", "lines": "x", "email": 5, "code": ["x"],'
+    ' "marketing_consent": "maybe",'
     ' "shipping_method_id": "abc", "same_as_shipping": "maybe", "supplier": "x",'
     ' "warehouse": {}, "card": [], "address": "here", "allow_over_receipt": "perhaps"}',
     '{"lines": [{"sku": "X", "quantity": "ten"}], "card": {"exp_month": "soon"}}',
