@@ -18,6 +18,8 @@ from .models import Page
 FOOTER_KEY = "storefront:footer-pages"
 
 # slug, title, footer label, body ({shop} is the shop's name, {days} its return window).
+# "contact" holds the phone and post: the footer's one "Contact us" link is the contact
+# form, whose page links to this one (templates/base.html leaves it out of the footer).
 DEFAULT_PAGES = [
     ("contact", "Contact us", "Contact",
      "We are real people and we answer every message within one working day.\n\n"
@@ -44,8 +46,8 @@ DEFAULT_PAGES = [
      "email, addresses and what you bought. Card details go straight to our payment "
      "provider; we never see or store them.\n\n"
      "We don't sell your data. We share your address with the carrier that delivers your "
-     "parcel, and nothing more. Write to us (see Contact us) to see, correct or delete what "
-     "we hold about you."),
+     "parcel, and nothing more. To download or delete what we hold about you, use Request "
+     "your data (below, or Your account > Your data); for anything else, Contact us."),
     ("terms", "Terms of sale", "Terms",
      "Prices are in the shop's currency and include what the checkout says. The contract "
      "is made when we confirm your payment; if an item turns out to be out of stock we "
