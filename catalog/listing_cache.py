@@ -11,6 +11,7 @@ results: the storefront reads it fresh for what a page shows.
 """
 
 import logging
+import time
 
 from django.core.cache import cache
 from django.db import transaction
@@ -82,25 +83,68 @@ def store(name: str, value, *, version: int) -> None:
         set_many({f"catalog:{version}:{name}": value}, CACHE_SECONDS)
 
 
+# A result nobody has cached yet is computed by one process; the others asking for it
+# meanwhile wait for it (a first view of a large listing costs a second or more, and N
+# processes computing it at once cost N times the database's work). A computation that
+# dies holds its claim at most LOCK_SECONDS; a waiter gives up after WAIT_SECONDS and
+# computes the result itself, without storing it.
+LOCK_SECONDS = 30
+WAIT_SECONDS = 5.0
+POLL_SECONDS = 0.05
+
+
+def _claim(key: str) -> bool:
+    """True when this process is to compute ``key`` (it is the first to ask)."""
+    try:
+        return bool(cache.add(f"lock:{key}", 1, timeout=LOCK_SECONDS))
+    except Exception as error:  # noqa: BLE001 - a cache that is down: nobody waits
+        logger.warning("Cache unavailable, computing %s unclaimed: %s", key, error)
+        return True
+
+
+def _release(keys) -> None:
+    try:
+        cache.delete_many([f"lock:{key}" for key in keys])
+    except Exception as error:  # noqa: BLE001 - the claims then expire by themselves
+        logger.warning("Cache unavailable, claims left to expire: %s", error)
+
+
+def _wait_for(keys: list[str]) -> dict:
+    """What of ``keys`` another process stores within WAIT_SECONDS."""
+    found: dict = {}
+    deadline = time.monotonic() + WAIT_SECONDS
+    while len(found) < len(keys) and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+        found.update(get_many([key for key in keys if key not in found]))
+    return found
+
+
 def cached_many(computes: dict, *, version: int | None = None) -> dict:
     """``{name: compute()}`` for each name, cached under the catalog version (the current one
     unless given), in one round trip to the cache when all are there.
 
     A page that reads several cached results passes the version it read once, so it costs
-    two round trips, not two per result.
+    two round trips, not two per result. A result another process is computing already is
+    waited for rather than computed twice (``_claim``).
     """
     version = catalog_version() if version is None else version
+    if version == UNAVAILABLE:
+        return {name: compute() for name, compute in computes.items()}
     keys = {name: f"catalog:{version}:{name}" for name in computes}
-    found = get_many(list(keys.values())) if version != UNAVAILABLE else {}
-    values, missing = {}, {}
-    for name, compute in computes.items():
-        if keys[name] in found:
-            values[name] = found[keys[name]]
-        else:
-            values[name] = missing[keys[name]] = compute()
-    if missing and version != UNAVAILABLE:
-        set_many(missing, CACHE_SECONDS)
-    return values
+    found = get_many(list(keys.values()))
+    missing = [name for name in computes if keys[name] not in found]
+    claimed = [name for name in missing if _claim(keys[name])]
+    if claimed:
+        # Ours first, so two processes never each wait for what the other has claimed.
+        computed = {keys[name]: computes[name]() for name in claimed}
+        set_many(computed, CACHE_SECONDS)
+        _release(computed)
+        found.update(computed)
+    others = [keys[name] for name in missing if keys[name] not in found]
+    if others:
+        found.update(_wait_for(others))
+    return {name: found[keys[name]] if keys[name] in found else computes[name]()
+            for name in computes}
 
 
 def on_catalog_saved_or_deleted(sender, **kwargs) -> None:
