@@ -8,6 +8,7 @@ constraint, so a roll-up never blocks a delete elsewhere and is simply rebuilt.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.db import models
@@ -222,6 +223,7 @@ class ReturnLineFact(models.Model):
     return_line = models.OneToOneField(ReturnLine, primary_key=True, **LOOSE)
     return_request = models.ForeignKey(ReturnRequest, **LOOSE)
     order = models.ForeignKey(Order, **LOOSE)
+    currency = models.CharField(max_length=3, default="", help_text="The order's.")
     request_day = models.DateField(db_index=True)
     sku = models.CharField(max_length=64)
     product_name = models.CharField(max_length=200)
@@ -247,6 +249,35 @@ class CustomerFact(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class CustomerOrder(models.Model):
+    """One counted order in the shop's currency with its customer (``key`` as in
+    CustomerFact), its local day and the days of that customer's orders just before and
+    after it (FIRST / LAST when there is none). With these, "customers with an order in a
+    period" and "with two or more" are counts of rows in index ranges, no distinct count
+    over a year of orders: see selectors.customers."""
+
+    FIRST = dt.date(1, 1, 1)
+    LAST = dt.date(9999, 12, 31)
+
+    order = models.OneToOneField(Order, primary_key=True, **LOOSE)
+    key = models.CharField(max_length=260, db_index=True)
+    day = models.DateField()
+    previous_day = models.DateField()
+    next_day = models.DateField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["previous_day", "day"], include=["next_day"],
+                         name="customerorder_previous"),
+            models.Index(fields=["next_day", "day"], include=["previous_day"],
+                         name="customerorder_next"),
+            models.Index(fields=["day"], include=["previous_day"], name="customerorder_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ordered on {self.day}"
 
 
 class DailyFunnel(models.Model):

@@ -29,6 +29,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    DateField,
     DecimalField,
     DurationField,
     ExpressionWrapper,
@@ -40,9 +41,10 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Concat, TruncDate
+from django.db.models.functions import Cast, Coalesce, Concat, Lag, Lead, TruncDate
 from django.utils import timezone
 
 from fulfillment.models import Shipment, ShipmentLine
@@ -51,6 +53,7 @@ from returns.models import ReturnLine, ReturnRequest
 
 from .models import (
     CustomerFact,
+    CustomerOrder,
     DailyProductSales,
     DailySales,
     DailyShipments,
@@ -63,6 +66,7 @@ from .models import (
 )
 from .periods import day_bounds, local_day, local_today, shop_zone
 from .refund_split import refunds_between, split_refunds
+from .rollup_differences import differences as _differences
 from .shipment_days import hour_of, shipment_days_of, write_shipment_days
 
 logger = logging.getLogger(__name__)
@@ -174,12 +178,13 @@ def _return_line_facts(orders: QuerySet) -> QuerySet:
     return (ReturnLine.objects.filter(return_request__order__in=orders.values("pk"))
             .exclude(return_request__state=ReturnRequest.State.REJECTED).order_by()
             .annotate(f_day=local_date("return_request__created_at"))
-            .values_list("pk", "return_request_id", "return_request__order_id", "f_day",
-                         "order_line__sku", "order_line__product_name", "reason", "quantity"))
+            .values_list("pk", "return_request_id", "return_request__order_id",
+                         "return_request__order__currency", "f_day", "order_line__sku",
+                         "order_line__product_name", "reason", "quantity"))
 
 
-RETURN_LINE_FACT_COLUMNS = ["return_line", "return_request", "order", "request_day", "sku",
-                            "product_name", "reason", "quantity"]
+RETURN_LINE_FACT_COLUMNS = ["return_line", "return_request", "order", "currency", "request_day",
+                            "sku", "product_name", "reason", "quantity"]
 
 FACTS = [
     (ShipmentFact, SHIPMENT_FACT_COLUMNS, _shipment_facts),
@@ -369,6 +374,24 @@ def _customer_rows(orders: QuerySet) -> list[CustomerFact]:
                                sales=Sum(F("subtotal") - F("discount_amount"))))]
 
 
+def _customer_orders(orders: QuerySet) -> QuerySet:
+    """CustomerOrder rows of ``orders`` (whole customer histories), for INSERT ... SELECT:
+    each order with the local days of its customer's orders before and after it."""
+    orders = orders.filter(currency=settings.SHOP_CURRENCY)
+    sequence = {"partition_by": [customer_key()],
+                "order_by": [F("placed_at").asc(), F("pk").asc()]}
+    return (orders.annotate(
+        f_key=customer_key(), f_day=local_date("placed_at"),
+        f_previous=Coalesce(Window(Lag(local_date("placed_at")), **sequence),
+                            Value(CustomerOrder.FIRST), output_field=DateField()),
+        f_next=Coalesce(Window(Lead(local_date("placed_at")), **sequence),
+                        Value(CustomerOrder.LAST), output_field=DateField()))
+        .values_list("pk", "f_key", "f_day", "f_previous", "f_next"))
+
+
+CUSTOMER_ORDER_COLUMNS = ["order", "key", "day", "previous_day", "next_day"]
+
+
 def _customer_values(fact: CustomerFact) -> dict:
     return {"first_order_day": fact.first_order_day, "last_order_day": fact.last_order_day,
             "orders": fact.orders, "net_sales": fact.net_sales}
@@ -402,27 +425,15 @@ def refresh_order(*, order_id: int) -> set[dt.date]:
             key = f"e:{order['email']}"
         CustomerFact.objects.filter(key=key).delete()
         CustomerFact.objects.bulk_create(_customer_rows(history))
+        stale = CustomerOrder.objects.filter(key=key)
+        stale._raw_delete(stale.db)
+        _insert_select(CustomerOrder, CUSTOMER_ORDER_COLUMNS, _customer_orders(history))
         return days
 
 
 def order_of(*, shipment_id: int | None = None, return_id: int | None = None) -> int | None:
     model, pk = (Shipment, shipment_id) if shipment_id else (ReturnRequest, return_id)
     return model.objects.filter(pk=pk).values_list("order_id", flat=True).first()
-
-
-def _differences(kind: str, old: dict, new: dict, sample: list) -> int:
-    differing = 0
-    for key in old.keys() | new.keys():
-        if old.get(key) != new.get(key):
-            differing += 1
-            if len(sample) < 20:
-                sample.append({"table": kind, "key": [str(part) for part in key],
-                               "stored": _plain(old.get(key)), "rebuilt": _plain(new.get(key))})
-    return differing
-
-
-def _plain(values: dict | None):
-    return None if values is None else {k: str(v) for k, v in values.items()}
 
 
 def rebuild_rollups(*, first: dt.date | None = None) -> RollupRun:
@@ -463,13 +474,20 @@ def rebuild_rollups(*, first: dt.date | None = None) -> RollupRun:
         everyone = CustomerFact.objects.all()
         everyone._raw_delete(everyone.db)
         CustomerFact.objects.bulk_create(customers, batch_size=2000)
+        every_order = CustomerOrder.objects.all()
+        every_order._raw_delete(every_order.db)
+        _insert_select(CustomerOrder, CUSTOMER_ORDER_COLUMNS, _customer_orders(counted_orders()))
         run.finished_at = timezone.now()
         run.save()
-    if connection.vendor == "postgresql":  # fresh rows: give the planner their counts
+    if connection.vendor == "postgresql":
+        # Fresh rows: give the planner their counts and, outside a transaction, mark the
+        # pages all-visible so the panels' covering indexes are read without the table.
+        command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
-            for model in (DailySales, DailyProductSales, CustomerFact, DailyShipments,
+            for model in (DailySales, DailyProductSales, CustomerFact, CustomerOrder,
+                          DailyShipments,
                           DailyShipmentTimes, *(f[0] for f in FACTS)):
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+                cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
     if run.rows_differing:
         logger.warning("KPI rebuild: %s of %s roll-up rows differed from the increments "
                        "(fixed): %s", run.rows_differing, run.rows_checked, sample[:3])

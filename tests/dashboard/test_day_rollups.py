@@ -10,8 +10,15 @@ import pytest
 
 from orders.models import Order
 from shop.dashboard import rollups, selectors
-from shop.dashboard.models import DailySales, DailyShipments, DailyShipmentTimes, ShipmentFact
+from shop.dashboard.models import (
+    CustomerOrder,
+    DailySales,
+    DailyShipments,
+    DailyShipmentTimes,
+    ShipmentFact,
+)
 from shop.dashboard.periods import Period
+from shop.dashboard.selectors.customers import _summary_from_order_days, _summary_from_orders
 from shop.dashboard.selectors.fulfillment import _from_day_rollups, _from_facts
 from shop.dashboard.shipment_days import compute_shipment_days, hour_of, write_shipment_days
 
@@ -95,3 +102,51 @@ def test_per_order_refreshes_keep_the_new_day_rollups_as_the_rebuild_makes_them(
                                for (day, carrier), values in counts.items())
     assert stored[1] == sorted((*key, n) for key, n in times.items())
     assert rollups.rebuild_rollups().rows_differing == 0  # DailySales' new columns too
+
+
+def test_customer_counts_from_order_neighbours_equal_counting_each_customer(settings):
+    """Random order days for 300 customers (same-day orders, one-order customers, gaps
+    longer than the period), against a count customer by customer, for random periods."""
+    chance = random.Random(1616)
+    histories = {f"u:{n}": sorted(date(2025, 1, 1) + timedelta(days=chance.randrange(120))
+                                  for _ in range(chance.choice([1, 1, 2, 3, 5, 9])))
+                 for n in range(300)}
+    rows, pk = [], 0
+    for key, days in histories.items():
+        for index, day in enumerate(days):
+            pk += 1
+            rows.append(CustomerOrder(
+                order_id=pk, key=key, day=day,
+                previous_day=days[index - 1] if index else CustomerOrder.FIRST,
+                next_day=days[index + 1] if index + 1 < len(days) else CustomerOrder.LAST))
+    CustomerOrder.objects.bulk_create(rows)
+    periods = [Period(date(2025, 1, 1), date(2025, 1, 1)), Period(date(2025, 2, 1),
+                                                                  date(2025, 4, 30))]
+    for _ in range(40):
+        start = date(2024, 12, 20) + timedelta(days=chance.randrange(140))
+        periods.append(Period(start, start + timedelta(days=chance.choice([0, 6, 29, 89]))))
+    for p in periods:
+        found = _summary_from_order_days(p, settings.SHOP_CURRENCY)
+        for flag, q in ((True, p), (False, p.previous)):
+            inside = [sum(q.start <= day <= q.end for day in days)
+                      for days in histories.values()]
+            assert found[flag]["customers"] == sum(1 for n in inside if n), q
+            assert found[flag]["repeat"] == sum(1 for n in inside if n >= 2), q
+
+
+def test_customer_figures_match_grouping_the_orders_after_refreshes_and_rebuild(history,
+                                                                                 period):
+    periods = [period, Period(date(2025, 2, 1), date(2025, 3, 31)),
+               Period(date(2025, 3, 6), date(2025, 3, 6)),
+               Period(date(2025, 3, 7), date(2025, 3, 8)),  # B: evening of the 7th locally
+               Period(date(2024, 3, 1), date(2025, 3, 31))]
+    for order_id in Order.objects.values_list("pk", flat=True):
+        rollups.refresh_order(order_id=order_id)
+    refreshed = sorted(CustomerOrder.objects.values_list("order_id", "key", "day",
+                                                         "previous_day", "next_day"))
+    rollups.rebuild_rollups()
+    assert refreshed == sorted(CustomerOrder.objects.values_list(
+        "order_id", "key", "day", "previous_day", "next_day"))
+    assert len({row[1] for row in refreshed}) >= 3
+    for p in periods:
+        assert (_summary_from_order_days(p, "USD") == _summary_from_orders(p, "USD")), p

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -20,25 +21,22 @@ from django.db.models import (
 
 from kernel.money import Money
 
-from ..models import (
-    CustomerFact,
-)
+from ..models import CustomerFact, CustomerOrder, DailySales
 from ..periods import Period, day_bounds
 from ..rollups import counted_orders
 from .sales import _by_bucket
 from .shapes import TOP, ZERO, Chart, Kpi, Panel, Table, money_ratio, percent, period_range, ratio
 
 
-def customers_panel(period: Period, currency: str | None = None) -> Panel:
-    """Four queries: customers and repeaters of both periods (one grouped subquery), new
-    customers by first-order day, lifetime value over every customer, top customers."""
-    currency = currency or settings.SHOP_CURRENCY
+def _summary_from_orders(period: Period, currency: str) -> dict[bool, dict]:
+    """Customers, repeaters and orders of both periods by grouping the orders (any
+    currency; a year of orders is one large sort)."""
     first, last = period_range(period)
     start, end = day_bounds(first, last)
     current_start, _ = day_bounds(period.start, period.end)
     # One group per customer and period. The customer is grouped on (account, guest email)
     # rather than on customer_key()'s "u:<id>" / "e:<email>" text: the same groups, but no
-    # string is built per order, so the sort of a year's orders stays small and fast.
+    # string is built per order.
     per_customer = (counted_orders().filter(currency=currency, placed_at__gte=start,
                                             placed_at__lt=end)
                     .annotate(guest=Case(When(user_id__isnull=True, then=F("email")),
@@ -58,6 +56,64 @@ def customers_panel(period: Period, currency: str | None = None) -> Panel:
         summary[flag] = {"customers": grouped[f"{prefix}_customers"] or 0,
                          "repeat": grouped[f"{prefix}_repeat"] or 0,
                          "orders": grouped[f"{prefix}_orders"] or 0}
+    return summary
+
+
+def _summary_from_order_days(period: Period, currency: str) -> dict[bool, dict]:
+    """The same figures from CustomerOrder (the shop's currency), as counts of rows in
+    index ranges. For a period [a, b], with each customer's order days d1 <= ... <= dk
+    and FIRST / LAST standing for "none" before d1 and after dk:
+
+    - a customer has no order in [a, b] exactly when one gap between two consecutive
+      orders (or before the first, or after the last) spans it: previous < a and
+      day > b (a row's gap to the order before it), or dk < a (the gap after the last);
+      so customers = everyone - those gaps;
+    - a customer has exactly one order in [a, b] when that order's neighbours lie outside
+      it: rows with previous < a and next > b, less the rows that match only because the
+      order itself is outside (before a: a gap with a real order on its left; after b: a
+      gap with a real order on its right).
+
+    One query of scalar counts; the orders come from DailySales (the same counted
+    orders)."""
+    table = connection.ops.quote_name(CustomerOrder._meta.db_table)
+    sales = connection.ops.quote_name(DailySales._meta.db_table)
+    counts = [f"SELECT count(*) FROM {table} WHERE previous_day = %s"]
+    params: list = [CustomerOrder.FIRST]
+    for p in (period, period.previous):
+        counts += [
+            f"SELECT count(*) FROM {table} WHERE previous_day < %s AND day > %s",
+            f"SELECT count(*) FROM {table} WHERE previous_day = %s AND day > %s",
+            f"SELECT count(*) FROM {table} WHERE next_day = %s AND day < %s",
+            f"SELECT count(*) FROM {table} WHERE previous_day < %s AND next_day > %s",
+            f"SELECT coalesce(sum(orders), 0) FROM {sales} "
+            "WHERE currency = %s AND day >= %s AND day <= %s"]
+        params += [p.start, p.end, CustomerOrder.FIRST, p.end, CustomerOrder.LAST, p.start,
+                    p.start, p.end, currency, p.start, p.end]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(f"({sql})" for sql in counts), params)
+        everyone, *found = cursor.fetchone()
+    summary = {}
+    for flag, (spanning, before_first, after_last, neighbours_out, orders) in (
+            (True, found[:5]), (False, found[5:])):
+        customers = everyone - spanning - after_last
+        left_real = spanning - before_first + after_last
+        right_real = spanning
+        just_one = neighbours_out - left_real - right_real
+        summary[flag] = {"customers": customers, "repeat": customers - just_one,
+                         "orders": int(orders)}
+    return summary
+
+
+def customers_panel(period: Period, currency: str | None = None) -> Panel:
+    """Four queries: customers and repeaters of both periods (counts over CustomerOrder in
+    the shop's currency, a grouping of the orders in another), new customers by
+    first-order day, lifetime value over every customer, top customers."""
+    currency = currency or settings.SHOP_CURRENCY
+    first, last = period_range(period)
+    if currency == settings.SHOP_CURRENCY:
+        summary = _summary_from_order_days(period, currency)
+    else:
+        summary = _summary_from_orders(period, currency)
     new_by_day = dict(CustomerFact.objects.filter(currency=currency, first_order_day__gte=first,
                                                   first_order_day__lte=last)
                       .values("first_order_day").annotate(n=Count("pk"))

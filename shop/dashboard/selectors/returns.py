@@ -26,7 +26,7 @@ def returns_panel(period: Period, currency: str | None = None) -> Panel:
                 .values("day", "units_delivered", "return_refunds", "returns_refunded",
                         "return_refund_time"))
     line_facts = ReturnLineFact.objects.filter(request_day__gte=first, request_day__lte=last,
-                                               order__currency=currency)
+                                               currency=currency)
     returned = list(line_facts.values("sku").annotate(
         now=Sum("quantity", filter=in_period(period, "request_day")),
         before=Sum("quantity", filter=in_period(period.previous, "request_day")),
