@@ -20,25 +20,26 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.utils import timezone
 
-# A product id no row has: its position among the compiled parameters is where the real
-# value goes.
+# A value no row has (a product id, a slug): its position among the compiled parameters is
+# where the real value goes.
 SENTINEL = -918_273_645
 
 
 class PreparedRead:
-    def __init__(self, build: Callable[[int], QuerySet]):
-        """``build(value)``: a ``values_list`` queryset using ``value`` exactly once."""
-        self.build = build
+    def __init__(self, build: Callable[[object], QuerySet], *, sentinel: object = SENTINEL):
+        """``build(value)``: a ``values_list`` queryset using ``value`` exactly once;
+        ``sentinel``: a value of the same type that no row has."""
+        self.build, self.sentinel = build, sentinel
         self._compiled: dict[tuple[str, date], tuple] = {}
 
     def _compile(self, alias: str) -> tuple:
         key = (alias, timezone.localdate())
         compiled = self._compiled.get(key)
         if compiled is None:
-            queryset = self.build(SENTINEL)
+            queryset = self.build(self.sentinel)
             compiler = queryset.query.get_compiler(using=alias)
             sql, params = compiler.as_sql()
-            positions = [index for index, param in enumerate(params) if param == SENTINEL]
+            positions = [index for index, param in enumerate(params) if param == self.sentinel]
             if len(positions) != 1:  # a build that does not use its value once is a bug
                 raise ValueError(f"The value appears {len(positions)} times in the query.")
             fields = [select[0] for select in compiler.select[:compiler.col_count]]
@@ -48,7 +49,7 @@ class PreparedRead:
                                               converters)
         return compiled
 
-    def rows(self, value: int, *, using: str) -> list[tuple]:
+    def rows(self, value, *, using: str) -> list[tuple]:
         """The rows of ``build(value)``, read from database ``using``."""
         compiler, sql, params, position, converters = self._compile(using)
         params = [*params[:position], value, *params[position + 1:]]

@@ -15,6 +15,7 @@ from inventory import selectors as inventory_selectors
 from orders.models import Order, OrderLine
 
 from .prepared import PreparedRead
+from .product_page import product_catalog_part
 
 
 def request_category_tree(request: HttpRequest) -> catalog_selectors.CategoryTree:
@@ -162,12 +163,13 @@ def product_page_for(request: HttpRequest, slug: str) -> Product | None:
     their option values) cached under the catalog version. What changes without a catalog
     save is read fresh on every view, in one query (``mark_product_stock``): each variant's
     ``available`` units and ``expected_restock_on``, and the product's rating. A page not
-    seen before reads its catalog part (four queries) and caches it first."""
+    seen before reads its catalog part (``product_page.product_catalog_part``: three queries
+    compiled once per process) and caches it first."""
     version = request_catalog_version(request)
     name = f"product-page:{slug}"
     seen, product = listing_cache.lookup(name, version=version)
     if not seen:
-        product = catalog_selectors.product_for_page(slug=slug)
+        product = product_catalog_part(slug, categories=request_category_tree(request).by_id)
         # Stored before the stock is marked: the cached copy holds catalog data only.
         listing_cache.store(name, product, version=version)
     if product is not None:

@@ -49,3 +49,51 @@ def test_the_product_page_reads_stock_and_rating_fresh_in_one_query_once_seen(cl
     stock_reads = [query for query in seen.captured_queries
                    if "inventory_stocklevel" in query["sql"]]
     assert len(stock_reads) <= 2  # the fresh read, and the delivery promise's warehouses
+
+
+def catalog_shape(product):
+    return (product.pk, product.title, product.description, product.category_id,
+            product.category.name,
+            [(image.pk, image.alt_text, image.large_url) for image in product.gallery],
+            [(variant.pk, variant.sku, variant.price, variant.product.pk,
+              [(value.pk, value.value, value.option.name, value.option.position)
+               for value in variant.option_values.all()])
+             for variant in product.active_variants])
+
+
+def test_the_prepared_catalog_part_equals_the_orm_product_for_page():
+    from catalog import selectors as catalog_selectors
+    from catalog.models import ProductImage
+    from shop.storefront.product_page import product_catalog_part
+
+    shirt = ProductFactory(title="Flannel Shirt", slug="flannel-shirt",
+                           description="<p>Warm.</p>")
+    make_variant(shirt, sku="SHIRT-M-RED", options={"Size": "M", "Color": "Red"})
+    make_variant(shirt, sku="SHIRT-L-RED", options={"Size": "L", "Color": "Red"})
+    make_variant(shirt, sku="SHIRT-L-BLUE", options={"Size": "L", "Color": "Blue"},
+                 is_active=False)
+    ProductImage.objects.bulk_create([
+        ProductImage(product=shirt, image="products/shirt/b.jpg", width=10, height=10,
+                     alt_text="Back", position=2),
+        ProductImage(product=shirt, image="products/shirt/f.jpg", width=10, height=10,
+                     alt_text="Front", position=1),
+        ProductImage(product=shirt, image="", alt_text="Not fetched", position=0,
+                     source_url="https://example.com/x.jpg"),
+    ])
+    plain = ProductFactory(title="Plain Mug", slug="plain-mug")
+    make_variant(plain, sku="MUG")
+    ProductFactory(title="Draft", slug="draft", is_published=False)
+    tree = catalog_selectors.category_tree()
+    for slug in ["flannel-shirt", "plain-mug"]:
+        with CaptureQueriesContext(connection) as queries:
+            prepared = product_catalog_part(slug, categories=tree.by_id)
+        assert catalog_shape(prepared) == catalog_shape(
+            catalog_selectors.product_for_page(slug=slug))
+        assert len(queries.captured_queries) == 3
+    assert [value.value for value in prepared.active_variants[0].option_values.all()] == []
+    shirt_part = product_catalog_part("flannel-shirt", categories=tree.by_id)
+    assert [image.alt_text for image in shirt_part.gallery] == ["Front", "Back"]
+    assert [variant.sku for variant in shirt_part.active_variants] == ["SHIRT-M-RED",
+                                                                     "SHIRT-L-RED"]
+    assert product_catalog_part("draft", categories=tree.by_id) is None
+    assert product_catalog_part("no-such", categories=tree.by_id) is None
