@@ -36,6 +36,7 @@ from .models import (
     StockMovement,
     StockTransfer,
     StockTransferLine,
+    Warehouse,
 )
 
 _SELLABLE = Q(warehouse__is_active=True)
@@ -125,6 +126,41 @@ def sellable_levels(*, variant_ids: Iterable[int]) -> list[StockLevel]:
     one stock query for both."""
     return list(StockLevel.objects.filter(_SELLABLE, variant_id__in=list(variant_ids))
                 .select_related("warehouse"))
+
+
+_LEVEL_FIELDS = [field.attname for field in StockLevel._meta.concrete_fields]
+_WAREHOUSE_FIELDS = [field.attname for field in Warehouse._meta.concrete_fields]
+
+
+def joined_level_columns(levels_path: str) -> dict[str, F]:
+    """Annotations that bring every stock level of a variant, with its warehouse, into a
+    query of rows of that variant (``levels_path``: "variant__stock_levels" for cart
+    lines, "stock_levels" for variants): a LEFT JOIN, one row per level (one with empty
+    columns when it has none), so the rows and their stock come in one query instead of
+    two. ``sellable_level_from_row`` reads a row's level back."""
+    columns = {f"joined_level_{name}": F(f"{levels_path}__{name}") for name in _LEVEL_FIELDS}
+    columns.update({f"joined_warehouse_{name}": F(f"{levels_path}__warehouse__{name}")
+                    for name in _WAREHOUSE_FIELDS})
+    return columns
+
+
+def sellable_level_from_row(row, warehouses: dict[int, Warehouse]) -> StockLevel | None:
+    """The stock level a row joined (``joined_level_columns``) with its warehouse, when
+    that warehouse is active (the levels ``sellable_levels`` reads); else None.
+    ``warehouses`` keeps one instance per warehouse across rows."""
+    if row.joined_level_id is None or not row.joined_warehouse_is_active:
+        return None
+    db = row._state.db
+    warehouse_id = row.joined_warehouse_id
+    warehouse = warehouses.get(warehouse_id)
+    if warehouse is None:
+        warehouse = warehouses[warehouse_id] = Warehouse.from_db(
+            db, _WAREHOUSE_FIELDS,
+            [getattr(row, f"joined_warehouse_{name}") for name in _WAREHOUSE_FIELDS])
+    level = StockLevel.from_db(db, _LEVEL_FIELDS,
+                               [getattr(row, f"joined_level_{name}") for name in _LEVEL_FIELDS])
+    level.warehouse = warehouse
+    return level
 
 
 def available_from_levels(levels: Iterable[StockLevel]) -> dict[int, int]:

@@ -1,11 +1,25 @@
 """Locking querysets for carts and orders (``select_for_update``; rows locked by key)."""
 
+import uuid
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 from kernel.errors import NotFound
 
 from .exceptions import CheckoutIncomplete
 from .models import Cart, Order, StockShortfall, Voucher
+
+
+@dataclass(frozen=True)
+class CartKey:
+    """A cart as a shopper's request names it: its token, and who asks (``user_id``, None
+    for a guest). A service given one finds and locks the cart in one statement, and a
+    customer's cart answers only to that customer (anyone else: "No such cart.", 404)."""
+
+    token: uuid.UUID
+    user_id: int | None = None
 
 
 def cart_for_update(cart_id: int) -> Cart:
@@ -15,6 +29,21 @@ def cart_for_update(cart_id: int) -> Cart:
                 .select_related("shipping_address", "billing_address", "voucher").get(pk=cart_id))
     except Cart.DoesNotExist:
         raise NotFound("That cart no longer exists.") from None
+
+
+def lock_cart(cart: Cart | CartKey) -> Cart:
+    """The cart locked (``cart_for_update``): by its id, or by a request's ``CartKey``,
+    whose owner check is part of the locking query (a guest's cart, or the asker's own)."""
+    if not isinstance(cart, CartKey):
+        return cart_for_update(cart.pk)
+    owner = Q(user__isnull=True) | Q(user_id=cart.user_id) if cart.user_id else Q(
+        user__isnull=True)
+    found = (Cart.objects.select_for_update(of=("self",))
+             .select_related("shipping_address", "billing_address", "voucher")
+             .filter(owner, token=cart.token).first())
+    if found is None:
+        raise NotFound("No such cart.")
+    return found
 
 
 def active_account_for_order(user_id: int) -> None:
@@ -28,9 +57,14 @@ def active_account_for_order(user_id: int) -> None:
                                  code="account_inactive")
 
 
-def order_for_update(order_id: int) -> Order:
+def order_for_update(order_id: int, *, with_addresses: bool = False) -> Order:
+    """The order locked; ``with_addresses`` reads its shipping and billing addresses in the
+    same statement (joined, not locked)."""
+    orders = Order.objects.select_for_update(of=("self",))
+    if with_addresses:
+        orders = orders.select_related("shipping_address", "billing_address")
     try:
-        return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
+        return orders.get(pk=order_id)
     except Order.DoesNotExist:
         raise NotFound("No such order.") from None
 

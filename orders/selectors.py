@@ -7,11 +7,16 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from catalog.models import ProductImage
-from inventory.selectors import available_from_levels, sellable_levels
+from inventory.models import StockLevel
+from inventory.selectors import (
+    available_from_levels,
+    joined_level_columns,
+    sellable_level_from_row,
+)
 from kernel.money import Money
 
 from .checkout_rates import checkout_rates
@@ -169,17 +174,38 @@ def tax_rate_for(*, country: str, region: str = "") -> Decimal:
 def cart_lines(cart: Cart, *, images: bool = True) -> list[CartLine]:
     """A cart's lines with variant and product (one query), and the product's card images
     (one more) unless ``images`` is off (the API shows none)."""
+    return cart_lines_and_levels(cart, images=images, levels=False)[0]
+
+
+def cart_lines_and_levels(cart: Cart, *, images: bool = True,
+                          levels: bool = True) -> tuple[list[CartLine], list[StockLevel]]:
+    """A cart's lines with variant and product, and (``levels``) their variants' stock
+    levels in active warehouses with the warehouse (what ``sellable_levels`` reads), in one
+    query: each line joined to its variant's levels, a row per level. The product's card
+    images take one more unless ``images`` is off (the API shows none)."""
     if cart.pk is None:
-        return []
-    lines = (CartLine.objects.filter(cart=cart).select_related("variant__product")
-             .order_by("created_at", "pk"))
-    if images:
-        lines = lines.prefetch_related(Prefetch(
-            "variant__product__images",
-            queryset=ProductImage.objects.exclude(image="").order_by("position", "pk"),
+        return [], []
+    rows = (CartLine.objects.filter(cart=cart).select_related("variant__product")
+            .order_by("created_at", "pk"))
+    if levels:
+        rows = rows.annotate(**joined_level_columns("variant__stock_levels")).order_by(
+            "created_at", "pk", "joined_level_id")
+    lines: dict[int, CartLine] = {}
+    found: list[StockLevel] = []
+    warehouses: dict = {}
+    for row in rows:
+        lines.setdefault(row.pk, row)
+        if levels:
+            level = sellable_level_from_row(row, warehouses)
+            if level is not None:
+                found.append(level)
+    result = list(lines.values())
+    if images and result:
+        prefetch_related_objects([line.variant.product for line in result], Prefetch(
+            "images", queryset=ProductImage.objects.exclude(image="").order_by("position", "pk"),
             to_attr="card_images",
         ))
-    return list(lines)
+    return result, found
 
 
 def shipping_options(*, country: str, subtotal: Decimal, weight_grams: int,
@@ -289,9 +315,9 @@ def build_checkout(cart: Cart, *, estimate_country: str = "", images: bool = Tru
                    reuse: CheckoutView | None = None) -> CheckoutView:
     """The cart with availability, shipping options, the chosen method and totals.
 
-    Queries: lines (1, + 1 for card images), the variants' stock levels (1, availability
-    and the shipping warehouses both come from them), voucher uses (1, only with a
-    per-customer limit); zones, methods and tax rates come from the cache
+    Queries: lines joined to their variants' stock levels (1, availability and the
+    shipping warehouses both come from the levels; + 1 for card images), voucher uses (1,
+    only with a per-customer limit); zones, methods and tax rates come from the cache
     (``orders.checkout_rates``, four queries when it is cold). ``reuse``: a view of the
     same cart built earlier in the same transaction, with the cart locked since, so its
     lines and stock levels still hold; only the cart's own fields are read again (no
@@ -300,8 +326,7 @@ def build_checkout(cart: Cart, *, estimate_country: str = "", images: bool = Tru
     if reuse is not None:
         lines, levels = [item.line for item in reuse.items], reuse.stock_levels
     else:
-        lines = cart_lines(cart, images=images)
-        levels = sellable_levels(variant_ids={line.variant_id for line in lines}) if lines else []
+        lines, levels = cart_lines_and_levels(cart, images=images)
     availability = available_from_levels(levels)
     view = CheckoutView(cart=cart, items=[CartItem(line, availability.get(line.variant_id, 0))
                                           for line in lines], stock_levels=levels)

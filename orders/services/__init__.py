@@ -1,5 +1,6 @@
 """Every write to carts, checkouts and orders. Views, API, admin, tasks call these."""
 
+from ..locks import CartKey
 from .addresses import delete_address, save_address
 from .cart import add_to_cart, get_or_create_cart, merge_carts, remove_from_cart, set_cart_quantity
 from .checkout import (
@@ -46,6 +47,7 @@ from .stock_shortfalls import (
 from .vouchers import update_voucher
 
 __all__ = [
+    "CartKey",
     "update_voucher",
     "issue_invoice",
     "cancel_unshipped_units", "record_delivered", "record_shipped",

@@ -9,11 +9,19 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from catalog.models import Variant
-from inventory.selectors import available_to_sell, variant_available_expression
+from inventory.models import StockLevel
+from inventory.selectors import (
+    available_from_levels,
+    available_to_sell,
+    joined_level_columns,
+    sellable_level_from_row,
+)
 
 from .. import locks
 from ..exceptions import CartError, OutOfStock
+from ..locks import CartKey
 from ..models import Cart, CartLine
+from ..selectors import CartItem, CheckoutView, cart_lines_and_levels
 
 
 def parse_quantity(value, *, allow_zero: bool = False) -> int:
@@ -32,20 +40,35 @@ def parse_quantity(value, *, allow_zero: bool = False) -> int:
     return quantity
 
 
-def sellable_variant(variant_id, *, with_available: bool = False) -> Variant:
-    """The variant if it may be sold; ``with_available`` annotates ``available`` (units
-    that can be sold, ``inventory.selectors.variant_available_expression``) in the same
-    query."""
-    variants = Variant.objects.select_related("product")
-    if with_available:
-        variants = variants.annotate(available=variant_available_expression())
+def sellable_variant(variant_id) -> Variant:
+    """The variant if it may be sold."""
     try:
-        variant = variants.get(pk=int(variant_id))
+        variant = Variant.objects.select_related("product").get(pk=int(variant_id))
     except (TypeError, ValueError, OverflowError, Variant.DoesNotExist):
         raise CartError("That item doesn't exist.", code="unknown_variant") from None
     if not variant.is_active or not variant.product.is_published:
         raise CartError(f"{variant} is no longer sold.", code="variant_unavailable")
     return variant
+
+
+def sellable_variant_and_levels(variant_id) -> tuple[Variant, list[StockLevel]]:
+    """``sellable_variant`` and its stock levels in active warehouses, with their
+    warehouse, in one query (the levels joined to the variant, a row per level)."""
+    try:
+        rows = list(Variant.objects.select_related("product")
+                    .annotate(**joined_level_columns("stock_levels"))
+                    .filter(pk=int(variant_id)).order_by("joined_level_id"))
+    except (TypeError, ValueError, OverflowError):
+        rows = []
+    if not rows:
+        raise CartError("That item doesn't exist.", code="unknown_variant")
+    variant = rows[0]
+    if not variant.is_active or not variant.product.is_published:
+        raise CartError(f"{variant} is no longer sold.", code="variant_unavailable")
+    warehouses: dict = {}
+    levels = [level for level in (sellable_level_from_row(row, warehouses) for row in rows)
+              if level is not None]
+    return variant, levels
 
 
 def _check_available(variant: Variant, quantity: int, *, in_cart: int = 0) -> None:
@@ -76,7 +99,7 @@ def get_or_create_cart(*, user=None, cart_id: int | None = None) -> Cart:
     return Cart.objects.create()
 
 
-def add_to_cart(*, cart: Cart, variant_id, quantity=1) -> CartLine:
+def add_to_cart(*, cart: Cart | CartKey, variant_id, quantity=1) -> CartLine:
     """Add units of a variant, refusing unknown, inactive or unpublished variants and more
     units than can be sold.
 
@@ -86,7 +109,7 @@ def add_to_cart(*, cart: Cart, variant_id, quantity=1) -> CartLine:
     quantity = parse_quantity(quantity)
     variant = sellable_variant(variant_id)
     with transaction.atomic():
-        cart = locks.cart_for_update(cart.pk)
+        cart = locks.lock_cart(cart)
         _ensure_open(cart)
         line = CartLine.objects.filter(cart=cart, variant=variant).first()
         current = line.quantity if line else 0
@@ -110,6 +133,7 @@ class CartAddition:
     line: CartLine
     requested: int
     added: int
+    cart: Cart | None = None  # the cart as locked, its lines and stock on ``checkout_view``
 
     @property
     def short(self) -> bool:
@@ -125,23 +149,26 @@ class CartAddition:
                 f"in your cart.")
 
 
-def add_available_to_cart(*, cart: Cart, variant_id, quantity=1) -> CartAddition:
+def add_available_to_cart(*, cart: Cart | CartKey, variant_id, quantity=1) -> CartAddition:
     """Add up to ``quantity`` units of a variant: as many as can be sold, when that is
     fewer than asked. Refused (``OutOfStock``) only when not one more unit can be added.
 
     Guarantees: as ``add_to_cart``; the line never exceeds what is available nor
-    SHOP_MAX_LINE_QUANTITY, both checked under the cart's lock.
+    SHOP_MAX_LINE_QUANTITY, both checked under the cart's lock. The cart's lines and their
+    stock are read under the lock (one query) and left on ``cart.checkout_view``, the
+    new line among them, so a caller answers without reading them again.
     """
     quantity = parse_quantity(quantity)
     # Availability is read with the variant, just before the cart's lock: the lock guards
     # the cart's own line; stock is not held by it either way (placing the order does that).
-    variant = sellable_variant(variant_id, with_available=True)
+    variant, variant_levels = sellable_variant_and_levels(variant_id)
     with transaction.atomic():
-        cart = locks.cart_for_update(cart.pk)
+        cart = locks.lock_cart(cart)
         _ensure_open(cart)
-        line = CartLine.objects.filter(cart=cart, variant=variant).first()
+        lines, levels = cart_lines_and_levels(cart, images=False)
+        line = next((line for line in lines if line.variant_id == variant.pk), None)
         current = line.quantity if line else 0
-        available = max(variant.available or 0, 0)
+        available = available_from_levels(variant_levels).get(variant.pk, 0)
         room = min(available, settings.SHOP_MAX_LINE_QUANTITY) - current
         if room <= 0:
             if current >= settings.SHOP_MAX_LINE_QUANTITY:
@@ -157,16 +184,20 @@ def add_available_to_cart(*, cart: Cart, variant_id, quantity=1) -> CartAddition
             line.save(update_fields=["quantity"])
         else:
             line = CartLine.objects.create(cart=cart, variant=variant, quantity=added)
+            lines.append(line)
         line.variant = variant
         cart.save(update_fields=["updated_at"])
-        return CartAddition(line=line, requested=quantity, added=added)
+        levels = [level for level in levels if level.variant_id != variant.pk] + variant_levels
+        cart.checkout_view = CheckoutView(
+            cart=cart, items=[CartItem(each, 0) for each in lines], stock_levels=levels)
+        return CartAddition(line=line, requested=quantity, added=added, cart=cart)
 
 
-def set_cart_quantity(*, cart: Cart, variant_id, quantity) -> CartLine | None:
+def set_cart_quantity(*, cart: Cart | CartKey, variant_id, quantity) -> CartLine | None:
     """Set a line's quantity; 0 removes it. Lowering is always allowed."""
     quantity = parse_quantity(quantity, allow_zero=True)
     with transaction.atomic():
-        cart = locks.cart_for_update(cart.pk)
+        cart = locks.lock_cart(cart)
         _ensure_open(cart)
         try:
             line = CartLine.objects.select_related("variant__product").get(
@@ -185,7 +216,7 @@ def set_cart_quantity(*, cart: Cart, variant_id, quantity) -> CartLine | None:
         return line
 
 
-def remove_from_cart(*, cart: Cart, variant_id) -> None:
+def remove_from_cart(*, cart: Cart | CartKey, variant_id) -> None:
     set_cart_quantity(cart=cart, variant_id=variant_id, quantity=0)
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from .. import locks
 from ..exceptions import CheckoutIncomplete, ShippingUnavailable, VoucherInvalid
 from ..forms import clean_address
+from ..locks import CartKey
 from ..models import Address, Cart, Voucher
 from ..selectors import build_checkout, voucher_problem
 from .cart import _ensure_open
@@ -27,10 +28,10 @@ def clean_email(email) -> str:
     return f"{local}@{domain.lower()}"
 
 
-def set_checkout_email(*, cart: Cart, email) -> Cart:
+def set_checkout_email(*, cart: Cart | CartKey, email) -> Cart:
     email = clean_email(email)
     with transaction.atomic():
-        cart = locks.cart_for_update(cart.pk)
+        cart = locks.lock_cart(cart)
         _ensure_open(cart)
         cart.email = email
         cart.save(update_fields=["email", "updated_at"])
@@ -48,11 +49,11 @@ def _replace_address(cart: Cart, field: str, data) -> Address:
     return Address.objects.create(**fields)
 
 
-def set_shipping_address(*, cart: Cart, address, save_to_book: bool = False) -> Cart:
+def set_shipping_address(*, cart: Cart | CartKey, address, save_to_book: bool = False) -> Cart:
     """Validate and store the shipping address (the cart keeps its own copy). A chosen
     shipping method that no longer fits the new address is cleared."""
     with transaction.atomic():
-        cart = locks.cart_for_update(cart.pk)
+        cart = locks.lock_cart(cart)
         _ensure_open(cart)
         cart.shipping_address = _replace_address(cart, "shipping_address", address)
         cart.save(update_fields=["shipping_address", "updated_at"])
@@ -74,9 +75,9 @@ def _save_to_book(user_id: int, address: Address) -> None:
         Address.objects.create(user_id=user_id, saved=True, **fields)
 
 
-def set_billing_address(*, cart: Cart, same_as_shipping: bool, address=None) -> Cart:
+def set_billing_address(*, cart: Cart | CartKey, same_as_shipping: bool, address=None) -> Cart:
     with transaction.atomic():
-        cart = locks.cart_for_update(cart.pk)
+        cart = locks.lock_cart(cart)
         _ensure_open(cart)
         cart.billing_same_as_shipping = bool(same_as_shipping)
         if not same_as_shipping:
@@ -85,10 +86,10 @@ def set_billing_address(*, cart: Cart, same_as_shipping: bool, address=None) -> 
         return cart
 
 
-def set_shipping_method(*, cart: Cart, method_id) -> Cart:
+def set_shipping_method(*, cart: Cart | CartKey, method_id) -> Cart:
     """Choose one of the methods offered for the cart and address; others are refused."""
     with transaction.atomic():
-        cart = locks.cart_for_update(cart.pk)
+        cart = locks.lock_cart(cart)
         _ensure_open(cart)
         if cart.shipping_address_id is None:
             raise CheckoutIncomplete("Enter a shipping address first.", code="address_missing")
@@ -107,12 +108,12 @@ def set_shipping_method(*, cart: Cart, method_id) -> Cart:
         return cart
 
 
-def apply_voucher(*, cart: Cart, code) -> Voucher:
+def apply_voucher(*, cart: Cart | CartKey, code) -> Voucher:
     code = str(code or "").strip().upper()
     if not code or len(code) > 40 or "\x00" in code:
         raise VoucherInvalid("Enter a voucher code.")
     with transaction.atomic():
-        cart = locks.cart_for_update(cart.pk)
+        cart = locks.lock_cart(cart)
         _ensure_open(cart)
         voucher = Voucher.objects.filter(code=code).first()
         if voucher is None:
@@ -127,9 +128,9 @@ def apply_voucher(*, cart: Cart, code) -> Voucher:
         return voucher
 
 
-def remove_voucher(*, cart: Cart) -> Cart:
+def remove_voucher(*, cart: Cart | CartKey) -> Cart:
     with transaction.atomic():
-        cart = locks.cart_for_update(cart.pk)
+        cart = locks.lock_cart(cart)
         _ensure_open(cart)
         cart.voucher = None
         cart.save(update_fields=["voucher", "updated_at"])

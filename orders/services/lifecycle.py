@@ -30,7 +30,8 @@ def record_order_payment(*, order_id: int, payment_status: str, event_type: str,
     is sent after commit.
     """
     with transaction.atomic():
-        order = locks.order_for_update(order_id)
+        # With its addresses: the fraud screening that follows a first payment reads them.
+        order = locks.order_for_update(order_id, with_addresses=payment_status in SECURED)
         if (order.status == Order.Status.CANCELED and payment_status in SECURED
                 and order.payment_status == Order.PaymentStatus.UNPAID):
             # Paid after its stock was released: reopen, re-allocate or queue it.

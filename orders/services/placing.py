@@ -19,6 +19,7 @@ from kernel.errors import InvalidTransition
 
 from .. import locks
 from ..exceptions import CheckoutIncomplete, OutOfStock, VoucherInvalid
+from ..locks import CartKey
 from ..models import Address, Allocation, Cart, Order, OrderEvent, OrderLine, Voucher, VoucherUse
 from ..selectors import build_checkout, voucher_problem
 from ..signals import order_paid, order_placed
@@ -33,7 +34,7 @@ STEP_MESSAGES = {
 }
 
 
-def place_order(*, cart: Cart, user=None, customer_ip: str | None = None) -> Order:
+def place_order(*, cart: Cart | CartKey, user=None, customer_ip: str | None = None) -> Order:
     """Turn a completed checkout into an order.
 
     Preconditions: every checkout step is done; every line can be bought.
@@ -54,7 +55,7 @@ def place_order(*, cart: Cart, user=None, customer_ip: str | None = None) -> Ord
     with transaction.atomic():
         if user is not None and user.is_authenticated:
             locks.active_account_for_order(user.pk)
-        cart = locks.cart_for_update(cart.pk)
+        cart = locks.lock_cart(cart)
         if cart.status == Cart.Status.ORDERED:
             # The order and the cart's new status are written in one transaction, so an
             # ordered cart has its order.

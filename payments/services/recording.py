@@ -140,8 +140,9 @@ def move_payment_to(payment: Payment, state: str, *, actor=None,
     order_status = ORDER_STATUS_FOR.get(state)
     if state == State.CANCELED and payment.order.payment_status == Order.PaymentStatus.AUTHORIZED:
         order_status = Order.PaymentStatus.VOIDED
+    order = None
     if order_status:
-        order_services.record_order_payment(
+        order = order_services.record_order_payment(
             order_id=payment.order_id, payment_status=order_status,
             event_type=EVENT_FOR[state], message=text, actor=actor,
             data={"payment": str(payment.token), "amount": str(payment.captured_amount)})
@@ -151,7 +152,7 @@ def move_payment_to(payment: Payment, state: str, *, actor=None,
                                           event_type=EVENT_FOR[state], message=text,
                                           actor=actor, data={"payment": str(payment.token)})
     if first_secured:
-        screen_order(payment)
+        screen_order(payment, order=order)
     return payment
 
 
@@ -188,9 +189,13 @@ def _order_refund_status(order: Order, payment: Payment) -> str:
     return Order.PaymentStatus.PARTIALLY_REFUNDED
 
 
-def screen_order(payment: Payment) -> None:
-    order = Order.objects.select_related("shipping_address", "billing_address").get(
-        pk=payment.order_id)
+def screen_order(payment: Payment, *, order: Order | None = None) -> None:
+    """Score the payment's order for fraud and hold it when the score is high. ``order``:
+    the order as just locked and moved in this transaction (its addresses read with it),
+    else it is read here."""
+    if order is None or order.pk != payment.order_id:
+        order = Order.objects.select_related("shipping_address", "billing_address").get(
+            pk=payment.order_id)
     score, reasons = risk.assess(order, gateway_risk_level=payment.risk_level)
     if score >= settings.SHOP_RISK_HOLD_SCORE:
         order_services.hold_for_review(order_id=order.pk, score=score, reasons=reasons)

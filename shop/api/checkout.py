@@ -156,12 +156,19 @@ def cart_for_request(request: Request, token) -> Cart:
     return cart
 
 
-def cart_response(cart: Cart, status_code: int = 200) -> Response:
+def cart_key(request: Request, token) -> order_services.CartKey:
+    """The cart a request names, for the service to find and lock in one statement, the
+    owner check included (a customer's cart answers only to that customer)."""
+    return order_services.CartKey(token=token, user_id=getattr(request.user, "pk", None))
+
+
+def cart_response(cart: Cart, status_code: int = 200, *, new: bool = False) -> Response:
     """The cart as it now is, from the cart object the view already holds (the one the
     service returned, with its addresses and voucher loaded): no second read of the cart,
     and none of lines or stock when the service already read them under the cart's lock
-    (``cart.checkout_view``)."""
-    view = build_checkout(cart, images=False, reuse=getattr(cart, "checkout_view", None))
+    (``cart.checkout_view``) or the cart was just created (``new``: it has none)."""
+    reuse = CheckoutView(cart=cart, items=[]) if new else getattr(cart, "checkout_view", None)
+    view = build_checkout(cart, images=False, reuse=reuse)
     return Response(CartOut(cart_data(view)).data, status=status_code)
 
 
@@ -174,7 +181,9 @@ class CartCreateApi(APIView):
                                "customer, returns their open cart instead.")
     def post(self, request: Request) -> Response:
         cart = order_services.get_or_create_cart(user=request.user)
-        return cart_response(cart, status.HTTP_201_CREATED)
+        # A guest always gets a new cart (a customer may get their open one back).
+        return cart_response(cart, status.HTTP_201_CREATED,
+                             new=not request.user.is_authenticated)
 
 
 class CartDetailApi(APIView):
@@ -216,11 +225,11 @@ class CartLinesApi(APIView):
                                "unpublished variant, and with 409 when not one more unit is in "
                                "stock.")
     def post(self, request: Request, token) -> Response:
-        cart = cart_for_request(request, token)
         data = _body(request)
-        addition = add_available_to_cart(cart=cart, variant_id=data.get("variant_id"),
+        addition = add_available_to_cart(cart=cart_key(request, token),
+                                         variant_id=data.get("variant_id"),
                                          quantity=data.get("quantity", 1))
-        response = cart_response(cart, status.HTTP_201_CREATED)
+        response = cart_response(addition.cart, status.HTTP_201_CREATED)
         response.data["added"] = {"variant_id": addition.line.variant_id,
                                   "requested": addition.requested, "added": addition.added,
                                   "message": addition.message}
@@ -282,12 +291,12 @@ class CartEmailApi(APIView):
     @extend_schema(tags=TAGS, request=EmailIn, responses={200: CartOut, **errors(400, 404)},
                    summary="Set the contact email")
     def put(self, request: Request, token) -> Response:
-        cart = cart_for_request(request, token)
         body = _body(request)
         marketing_consent = body.get("marketing_consent", False)
         if not isinstance(marketing_consent, bool):
             raise ShopError("marketing_consent must be true or false.", code="invalid_body")
-        cart = order_services.set_checkout_email(cart=cart, email=body.get("email"))
+        cart = order_services.set_checkout_email(cart=cart_key(request, token),
+                                                 email=body.get("email"))
         if marketing_consent:
             consent.set_consent(email=cart.email, user=request.user, granted=True,
                                 wording=consent.CHECKOUT_WORDING,
@@ -302,8 +311,8 @@ class CartShippingAddressApi(APIView):
                    description="Validated per field (required fields, country, postal code "
                                "format for the country); errors come back in `errors`.")
     def put(self, request: Request, token) -> Response:
-        cart = cart_for_request(request, token)
-        cart = order_services.set_shipping_address(cart=cart, address=_body(request))
+        cart = order_services.set_shipping_address(cart=cart_key(request, token),
+                                                   address=_body(request))
         return cart_response(cart)
 
 
@@ -311,11 +320,11 @@ class CartBillingAddressApi(APIView):
     @extend_schema(tags=TAGS, request=BillingIn, responses={200: CartOut, **errors(400, 404)},
                    summary="Set the billing address (or the same as shipping)")
     def put(self, request: Request, token) -> Response:
-        cart = cart_for_request(request, token)
         data = _body(request)
         same = data.get("same_as_shipping", True) in (True, "true", "1", 1)
         cart = order_services.set_billing_address(
-            cart=cart, same_as_shipping=same, address=None if same else data.get("address") or {})
+            cart=cart_key(request, token), same_as_shipping=same,
+            address=None if same else data.get("address") or {})
         return cart_response(cart)
 
 
@@ -325,9 +334,8 @@ class CartShippingMethodApi(APIView):
                    summary="Choose a shipping method",
                    description="Only a method listed in the cart's `shipping_options`.")
     def put(self, request: Request, token) -> Response:
-        cart = cart_for_request(request, token)
         cart = order_services.set_shipping_method(
-            cart=cart, method_id=_body(request).get("shipping_method_id"))
+            cart=cart_key(request, token), method_id=_body(request).get("shipping_method_id"))
         return cart_response(cart)
 
 
@@ -344,8 +352,7 @@ class CartVoucherApi(APIView):
     @extend_schema(tags=TAGS, request=None, responses={200: CartOut, **errors(404)},
                    summary="Remove the voucher")
     def delete(self, request: Request, token) -> Response:
-        cart = cart_for_request(request, token)
-        cart = order_services.remove_voucher(cart=cart)
+        cart = order_services.remove_voucher(cart=cart_key(request, token))
         return cart_response(cart)
 
 
@@ -360,23 +367,20 @@ class CartOrderApi(APIView):
                                "totals computed here. Placing the same cart again returns the "
                                "same order (200). 409 `out_of_stock` when stock ran out.")
     def post(self, request: Request, token) -> Response:
-        cart = Cart.objects.select_related("shipping_address", "billing_address", "voucher").filter(
-            token=token).first()
-        if cart is None or cart.status != Cart.Status.OPEN:
-            # Placed already (or never a cart): the order for this checkout, if any.
-            existing = Order.objects.filter(checkout_token=token).first()
-            if existing is None:
-                cart_for_request(request, token)  # 404, or a closed cart's refusal below
-            elif existing.user_id and existing.user_id != getattr(request.user, "pk", None):
-                raise NotFound("No such cart.")
-            else:
-                return Response(order_data(existing), status=status.HTTP_200_OK)
-        if cart.user_id and cart.user_id != getattr(request.user, "pk", None):
-            raise NotFound("No such cart.")
-        order = order_services.place_order(cart=cart, user=request.user,
-                                           customer_ip=client_ip(request))
+        user_id = getattr(request.user, "pk", None)
+        try:
+            order = order_services.place_order(cart=cart_key(request, token), user=request.user,
+                                               customer_ip=client_ip(request))
+        except NotFound:
+            # No cart (or not this shopper's): the order this checkout became, if any.
+            order = Order.objects.filter(checkout_token=token).first()
+            if order is None or (order.user_id and order.user_id != user_id):
+                raise
+            return Response(order_data(order), status=status.HTTP_200_OK)
         lines = getattr(order, "placed_lines", None)
-        if lines is None:  # another request placed this cart first: the same order, 200
+        if lines is None:  # placed before (a second click, another tab): the same order, 200
+            if order.user_id and order.user_id != user_id:
+                raise NotFound("No such cart.")
             return Response(order_data(order), status=status.HTTP_200_OK)
         return Response(order_data(order, lines=lines), status=status.HTTP_201_CREATED)
 
