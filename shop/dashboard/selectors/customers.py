@@ -75,22 +75,25 @@ def _summary_from_order_days(period: Period, currency: str) -> dict[bool, dict]:
 
     One query of scalar counts; the orders come from DailySales (the same counted
     orders)."""
-    table = connection.ops.quote_name(CustomerOrder._meta.db_table)
-    sales = connection.ops.quote_name(DailySales._meta.db_table)
-    counts = [f"SELECT count(*) FROM {table} WHERE previous_day = %s"]
+    # {rows} and {sales} stand for the two tables' quoted names (from the models' Meta);
+    # every value is a bound parameter.
+    counts = ["SELECT count(*) FROM {rows} WHERE previous_day = %s"]
     params: list = [CustomerOrder.FIRST]
     for p in (period, period.previous):
         counts += [
-            f"SELECT count(*) FROM {table} WHERE previous_day < %s AND day > %s",
-            f"SELECT count(*) FROM {table} WHERE previous_day = %s AND day > %s",
-            f"SELECT count(*) FROM {table} WHERE next_day = %s AND day < %s",
-            f"SELECT count(*) FROM {table} WHERE previous_day < %s AND next_day > %s",
-            f"SELECT coalesce(sum(orders), 0) FROM {sales} "
+            "SELECT count(*) FROM {rows} WHERE previous_day < %s AND day > %s",
+            "SELECT count(*) FROM {rows} WHERE previous_day = %s AND day > %s",
+            "SELECT count(*) FROM {rows} WHERE next_day = %s AND day < %s",
+            "SELECT count(*) FROM {rows} WHERE previous_day < %s AND next_day > %s",
+            "SELECT coalesce(sum(orders), 0) FROM {sales} "
             "WHERE currency = %s AND day >= %s AND day <= %s"]
         params += [p.start, p.end, CustomerOrder.FIRST, p.end, CustomerOrder.LAST, p.start,
                     p.start, p.end, currency, p.start, p.end]
+    sql = ("SELECT " + ", ".join(f"({count})" for count in counts)).format(
+        rows=connection.ops.quote_name(CustomerOrder._meta.db_table),
+        sales=connection.ops.quote_name(DailySales._meta.db_table))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(f"({sql})" for sql in counts), params)
+        cursor.execute(sql, params)  # nosec B608 # quoted model table names; values bound
         everyone, *found = cursor.fetchone()
     summary = {}
     for flag, (spanning, before_first, after_last, neighbours_out, orders) in (
