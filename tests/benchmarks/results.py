@@ -31,6 +31,12 @@ ORDER = ["catalog", "checkout", "fulfillment", "soak", "dashboard", "import"]
 # the sections that do not carry their own.
 CATALOG_BASELINE_RPS = {"product": 36, "search": 21, "category": 18, "bare": 86}
 CHECKOUT_BASELINE_OPS = {"spread-4": 2.8, "hot": 2.4}
+# Issue 16's targets and the figures it was filed with (the same machine, before the work).
+CATALOG_BASELINE_VS_BARE = {"category": 0.15, "product": 0.49, "search": 0.30}
+CATALOG_TARGET_VS_BARE = {"category": ">= 0.5", "search": ">= 0.5", "home": ">= 0.5",
+                          "product": ">= 0.7"}
+CHECKOUT_BASELINE_ONE_CLIENT = {"place_order_p50_ms": 53, "pay_p50_ms": 47}
+CHECKOUT_BASELINE_EIGHT_CLIENTS_OPS = 6.9
 
 
 def _get(data, *path):
@@ -51,6 +57,12 @@ def derived_rows(key: str, data: dict) -> list[dict]:
                                        row.get("requests_per_second"), "req/s",
                                        baseline=CATALOG_BASELINE_RPS.get(name)))
                 rows.append(figure_row(f"catalog {name} p50", row.get("p50_ms"), "ms"))
+                if name != "bare":
+                    rows.append(figure_row(
+                        f"catalog {name} vs bare page (req/s ratio)",
+                        row.get("relative_to_bare"), "x",
+                        baseline=CATALOG_BASELINE_VS_BARE.get(name),
+                        target=CATALOG_TARGET_VS_BARE.get(name)))
     elif key == "checkout":
         for name, row in sorted((_get(data, "checkout", "scenarios") or {}).items()):
             if isinstance(row, dict):
@@ -59,6 +71,27 @@ def derived_rows(key: str, data: dict) -> list[dict]:
                                        baseline=CHECKOUT_BASELINE_OPS.get(name)))
                 rows.append(figure_row(f"checkout {name} place-order p95",
                                        row.get("place_order_p95_ms"), "ms"))
+        section = data.get("checkout") or {}
+        if section.get("mode"):
+            rows.append(figure_row("checkout mode (broker: Redis and a worker; eager: none)",
+                                   section["mode"], ""))
+        one = _get(section, "scenarios", "spread-1") or {}
+        for field, label in (("place_order_p50_ms", "place-order"), ("pay_p50_ms", "pay")):
+            rows.append(figure_row(f"checkout 1 client {label} p50", one.get(field), "ms",
+                                   baseline=CHECKOUT_BASELINE_ONE_CLIENT[field],
+                                   target="<= 15"))
+        rows.append(figure_row("checkout 8 clients paid orders/s",
+                               _get(section, "scenarios", "spread-8", "orders_per_second"),
+                               "orders/s", baseline=CHECKOUT_BASELINE_EIGHT_CLIENTS_OPS,
+                               target=">= 30"))
+        rows.append(figure_row("checkout hot SKU vs spread (orders/s ratio, 8 clients)",
+                               section.get("hot_vs_spread"), "x", target=">= 0.8"))
+        for name, ratio in sorted((section.get("cost_vs_bare") or {}).items()):
+            if isinstance(ratio, dict):
+                rows.append(figure_row(f"checkout {name} one order's time vs 7 bare API POSTs",
+                                       ratio.get("flow_time_ratio"), "x"))
+                rows.append(figure_row(f"checkout {name} capacity vs 7 bare API POSTs",
+                                       ratio.get("throughput_ratio"), "x"))
     elif key == "fulfillment":
         section = data.get("fulfillment") or {}
         for name in ("paid_to_shipment_created", "paid_to_label_stored",

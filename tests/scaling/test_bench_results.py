@@ -63,3 +63,30 @@ def test_the_command_prints_the_table_or_says_there_is_nothing(tmp_path, capsys)
     assert results.main([str(path)]) == 0
     out = capsys.readouterr().out
     assert "MISSED" in out and "missed their target: x" in out
+
+
+def test_issue_16s_targets_are_rows_the_table_judges():
+    """The catalog pages against the bare page, the one-client checkout latencies, eight
+    clients' orders per second, the hot SKU against the spread and the checkout's mode."""
+    data = {"scenarios": {"product": {"requests_per_second": 70.0, "relative_to_bare": 0.65},
+                          "category": {"requests_per_second": 60.0, "relative_to_bare": 0.6},
+                          "bare": {"requests_per_second": 100.0, "relative_to_bare": 1.0}},
+            "checkout": {"mode": "broker", "hot_vs_spread": 0.88,
+                         "cost_vs_bare": {"spread-1": {"flow_time_ratio": 6.5,
+                                                       "throughput_ratio": 6.2}},
+                         "scenarios": {"spread-1": {"orders_per_second": 9.0,
+                                                    "place_order_p50_ms": 14.0,
+                                                    "pay_p50_ms": 23.5},
+                                       "spread-8": {"orders_per_second": 11.4}}}}
+    rows = {row["figure"]: row for _, row in results.rows_of(data)}
+    assert rows["catalog product vs bare page (req/s ratio)"]["ok"] is False  # >= 0.7
+    assert rows["catalog category vs bare page (req/s ratio)"]["ok"] is True  # >= 0.5
+    assert rows["catalog category vs bare page (req/s ratio)"]["baseline"] == 0.15
+    assert "catalog bare vs bare page (req/s ratio)" not in rows
+    assert rows["checkout 1 client place-order p50"]["ok"] is True
+    assert rows["checkout 1 client pay p50"]["ok"] is False
+    assert rows["checkout 8 clients paid orders/s"]["target"] == ">= 30"
+    assert rows["checkout hot SKU vs spread (orders/s ratio, 8 clients)"]["ok"] is True
+    assert rows["checkout spread-1 one order's time vs 7 bare API POSTs"]["value"] == 6.5
+    assert any(figure.startswith("checkout mode") and row["value"] == "broker"
+               for figure, row in rows.items())
