@@ -6,7 +6,10 @@ two warehouses), --customers accounts (a tenth of the buyers order as guests), -
 orders over --days days (about 1.6 lines each; 3% canceled, 1% never paid, 5% partly
 refunded, 10% with a discount, tax 8%), a shipment per warehouse an order draws from
 (split orders get two), delivered or in transit or pending by age, 0.5% exceptions,
-returns on 3% of delivered orders, and a funnel row per day. Columns other apps add later
+returns on 3% of delivered orders, a funnel row per day, and abandoned-checkout reminders
+(``_marketing``: a quarter as many reminded carts as orders, first reminder sent to all,
+a second to about half of those not recovered; a tenth recovered, each by an order placed
+within two hours from the restored cart). Columns other apps add later
 (NOT NULL, no default) are filled with a neutral value, so the generator keeps working as
 the schema grows.
 
@@ -34,7 +37,8 @@ def _insert(cursor, table: str, given: dict[str, str], source: str) -> int:
         if name in exprs or nullable == "YES" or default is not None or identity == "YES":
             continue
         exprs[name] = TYPE_DEFAULTS[data_type]
-    cursor.execute(f"INSERT INTO {table} ({', '.join(exprs)}) "
+    columns = ", ".join(f'"{name}"' for name in exprs)  # quoted: "to" is a keyword
+    cursor.execute(f"INSERT INTO {table} ({columns}) "
                    f"SELECT {', '.join(exprs.values())} {source}")
     return cursor.rowcount
 
@@ -180,11 +184,14 @@ def build(dsn: str, *, orders: int, customers: int, days: int, products: int = 5
             "product_views": "1900 + (g * 31) % 500", "add_to_carts": "500 + (g * 17) % 200",
             "checkouts_started": "260 + (g * 13) % 80", "updated_at": "now()"},
             f"FROM generate_series(0, {days}) g"))
+        step("marketing", lambda: _marketing(cursor, orders, customers, days, products))
         for table in ("auth_user", "orders_address", "orders_order", "orders_orderline",
                       "fulfillment_shipment", "fulfillment_shipmentline", "orders_orderevent",
                       "returns_returnrequest", "returns_returnline", "catalog_category",
                       "catalog_product", "catalog_variant", "inventory_warehouse",
-                      "inventory_stocklevel", "dashboard_dailyfunnel"):
+                      "inventory_stocklevel", "dashboard_dailyfunnel", "orders_cart",
+                      "orders_cartline", "marketing_marketingemail", "marketing_cartreminder",
+                      "marketing_cartrecovery"):
             _sync_sequence(cursor, table)
     connection.autocommit = True
     with connection.cursor() as cursor:
@@ -199,10 +206,15 @@ def build(dsn: str, *, orders: int, customers: int, days: int, products: int = 5
         made_shipments = cursor.fetchone()[0]
         cursor.execute("SELECT count(*) FROM returns_returnrequest")
         made_returns = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM marketing_cartreminder")
+        made_reminders = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM marketing_cartrecovery")
+        made_recoveries = cursor.fetchone()[0]
     connection.close()
     timings["total"] = round(time.perf_counter() - began, 1)
     return {"orders": made_orders, "order_lines": made_lines, "shipments": made_shipments,
-            "returns": made_returns, "customers": customers, "days": days,
+            "returns": made_returns, "cart_reminders": made_reminders,
+            "cart_recoveries": made_recoveries, "customers": customers, "days": days,
             "variants": products * 2, "seconds": timings}
 
 
@@ -271,3 +283,95 @@ def _returns(cursor) -> None:
         "reason_note": "''", "condition": "''", "restock": "false", "refund_amount": "0"},
         "FROM gen_returns r JOIN (SELECT order_id, min(id) AS id FROM orders_orderline "
         "GROUP BY order_id) l ON l.order_id = r.order_id")
+
+
+def _marketing(cursor, orders: int, customers: int, days: int, products: int) -> None:
+    """Abandoned carts that reached the email step and were reminded, as
+    ``marketing.recovery`` leaves them: every reminded cart a guest cart with an email and
+    a line, its first reminder (a sent ``cart_reminder`` email, dedupe key
+    ``cart-reminder:<cart>:<number>``) an hour after its last change, a second a day later
+    for about half of those not recovered. One order in 40 (a tenth of the reminded carts)
+    was placed from a restored cart: the reminder went out 1-20 hours before it, the link
+    was opened up to 2 hours before it, and the restored cart's token is the order's
+    checkout_token; the cart itself when reused (half), else a copy (the original stays
+    open). Ids: cart c's reminder k has email and reminder id 2c - 2 + k."""
+    reminded = max(orders // 4, 1)
+    unrecovered = max(reminded - orders // 40, 1)
+    cursor.execute(f"""
+        CREATE TEMP TABLE gen_reminded AS
+        SELECT row_number() OVER (ORDER BY sent_at, order_n) AS c, *
+        FROM (
+            -- recovered: driven from the orders placed from a restored cart; the link
+            -- opened after the last reminder and at most 2 hours before the order
+            SELECT order_n, customer,
+                   last_sent - CASE WHEN second THEN interval '1 day' ELSE interval '0' END
+                       AS sent_at,
+                   placed_at - random() * least(placed_at - last_sent, interval '2 hours')
+                       AS restored_at,
+                   second, copied
+            FROM (SELECT o.n AS order_n, o.customer, o.placed_at,
+                         o.placed_at - interval '1 hour' - random() * interval '19 hours'
+                             AS last_sent,
+                         o.luck < 0.3 AS second, o.n % 80 = 0 AS copied
+                  FROM gen_orders o WHERE o.n % 40 = 0) recovered
+            UNION ALL
+            SELECT NULL, 1 + floor(random() * {customers})::int,
+                   now() - ({unrecovered} - g)::float / {unrecovered} * interval '{days} days'
+                         - interval '2 hours' - random() * interval '3 hours',
+                   NULL, random() < 0.5, false
+            FROM generate_series(1, {unrecovered}) g
+        ) planned;
+        -- a second reminder only once a day has passed since the first
+        UPDATE gen_reminded SET second = false
+        WHERE second AND order_n IS NULL AND sent_at > now() - interval '1 day';
+        CREATE UNIQUE INDEX ON gen_reminded (c);
+        ANALYZE gen_reminded""")
+    cursor.execute("SELECT coalesce(max(id), 0) FROM orders_cart")
+    base = cursor.fetchone()[0]  # carts already there (none in a fresh bench database)
+    _insert(cursor, "orders_cart", {
+        "id": f"{base} + r.c",
+        "token": "CASE WHEN r.order_n IS NOT NULL AND NOT r.copied THEN o.checkout_token "
+                 "ELSE gen_random_uuid() END",
+        "status": "CASE WHEN r.order_n IS NOT NULL AND NOT r.copied THEN 'ordered' "
+                  "ELSE 'open' END",
+        "currency": "'USD'", "email": "'customer' || r.customer || '@example.com'",
+        "billing_same_as_shipping": "true", "customer_note": "''",
+        "created_at": "r.sent_at - interval '3 hours'",
+        "updated_at": "coalesce(r.restored_at, r.sent_at - interval '1 hour')"},
+        "FROM gen_reminded r LEFT JOIN orders_order o ON o.id = r.order_n")
+    copies = base + reminded + 1
+    _insert(cursor, "orders_cart", {  # the copies the shoppers went on with
+        "id": f"{copies} + r.c", "token": "o.checkout_token", "status": "'ordered'",
+        "currency": "'USD'", "email": "'customer' || r.customer || '@example.com'",
+        "billing_same_as_shipping": "true", "customer_note": "''",
+        "created_at": "r.restored_at", "updated_at": "o.placed_at"},
+        "FROM gen_reminded r JOIN orders_order o ON o.id = r.order_n WHERE r.copied")
+    _insert(cursor, "orders_cartline", {
+        "cart_id": f"{base} + r.c", "variant_id": f"1 + (r.c * 7919) % {products * 2}",
+        "quantity": "1 + r.c % 2", "created_at": "r.sent_at - interval '3 hours'"},
+        "FROM gen_reminded r")
+    emails = """
+        FROM gen_reminded r CROSS JOIN LATERAL (
+            SELECT 1 AS k, r.sent_at AS at UNION ALL
+            SELECT 2, r.sent_at + interval '1 day' WHERE r.second) e"""
+    cursor.execute("SELECT coalesce(max(id), 0) FROM marketing_marketingemail")
+    mail_base = cursor.fetchone()[0]
+    _insert(cursor, "marketing_marketingemail", {
+        "id": f"{mail_base} + 2 * r.c - 2 + e.k",
+        "dedupe_key": f"'cart-reminder:' || ({base} + r.c) || ':' || e.k",
+        "to": "'customer' || r.customer || '@example.com'", "kind": "'cart_reminder'",
+        "subject": "CASE WHEN e.k = 1 THEN 'You left something in your cart' "
+                   "ELSE 'Your cart is still waiting' END",
+        "template": "'marketing/cart_reminder'", "context": "'{}'::jsonb",
+        "status": "'sent'", "skipped_reason": "''", "created_at": "e.at", "sent_at": "e.at"},
+        emails)
+    _insert(cursor, "marketing_cartreminder", {
+        "id": f"{mail_base} + 2 * r.c - 2 + e.k", "cart_id": f"{base} + r.c",
+        "number": "e.k", "email_id": f"{mail_base} + 2 * r.c - 2 + e.k",
+        "prices": "'{}'::jsonb", "created_at": "e.at"}, emails)
+    _insert(cursor, "marketing_cartrecovery", {  # by the last reminder sent
+        "reminder_id": f"{mail_base} + 2 * r.c - 2 + CASE WHEN r.second THEN 2 ELSE 1 END",
+        "cart_id": f"{base} + r.c",
+        "restored_cart_id": f"CASE WHEN r.copied THEN {copies} + r.c ELSE {base} + r.c END",
+        "changes": "'[]'::jsonb", "restored_at": "r.restored_at"},
+        "FROM gen_reminded r WHERE r.order_n IS NOT NULL")

@@ -43,7 +43,7 @@ from tests.benchmarks.run_catalog_bench import (  # noqa: E402
 )
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_dashboard"
-PAGES = ["sales", "funnel", "customers", "fulfillment", "returns", "stock"]
+PAGES = ["sales", "funnel", "customers", "fulfillment", "returns", "stock", "marketing"]
 # p50 before issue 16, 1M orders / 100k customers on the 2-core bench machine (the 30-day
 # and this-month pages were all under 300 ms; their exact figures were not kept).
 BASELINE_P50_MS = {"customers 365d": 701, "fulfillment 365d": 1300, "returns 365d": 813}
