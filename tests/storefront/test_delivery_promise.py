@@ -8,6 +8,8 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders import services as order_services
@@ -119,3 +121,35 @@ def test_a_warehouses_closed_dates_must_be_dates():
     warehouse = WarehouseFactory(code="north", closed_dates="2024-12-25, 25/12")
     with pytest.raises(ValidationError, match="25/12 is not a date"):
         warehouse.full_clean()
+
+
+def test_a_staff_edit_of_the_methods_changes_the_next_promise(
+        lamp, django_capture_on_commit_callbacks):
+    """The methods come from the cached shipping rates: an edit drops them at once."""
+    assert promise(lamp["brass"], at(10, 10, 40)).method_name == "Standard"
+    standard = ShippingMethod.objects.get(name="Standard")
+    with django_capture_on_commit_callbacks(execute=True):
+        standard.is_active = False
+        standard.save()
+    assert promise(lamp["brass"], at(10, 10, 40)).method_name == "Express"
+    with django_capture_on_commit_callbacks(execute=True):
+        standard.is_active = True
+        standard.max_delivery_days = 5
+        standard.save()
+    promised = promise(lamp["brass"], at(10, 10, 40))
+    assert promised.method_name == "Standard"
+    assert promised.text == "Order within 3 h 20 min, arrives Thu 12 - Tue 17 Dec"
+
+
+def test_a_product_page_seen_before_reads_stock_twice_and_no_shipping_rows(client, lamp):
+    """Its variants' stock and ratings (one query), the warehouses that can ship them for
+    the promise (one); the methods, zones and tiers come from the cached shipping rates."""
+    url = reverse("storefront:product", args=["desk-lamp"])
+    client.get(url)
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url)
+    assert page.status_code == 200 and page.context["delivery_promise"] is not None
+    tables = " ".join(query["sql"] for query in queries)
+    assert len(queries) == 2, [query["sql"][:120] for query in queries]
+    assert "orders_shippingmethod" not in tables and "orders_shippingzone" not in tables
