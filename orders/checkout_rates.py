@@ -21,7 +21,7 @@ from kernel import best_effort_cache
 
 from .models import ShippingMethod, ShippingWeightTier, ShippingZone, TaxRate
 
-CACHE_KEY = "orders:checkout-rates:v1"
+CACHE_KEY = "orders:checkout-rates:v2"
 CACHE_SECONDS = 60
 
 
@@ -30,6 +30,7 @@ class CheckoutRates:
     zones: tuple[ShippingZone, ...]
     methods: tuple[ShippingMethod, ...]  # active ones, tiers and pickup warehouse loaded
     tax_rates: dict[str, dict[str, Decimal]]  # country -> lower-cased region ("" = country)
+    warehouses: dict[int, Warehouse]  # the active ones by id (cutoffs, working days)
 
     def methods_for(self, *, zone_ids: list[int], currency: str) -> list[ShippingMethod]:
         return [method for method in self.methods
@@ -52,11 +53,14 @@ def _load() -> CheckoutRates:
         methods=tuple(ShippingMethod.objects.filter(is_active=True)
                       .select_related("pickup_warehouse").prefetch_related("tiers")),
         tax_rates=tax_rates,
+        warehouses={warehouse.pk: warehouse
+                    for warehouse in Warehouse.objects.filter(is_active=True)},
     )
 
 
 def checkout_rates() -> CheckoutRates:
-    """Zones, active methods and tax rates: from the cache, else four queries."""
+    """Zones, active methods, tax rates and active warehouses: from the cache, else five
+    queries."""
     rates = best_effort_cache.get(CACHE_KEY)
     if rates is None:
         rates = _load()

@@ -16,6 +16,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from inventory.models import StockLevel, Warehouse
@@ -157,13 +158,25 @@ def cheapest_method(methods: list[ShippingMethod], *, subtotal: Decimal,
     return min(priced, key=lambda row: row[:3])[3] if priced else None
 
 
+def first_sellable_warehouse() -> Subquery:
+    """Per variant (``OuterRef("pk")``), the id of the first active warehouse by priority
+    that can sell a unit: the one ``delivery_promises`` promises from. For a query that
+    reads variants, so the promise needs no query of its own."""
+    return Subquery(StockLevel.objects.filter(variant_id=OuterRef("pk"),
+                                              warehouse__is_active=True)
+                    .alias(sellable=level_available_expression()).filter(sellable__gt=0)
+                    .order_by("warehouse__priority", "warehouse__code")
+                    .values("warehouse_id")[:1])
+
+
 def delivery_promises(*, variants, country: str = "",
                       now: datetime | None = None) -> dict[int, DeliveryPromise]:
     """The promise for one unit of each of ``variants`` (of one currency) delivered to
     ``country`` (SHOP_COUNTRY until an address is known): from the first warehouse by
     priority that can sell it, the cheapest delivered method's window. Variants no warehouse
-    can sell get none. One query (the stock levels), whatever the number of variants, and
-    the cached shipping rates."""
+    can sell get none. One query (the stock levels) whatever the number of variants, none
+    when each variant carries ``ships_from_id`` (``first_sellable_warehouse``, read with
+    it); methods and warehouses come from the cached shipping rates."""
     variants = list(variants)
     if not variants:
         return {}
@@ -173,12 +186,18 @@ def delivery_promises(*, variants, country: str = "",
     if not methods:
         return {}
     first_warehouse: dict[int, Warehouse] = {}
-    for level in (StockLevel.objects.filter(variant_id__in=[v.pk for v in variants],
-                                            warehouse__is_active=True)
-                  .alias(sellable=level_available_expression()).filter(sellable__gt=0)
-                  .select_related("warehouse")
-                  .order_by("warehouse__priority", "warehouse__code")):
-        first_warehouse.setdefault(level.variant_id, level.warehouse)
+    if all(hasattr(variant, "ships_from_id") for variant in variants):
+        warehouses = checkout_rates().warehouses
+        for variant in variants:
+            if variant.ships_from_id in warehouses:
+                first_warehouse[variant.pk] = warehouses[variant.ships_from_id]
+    else:
+        for level in (StockLevel.objects.filter(variant_id__in=[v.pk for v in variants],
+                                                warehouse__is_active=True)
+                      .alias(sellable=level_available_expression()).filter(sellable__gt=0)
+                      .select_related("warehouse")
+                      .order_by("warehouse__priority", "warehouse__code")):
+            first_warehouse.setdefault(level.variant_id, level.warehouse)
     promises = {}
     for variant in variants:
         warehouse = first_warehouse.get(variant.pk)

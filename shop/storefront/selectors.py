@@ -12,6 +12,7 @@ from catalog import listing_cache
 from catalog import selectors as catalog_selectors
 from catalog.models import Category, Product, Variant
 from inventory import selectors as inventory_selectors
+from orders.delivery_promise import first_sellable_warehouse
 from orders.models import Order, OrderLine
 
 from .prepared import PreparedRead
@@ -180,11 +181,12 @@ def product_page_for(request: HttpRequest, slug: str) -> Product | None:
 def _variant_stock_and_rating(product_id: int) -> QuerySet:
     variants = inventory_selectors.with_expected_restock(
         inventory_selectors.with_variant_availability(
-            Variant.objects.filter(product_id=product_id, is_active=True)))
+            Variant.objects.filter(product_id=product_id, is_active=True))).annotate(
+        ships_from=first_sellable_warehouse())
     # Plain columns first, then the annotations in the order they were added: the order of
     # the compiled SELECT, which PreparedRead returns as is.
     return variants.values_list("pk", "product__rating_average", "product__rating_count",
-                                "available", "expected_restock_on")
+                                "available", "expected_restock_on", "ships_from")
 
 
 _STOCK_AND_RATING = PreparedRead(_variant_stock_and_rating)
@@ -192,15 +194,18 @@ _STOCK_AND_RATING = PreparedRead(_variant_stock_and_rating)
 
 def mark_product_stock(product: Product) -> Product:
     """Set, read fresh in one query whose SQL is compiled once per process, each active
-    variant's ``available`` units and ``expected_restock_on`` and the product's rating."""
+    variant's ``available`` units, ``expected_restock_on`` and ``ships_from_id`` (the
+    warehouse its delivery promise starts from, None when none can sell it) and the
+    product's rating."""
     if not product.active_variants:
         return product
     rows = _STOCK_AND_RATING.rows(product.pk, using=Variant.objects.db)
-    fresh = {pk: (average, count, available, restock)
-             for pk, average, count, available, restock in rows}
+    fresh = {pk: (average, count, available, restock, ships_from)
+             for pk, average, count, available, restock, ships_from in rows}
     for variant in product.active_variants:
-        average, count, variant.available, variant.expected_restock_on = fresh.get(
-            variant.pk, (product.rating_average, product.rating_count, 0, None))
+        (average, count, variant.available, variant.expected_restock_on,
+         variant.ships_from_id) = fresh.get(
+            variant.pk, (product.rating_average, product.rating_count, 0, None, None))
         product.rating_average, product.rating_count = average, count
     return product
 

@@ -64,8 +64,9 @@ def test_a_customers_pages_run_the_same_queries_for_1_and_10_lines(client, metho
     client.force_login(user)
     fill_cart(client, lines)
     # The user row instead of the session's cart id, and the saved address's country for
-    # the shipping estimate; the cache is cold here (zones, methods, tiers, tax rates).
-    with django_assert_num_queries(12):
+    # the shipping estimate; the cache is cold here (zones, methods, tiers, tax rates,
+    # warehouses).
+    with django_assert_num_queries(13):
         assert client.get(reverse("checkout:cart")).status_code == 200
     fill_checkout(client, method, email=user.email)
     # The address step lists the saved addresses (one query); the others add the user row.

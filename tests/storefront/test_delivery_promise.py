@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from inventory import services as inventory_services
 from orders import services as order_services
 from orders.delivery_promise import delivery_promises
 from orders.models import ShippingMethod
@@ -141,15 +142,34 @@ def test_a_staff_edit_of_the_methods_changes_the_next_promise(
     assert promised.text == "Order within 3 h 20 min, arrives Thu 12 - Tue 17 Dec"
 
 
-def test_a_product_page_seen_before_reads_stock_twice_and_no_shipping_rows(client, lamp):
-    """Its variants' stock and ratings (one query), the warehouses that can ship them for
-    the promise (one); the methods, zones and tiers come from the cached shipping rates."""
+def test_a_product_page_seen_before_reads_its_stock_once_and_no_shipping_rows(client, lamp):
+    """Its variants' stock, ratings and the warehouse each would ship from (one query); the
+    methods, zones, tiers and warehouses come from the cached shipping rates."""
     url = reverse("storefront:product", args=["desk-lamp"])
     client.get(url)
     client.get(url)
     with CaptureQueriesContext(connection) as queries:
-        page = client.get(url)
-    assert page.status_code == 200 and page.context["delivery_promise"] is not None
+        page = client.get(url, {"variant": lamp["black"].pk})
+    assert page.status_code == 200
     tables = " ".join(query["sql"] for query in queries)
-    assert len(queries) == 2, [query["sql"][:120] for query in queries]
-    assert "orders_shippingmethod" not in tables and "orders_shippingzone" not in tables
+    assert len(queries) == 1, [query["sql"][:120] for query in queries]
+    assert "orders_shippingmethod" not in tables and "inventory_warehouse\" FROM" not in tables
+    # The same promises as the one that reads the levels itself.
+    assert page.context["delivery_promise"].text == delivery_promises(
+        variants=[lamp["black"]], now=page.context["delivery_promise"].now
+    )[lamp["black"].pk].text
+    assert page.context["delivery_promise"].warehouse_name == "West DC"
+
+
+def test_the_product_page_promises_from_the_next_warehouse_once_the_first_sells_out(
+        client, lamp, django_capture_on_commit_callbacks):
+    brass = lamp["brass"]
+    url = reverse("storefront:product", args=["desk-lamp"])
+    first = client.get(url, {"variant": brass.pk}).context["delivery_promise"]
+    assert first.warehouse_name == "East DC"
+    with django_capture_on_commit_callbacks(execute=True):
+        inventory_services.receive_stock(variant=brass, warehouse=lamp["west"], quantity=4)
+        inventory_services.adjust_stock_count(variant=brass, warehouse=lamp["east"],
+                                              counted=0, reason="Counted: none left")
+    after = client.get(url, {"variant": brass.pk}).context["delivery_promise"]
+    assert after.warehouse_name == "West DC"
