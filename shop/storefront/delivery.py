@@ -17,14 +17,16 @@ from .cart import SESSION_KEY
 def shopper_country(request: HttpRequest) -> str:
     """The country of the cart's shipping address (one query, none for a guest without a
     cart), else SHOP_COUNTRY."""
-    carts = Cart.objects.filter(status=Cart.Status.OPEN, shipping_address__isnull=False)
     if request.user.is_authenticated:
-        carts = carts.filter(user=request.user)
+        owner = {"user": request.user}
     else:
+        # A guest without a cart (most product views) costs nothing, not even a query built.
         cart_id = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
         if not cart_id:
             return settings.SHOP_COUNTRY
-        carts = carts.filter(pk=cart_id, user__isnull=True)
+        owner = {"pk": cart_id, "user__isnull": True}
+    carts = Cart.objects.filter(status=Cart.Status.OPEN, shipping_address__isnull=False,
+                                **owner)
     country = carts.values_list("shipping_address__country", flat=True).first()
     return country or settings.SHOP_COUNTRY
 
