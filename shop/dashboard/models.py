@@ -15,7 +15,7 @@ from django.db import models
 
 from catalog.models import Product
 from fulfillment.models import Shipment
-from orders.models import MONEY, Order, OrderEvent
+from orders.models import MONEY, Cart, Order, OrderEvent
 from returns.models import ReturnLine, ReturnRequest
 
 LOOSE = {"on_delete": models.DO_NOTHING, "db_constraint": False, "related_name": "+"}
@@ -215,6 +215,42 @@ class ReturnFact(models.Model):
 
     def __str__(self) -> str:
         return f"Return fact {self.return_request_id}"
+
+
+class DailyCartReminders(models.Model):
+    """Per local day: cart reminders sent (MarketingEmail of the cart-reminder kind, status
+    sent, by ``sent_at``) and how many of them are a cart's first reminder (their
+    CartReminder is number 1). Kept by ``rollups.refresh_reminder_days`` when a reminder is
+    sent or deleted, and by the nightly rebuild."""
+
+    day = models.DateField(primary_key=True)
+    sent = models.PositiveIntegerField(default=0)
+    first_sent = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Cart reminders {self.day}"
+
+
+class RecoveredOrderFact(models.Model):
+    """A counted order placed from a restored cart (its ``checkout_token`` is the token of a
+    ``CartRecovery``'s restored cart), with the abandoned cart it recovered (the earliest
+    such recovery's): what the marketing panel counts, read by period without probing every
+    recovery ever made."""
+
+    order = models.OneToOneField(Order, primary_key=True, **LOOSE)
+    currency = models.CharField(max_length=3)
+    placed_at = models.DateTimeField()
+    number = models.CharField(max_length=20)
+    total = models.DecimalField(**MONEY)
+    recovered_cart = models.ForeignKey(Cart, null=True, **LOOSE)
+
+    class Meta:
+        indexes = [models.Index(fields=["currency", "placed_at"],
+                                include=["number", "total", "recovered_cart"],
+                                name="recoveredorder_placed")]
+
+    def __str__(self) -> str:
+        return f"Recovered order fact {self.order_id}"
 
 
 class ReturnLineFact(models.Model):

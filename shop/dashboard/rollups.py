@@ -51,13 +51,16 @@ from fulfillment.models import Shipment, ShipmentLine
 from orders.models import Order, OrderEvent, OrderLine
 from returns.models import ReturnLine, ReturnRequest
 
+from . import marketing_rollups as marketing
 from .models import (
     CustomerFact,
     CustomerOrder,
+    DailyCartReminders,
     DailyProductSales,
     DailySales,
     DailyShipments,
     DailyShipmentTimes,
+    RecoveredOrderFact,
     RefundFact,
     ReturnFact,
     ReturnLineFact,
@@ -67,6 +70,7 @@ from .models import (
 from .periods import day_bounds, local_day, local_today, shop_zone
 from .refund_split import refunds_between, split_refunds
 from .rollup_differences import differences as _differences
+from .rollup_lock import lock as _lock
 from .shipment_days import hour_of, shipment_days_of, write_shipment_days
 
 logger = logging.getLogger(__name__)
@@ -74,7 +78,6 @@ logger = logging.getLogger(__name__)
 COUNTED_PAYMENT = (Order.PaymentStatus.AUTHORIZED, Order.PaymentStatus.PAID,
                    Order.PaymentStatus.PARTIALLY_REFUNDED, Order.PaymentStatus.REFUNDED)
 ZERO = Decimal("0.00")
-ADVISORY_LOCK = 640_006  # one refresh or rebuild at a time (PostgreSQL)
 AMOUNT = DecimalField(max_digits=12, decimal_places=2)
 
 
@@ -94,12 +97,6 @@ def customer_key(prefix: str = "") -> Case:
         When(**{f"{prefix}user_id__isnull": False},
              then=Concat(Value("u:"), Cast(f"{prefix}user_id", CharField()))),
         default=Concat(Value("e:"), F(f"{prefix}email")), output_field=CharField())
-
-
-def _lock() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
 
 
 def _insert_select(model, columns: list[str], queryset: QuerySet) -> int:
@@ -188,6 +185,7 @@ RETURN_LINE_FACT_COLUMNS = ["return_line", "return_request", "order", "currency"
 
 FACTS = [
     (ShipmentFact, SHIPMENT_FACT_COLUMNS, _shipment_facts),
+    (RecoveredOrderFact, marketing.RECOVERED_ORDER_FACT_COLUMNS, marketing.recovered_facts),
     (RefundFact, REFUND_FACT_COLUMNS, _refund_facts),
     (ReturnFact, RETURN_FACT_COLUMNS, _return_facts),
     (ReturnLineFact, RETURN_LINE_FACT_COLUMNS, _return_line_facts),
@@ -461,16 +459,21 @@ def rebuild_rollups(*, first: dt.date | None = None) -> RollupRun:
             first = min(filter(None, [local_day(first_placed), local_today()]))
         sales, products = compute_daily_sales(first, last), compute_product_sales(first, last)
         customers = _customer_rows(counted_orders())
+        old_reminders = marketing.stored_reminders(*bound)
+        reminders = marketing.compute_reminder_days(*bound)
         sample: list = []
         run.rows_differing = (
-            _differences("sales", old_sales, sales, sample)
+            _differences("reminders", old_reminders, reminders, sample)
+            + _differences("sales", old_sales, sales, sample)
             + _differences("products", old_products, products, sample)
             + _differences("customers", old_customers,
                            {fact.key: _customer_values(fact) for fact in customers}, sample))
-        run.rows_checked = len(sales.keys() | old_sales.keys()) + len(
+        run.rows_checked = len(reminders.keys() | old_reminders.keys()) + len(
+            sales.keys() | old_sales.keys()) + len(
             products.keys() | old_products.keys()) + len(customers)
         run.differences = sample
         _write_days(*bound, sales, products)
+        marketing.write_reminders(*bound, reminders)
         everyone = CustomerFact.objects.all()
         everyone._raw_delete(everyone.db)
         CustomerFact.objects.bulk_create(customers, batch_size=2000)
@@ -484,7 +487,8 @@ def rebuild_rollups(*, first: dt.date | None = None) -> RollupRun:
         # pages all-visible so the panels' covering indexes are read without the table.
         command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
-            for model in (DailySales, DailyProductSales, CustomerFact, CustomerOrder,
+            for model in (DailySales, DailyProductSales, DailyCartReminders, CustomerFact,
+                          CustomerOrder,
                           DailyShipments,
                           DailyShipmentTimes, *(f[0] for f in FACTS)):
                 cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")

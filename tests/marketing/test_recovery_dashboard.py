@@ -119,3 +119,128 @@ def test_the_csv_download_has_the_recovered_orders(client, merchant, story):
     assert response.status_code == 200
     body = response.content.decode()
     assert story[0].number in body and story[1].number in body
+
+
+# --- The panel's roll-ups (DailyCartReminders, RecoveredOrderFact) ----------------------------
+
+def live_figures(period, currency="USD"):
+    """The panel's KPIs counted straight from the emails, reminders, recoveries and orders
+    (the panel's own queries before its roll-ups): what the roll-ups must always equal."""
+    from django.db.models import Q
+
+    from marketing.models import CartRecovery
+    from shop.dashboard.periods import day_bounds
+    from shop.dashboard.rollups import counted_orders
+
+    since, until = day_bounds(period.previous.start, period.end)
+    split, _ = day_bounds(period.start, period.end)
+    emails = MarketingEmail.objects.filter(kind="cart_reminder", status="sent",
+                                           sent_at__gte=since, sent_at__lt=until)
+    first = Q(cart_reminder__number=1)
+    figures = {"sent": (emails.filter(sent_at__gte=split).count(),
+                        emails.filter(sent_at__lt=split).count()),
+               "first": (emails.filter(first, sent_at__gte=split).count(),
+                         emails.filter(first, sent_at__lt=split).count())}
+    orders = counted_orders().filter(
+        currency=currency, placed_at__gte=since, placed_at__lt=until,
+        checkout_token__in=CartRecovery.objects.values("restored_cart__token"))
+    sides = {"now": orders.filter(placed_at__gte=split), "before": orders.filter(
+        placed_at__lt=split)}
+    carts = {}
+    for side, rows in sides.items():
+        carts[side] = {CartRecovery.objects.filter(restored_cart__token=order.checkout_token)
+                       .order_by("restored_at", "pk").values_list("cart_id", flat=True)[0]
+                       for order in rows}
+    figures["carts"] = (len(carts["now"]), len(carts["before"]))
+    figures["revenue"] = tuple(sum((o.total for o in sides[side]), Decimal("0.00"))
+                               for side in ("now", "before"))
+    figures["numbers"] = sorted(o.number for o in sides["now"])
+    return figures
+
+
+def panel_figures(period):
+    panel = marketing_panel(period)
+    kpis = {kpi.key: kpi for kpi in panel.kpis}
+    return {"sent": (kpis["reminders_sent"].value, kpis["reminders_sent"].previous),
+            "carts": (kpis["carts_recovered"].value, kpis["carts_recovered"].previous),
+            "revenue": (kpis["recovered_revenue"].value.amount,
+                        kpis["recovered_revenue"].previous.amount),
+            "numbers": sorted(row[0] for row in panel.table("recovered_orders").rows)}
+
+
+def assert_panel_is_live(period, settings):
+    live, shown = live_figures(period, settings.SHOP_CURRENCY), panel_figures(period)
+    assert {key: live[key] for key in shown} == shown
+    from shop.dashboard.selectors.shapes import percent
+    kpis = {kpi.key: kpi for kpi in marketing_panel(period).kpis}
+    assert kpis["recovery_rate"].value == percent(live["carts"][0], live["first"][0])
+    assert kpis["recovery_rate"].previous == percent(live["carts"][1], live["first"][1])
+
+
+def test_the_rollups_equal_the_live_count_and_the_rebuild(story, settings):
+    from shop.dashboard import rollups
+    from shop.dashboard.models import DailyCartReminders, RecoveredOrderFact
+
+    ada, bo, di = story
+    assert set(RecoveredOrderFact.objects.values_list("order_id", flat=True)) == {ada.pk, bo.pk}
+    assert sum(DailyCartReminders.objects.values_list("sent", flat=True)) == 6
+    for preset in ("today", "7d", "30d"):
+        assert_panel_is_live(preset_period(preset), settings)
+    assert rollups.rebuild_rollups().rows_differing == 0  # the increments were right
+
+
+def test_an_erased_cart_leaves_the_panel_as_the_live_count_does(
+        story, settings, django_capture_on_commit_callbacks):
+    """Erasing a shopper's carts takes their reminders and recoveries (cascade): the order
+    stops counting as recovered and the first reminder as a first reminder, the email
+    stays sent. The receivers refresh both roll-ups."""
+    from marketing.models import CartRecovery
+    from orders.models import Cart
+
+    ada = story[0]
+    recovery = CartRecovery.objects.get(restored_cart__token=ada.checkout_token)
+    before = panel_figures(preset_period("7d"))
+    with django_capture_on_commit_callbacks(execute=True):
+        Cart.objects.filter(pk__in={recovery.cart_id, recovery.restored_cart_id}).delete()
+    after = panel_figures(preset_period("7d"))
+    assert after["carts"][0] == before["carts"][0] - 1
+    assert ada.number not in after["numbers"]
+    assert after["sent"] == before["sent"]
+    assert_panel_is_live(preset_period("7d"), settings)
+
+
+def test_reminders_count_on_the_shops_local_day(
+        abandoned, settings, django_capture_on_commit_callbacks):
+    """Sent a minute either side of local midnight (New York): the roll-up's days are the
+    shop's days, so the periods split where the live count splits them."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from shop.dashboard.models import DailyCartReminders
+    from shop.dashboard.periods import Period, local_today
+
+    settings.SHOP_TIME_ZONE = "America/New_York"
+    zone = ZoneInfo("America/New_York")
+    today = local_today()
+    midnight = dt.datetime.combine(today - dt.timedelta(days=2), dt.time.min, tzinfo=zone)
+    with django_capture_on_commit_callbacks(execute=True):
+        for n, (moment, number) in enumerate([
+                (midnight - dt.timedelta(minutes=1), 1), (midnight + dt.timedelta(minutes=1), 1),
+                (midnight + dt.timedelta(minutes=2), 2), (midnight - dt.timedelta(days=3), 1)]):
+            cart = abandoned(f"shopper{n}@example.com")
+            email = MarketingEmail.objects.create(
+                dedupe_key=f"cart-reminder:{cart.pk}:{number}", to=cart.email,
+                kind="cart_reminder", subject="s", template="marketing/cart_reminder",
+                status="queued")
+            CartReminder.objects.create(cart=cart, number=number, email=email)
+            email.status, email.sent_at = "sent", moment
+            email.save(update_fields=["status", "sent_at"])
+    days = dict(DailyCartReminders.objects.values_list("day", "sent"))
+    assert days[today - dt.timedelta(days=2)] == 2 and days[today - dt.timedelta(days=3)] == 1
+    for start in (today - dt.timedelta(days=2), today - dt.timedelta(days=1)):
+        period = Period(start, today)
+        assert_panel_is_live(period, settings)
+    with django_capture_on_commit_callbacks(execute=True):
+        CartReminder.objects.filter(number=1).delete()  # the emails stay sent
+    assert list(DailyCartReminders.objects.values_list("first_sent", flat=True)) == [0, 0, 0]
+    assert_panel_is_live(Period(today - dt.timedelta(days=2), today), settings)
