@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
@@ -15,7 +16,7 @@ from inventory import selectors as inventory_selectors
 from orders.delivery_promise import first_sellable_warehouse
 from orders.models import Order, OrderLine
 
-from .prepared import PreparedRead
+from .prepared import SENTINEL, PreparedRead
 from .product_page import product_catalog_part
 
 
@@ -88,19 +89,27 @@ class CachedListing:
         return self._cached(f"{index.start}:{index.stop}", lambda: list(self.products[index]))
 
 
+def _cards_stock_and_rating(product_ids: list[int]) -> QuerySet:
+    # The ids as one array parameter, so the SQL is the same for any page size.
+    return (Product.objects
+            .filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (product_ids,)))
+            .annotate(in_stock=inventory_selectors.product_in_stock_expression())
+            .values_list("pk", "in_stock", "rating_average", "rating_count"))
+
+
+_CARDS_STOCK_AND_RATING = PreparedRead(_cards_stock_and_rating, sentinel=[SENTINEL])
+
+
 def mark_cards(products) -> list[Product]:
-    """Set what may change without a catalog save on each card, read fresh in one query:
-    ``in_stock`` (any active variant can be sold) and the rating (kept by reviews)."""
+    """Set what may change without a catalog save on each card, read fresh in one query
+    whose SQL is compiled once per process: ``in_stock`` (any active variant can be sold)
+    and the rating (kept by reviews)."""
     products = list(products)
     if not products:
         return products
-    fresh = {
-        pk: (in_stock, average, count)
-        for pk, in_stock, average, count in Product.objects.filter(
-            pk__in=[product.pk for product in products])
-        .annotate(in_stock=inventory_selectors.product_in_stock_expression())
-        .values_list("pk", "in_stock", "rating_average", "rating_count")
-    }
+    rows = _CARDS_STOCK_AND_RATING.rows([product.pk for product in products],
+                                        using=Product.objects.db)
+    fresh = {pk: (in_stock, average, count) for pk, in_stock, average, count in rows}
     for product in products:
         product.in_stock, product.rating_average, product.rating_count = fresh.get(
             product.pk, (False, product.rating_average, product.rating_count))

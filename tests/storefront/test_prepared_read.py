@@ -97,3 +97,30 @@ def test_the_prepared_catalog_part_equals_the_orm_product_for_page():
                                                                      "SHIRT-L-RED"]
     assert product_catalog_part("draft", categories=tree.by_id) is None
     assert product_catalog_part("no-such", categories=tree.by_id) is None
+
+
+def test_the_cards_prepared_read_answers_what_the_orm_answers_for_any_page_size():
+    """Listings mark each card's stock and rating with SQL compiled once: the ids go in as
+    one array, so a page of 1 or of 5 runs the same statement, and a sold unit shows."""
+    warehouse = WarehouseFactory(code="main")
+    products = []
+    for index, stock in enumerate([0, 2, 0, 7, 1]):
+        product = ProductFactory(title=f"Mug {index}", slug=f"mug-{index}")
+        make_variant(product, sku=f"MUG-{index}", stock=stock, warehouse=warehouse)
+        products.append(product)
+    make_variant(products[2], sku="MUG-2-INACTIVE", stock=5, warehouse=warehouse,
+                 is_active=False)
+    Product.objects.filter(pk=products[3].pk).update(rating_average="4.00", rating_count=3)
+    for page in (products[:1], products, products[::-1][:3]):
+        ids = [product.pk for product in page]
+        prepared = sorted(selectors._CARDS_STOCK_AND_RATING.rows(ids, using="default"))
+        assert prepared == sorted(selectors._cards_stock_and_rating(ids))
+    marked = {product.pk: product for product in selectors.mark_cards(
+        Product.objects.filter(pk__in=[product.pk for product in products]))}
+    assert [marked[product.pk].in_stock for product in products] == [
+        False, True, False, True, True]
+    assert marked[products[3].pk].rating_count == 3
+    products[4].variants.get().stock_levels.update(on_hand=0)
+    with CaptureQueriesContext(connection) as queries:
+        again = selectors.mark_cards([products[4]])
+    assert again[0].in_stock is False and len(queries) == 1
