@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.db import connections
 from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
@@ -89,10 +90,11 @@ class CachedListing:
         return self._cached(f"{index.start}:{index.stop}", lambda: list(self.products[index]))
 
 
-def _cards_stock_and_rating(product_ids: list[int]) -> QuerySet:
-    # The ids as one array parameter, so the SQL is the same for any page size.
-    return (Product.objects
-            .filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (product_ids,)))
+def _cards_stock_and_rating(product_ids: list[int], *, as_array: bool = True) -> QuerySet:
+    # ``as_array`` (PostgreSQL): the ids as one array parameter, so the SQL is the same for
+    # any page size and can be compiled once; elsewhere (SQLite) a plain IN list.
+    ids = RawSQL("SELECT unnest(%s::bigint[])", (product_ids,)) if as_array else product_ids
+    return (Product.objects.filter(pk__in=ids)
             .annotate(in_stock=inventory_selectors.product_in_stock_expression())
             .values_list("pk", "in_stock", "rating_average", "rating_count"))
 
@@ -107,8 +109,11 @@ def mark_cards(products) -> list[Product]:
     products = list(products)
     if not products:
         return products
-    rows = _CARDS_STOCK_AND_RATING.rows([product.pk for product in products],
-                                        using=Product.objects.db)
+    ids, db = [product.pk for product in products], Product.objects.db
+    if connections[db].vendor == "postgresql":
+        rows = _CARDS_STOCK_AND_RATING.rows(ids, using=db)
+    else:
+        rows = list(_cards_stock_and_rating(ids, as_array=False))
     fresh = {pk: (in_stock, average, count) for pk, in_stock, average, count in rows}
     for product in products:
         product.in_stock, product.rating_average, product.rating_count = fresh.get(

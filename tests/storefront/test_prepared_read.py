@@ -115,6 +115,8 @@ def test_the_cards_prepared_read_answers_what_the_orm_answers_for_any_page_size(
         ids = [product.pk for product in page]
         prepared = sorted(selectors._CARDS_STOCK_AND_RATING.rows(ids, using="default"))
         assert prepared == sorted(selectors._cards_stock_and_rating(ids))
+        # The plain IN list other databases (SQLite for `make run`) read instead.
+        assert prepared == sorted(selectors._cards_stock_and_rating(ids, as_array=False))
     marked = {product.pk: product for product in selectors.mark_cards(
         Product.objects.filter(pk__in=[product.pk for product in products]))}
     assert [marked[product.pk].in_stock for product in products] == [
