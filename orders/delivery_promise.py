@@ -162,11 +162,15 @@ def first_sellable_warehouse() -> Subquery:
     """Per variant (``OuterRef("pk")``), the id of the first active warehouse by priority
     that can sell a unit: the one ``delivery_promises`` promises from. For a query that
     reads variants, so the promise needs no query of its own."""
-    return Subquery(StockLevel.objects.filter(variant_id=OuterRef("pk"),
-                                              warehouse__is_active=True)
-                    .alias(sellable=level_available_expression()).filter(sellable__gt=0)
-                    .order_by("warehouse__priority", "warehouse__code")
-                    .values("warehouse_id")[:1])
+    return Subquery(_shipping_levels(variant_id=OuterRef("pk")).values("warehouse_id")[:1])
+
+
+def _shipping_levels(**where):
+    """Stock levels in active warehouses with a unit to sell, the warehouse that would ship
+    first (by priority, then code) first: the one rule both ways of promising use."""
+    return (StockLevel.objects.filter(warehouse__is_active=True, **where)
+            .alias(sellable=level_available_expression()).filter(sellable__gt=0)
+            .order_by("warehouse__priority", "warehouse__code"))
 
 
 def delivery_promises(*, variants, country: str = "",
@@ -192,11 +196,8 @@ def delivery_promises(*, variants, country: str = "",
             if variant.ships_from_id in warehouses:
                 first_warehouse[variant.pk] = warehouses[variant.ships_from_id]
     else:
-        for level in (StockLevel.objects.filter(variant_id__in=[v.pk for v in variants],
-                                                warehouse__is_active=True)
-                      .alias(sellable=level_available_expression()).filter(sellable__gt=0)
-                      .select_related("warehouse")
-                      .order_by("warehouse__priority", "warehouse__code")):
+        for level in (_shipping_levels(variant_id__in=[v.pk for v in variants])
+                      .select_related("warehouse")):
             first_warehouse.setdefault(level.variant_id, level.warehouse)
     promises = {}
     for variant in variants:
