@@ -8,6 +8,12 @@ from PIL import Image
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+def pytest_configure(config):
+    from tests.live_server import install
+
+    install()
+
+
 def pytest_addoption(parser):
     parser.addoption("--pgbouncer", action="store_true",
                      help="run every database connection through PgBouncer in transaction "
