@@ -3,8 +3,9 @@ whatever it holds can be stored and compared without a surprise in the database.
 
 Python's ``json`` accepts ``NaN`` and ``Infinity``, turns ``1e400`` into ``inf`` and recurses
 once per nesting level (``[`` x 3000 is a RecursionError); PostgreSQL refuses NUL characters
-in text and in ``jsonb``. ``load_json`` refuses all of these with ``MalformedJSON`` (a
-``ValueError``), so callers answer a 4xx or acknowledge, never a 500.
+in text and in ``jsonb``, and a lone surrogate escape (``"\\ud800"``) decodes to a string no
+database or UTF-8 encoder takes. ``load_json`` refuses all of these with ``MalformedJSON``
+(a ``ValueError``), so callers answer a 4xx or acknowledge, never a 500.
 """
 
 from __future__ import annotations
@@ -49,21 +50,37 @@ def _finite_float(text: str) -> float:
     return value
 
 
+# A surrogate code point on its own: JSON's "\ud800" without its pair. It is not text (UTF-8
+# can't encode it), so it can't be stored, logged as UTF-8 or compared with stored text.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _any_string(value, test) -> bool:
+    if isinstance(value, str):
+        return test(value)
+    if isinstance(value, dict):
+        return any(_any_string(key, test) or _any_string(item, test)
+                   for key, item in value.items())
+    if isinstance(value, list):
+        return any(_any_string(item, test) for item in value)
+    return False
+
+
 def contains_nul(value) -> bool:
     """Whether a NUL character hides in any string or key of a decoded document."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(contains_nul(key) or contains_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(contains_nul(item) for item in value)
-    return False
+    return _any_string(value, lambda text: "\x00" in text)
+
+
+def contains_lone_surrogate(value) -> bool:
+    """Whether any string or key of a decoded document holds a lone surrogate."""
+    return _any_string(value, lambda text: LONE_SURROGATE.search(text) is not None)
 
 
 def load_json(body: bytes | str, *, max_depth: int = MAX_DEPTH, allow_nul: bool = False):
     """The decoded document, or MalformedJSON: not UTF-8, not JSON, nested past
     ``max_depth``, ``NaN``/``Infinity``/an infinite number, an integer too long for Python
-    to read, or (unless ``allow_nul``) a NUL character anywhere."""
+    to read, a lone surrogate (``"\\ud800"``) anywhere, or (unless ``allow_nul``) a NUL
+    character anywhere."""
     try:
         text = body.decode("utf-8") if isinstance(body, bytes) else body
     except UnicodeDecodeError as error:
@@ -78,4 +95,7 @@ def load_json(body: bytes | str, *, max_depth: int = MAX_DEPTH, allow_nul: bool 
         raise MalformedJSON(f"The body is not valid JSON: {str(error)[:120]}") from error
     if not allow_nul and contains_nul(document):
         raise MalformedJSON("The document contains a NUL character.")
+    if contains_lone_surrogate(document):
+        raise MalformedJSON("The document contains a lone surrogate escape (such as \\ud800), "
+                            "which is not a character.")
     return document

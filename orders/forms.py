@@ -43,7 +43,9 @@ class AddressForm(forms.ModelForm):
         # for another country (``country_changed``).
         country = (self.data.get(self.add_prefix("country")) if self.is_bound else None) \
             or self.initial.get("country") or ""
-        self.country = str(country).upper()
+        # A country that is not text (an API client's ``true`` or ``[1]``) is no country;
+        # the country field then says so.
+        self.country = country.upper() if isinstance(country, str) else ""
         regions = REGIONS.get(self.country)
         if regions is not None:
             label = REGION_LABELS[self.country]
@@ -65,7 +67,7 @@ class AddressForm(forms.ModelForm):
 
     def clean_region(self):
         region = self.cleaned_data.get("region", "")
-        country = (self.data.get(self.add_prefix("country")) or "").upper()
+        country = self.country
         if country in REGIONS:
             code = region_code(country, region)
             if code is None:

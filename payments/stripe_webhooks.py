@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from kernel.enqueue import enqueue
 from kernel.errors import ShopError
-from kernel.json_input import contains_nul
+from kernel.json_input import contains_lone_surrogate, contains_nul
 from orders import services as order_services
 from orders.models import OrderEvent
 
@@ -178,6 +178,8 @@ def parse_event(event) -> ParsedEvent:
         raise MalformedWebhookEvent("The payload is not an event object.")
     if contains_nul(event):  # PostgreSQL's jsonb and text columns refuse NUL
         raise MalformedWebhookEvent("The event contains a NUL character.")
+    if contains_lone_surrogate(event):  # not text: no column or UTF-8 log takes it
+        raise MalformedWebhookEvent("The event contains a lone surrogate escape.")
     event_id = _text(event, "id", limit=ID_LENGTH, required=True)
     event_type = _text(event, "type", limit=ID_LENGTH, required=True)
     obj = _object(_object(event, "data"), "object")

@@ -47,8 +47,14 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/", include("shop.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # The documentation pages are HTML for a browser: GET and HEAD only (DRF's OPTIONS
+    # answer would go to their HTML renderer, which has no template for it).
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema",
+                                                     http_method_names=["get", "head"]),
+         name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema",
+                                                    http_method_names=["get", "head"]),
+         name="api-redoc"),
     path("track/<str:signature>/", tracking.tracking, name="tracking"),
     path("courier/", courier.courier, name="courier"),
     path("healthz", pages.health, name="health"),

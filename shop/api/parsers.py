@@ -4,7 +4,8 @@
 No endpoint takes more than a few levels (an object of lines, each an object); the limit
 leaves ample room. The depth is counted on the raw text before decoding, skipping strings,
 so a deep document costs one regular-expression pass and never reaches the decoder. A body
-in an unknown charset or not in the one it names is a 400 too.
+in an unknown charset or not in the one it names is a 400 too, and so is a lone surrogate
+escape (``"\\ud800"``): it decodes to a string that is not text, which no field can store.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 from rest_framework.utils import json
 
-from kernel.json_input import deeper_than
+from kernel.json_input import contains_lone_surrogate, deeper_than
 
 MAX_DEPTH = 32
 
@@ -35,7 +36,11 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(f"JSON parse error - the document is nested more than "
                              f"{self.max_depth} levels deep.")
         try:
-            return json.loads(text, parse_constant=json.strict_constant if self.strict
-                              else None)
+            document = json.loads(text, parse_constant=json.strict_constant if self.strict
+                                  else None)
         except ValueError as error:
             raise ParseError(f"JSON parse error - {error}") from error
+        if contains_lone_surrogate(document):
+            raise ParseError("JSON parse error - the document contains a lone surrogate escape "
+                             "(such as \\ud800), which is not a character.")
+        return document

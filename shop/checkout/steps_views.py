@@ -228,6 +228,9 @@ def billing(request: HttpRequest, cart: Cart, checkout: CheckoutView) -> HttpRes
 
 def _render_review(request: HttpRequest, checkout: CheckoutView, *, status: int = 200,
                    **extra) -> HttpResponse:
+    if checkout.totals is None:  # emptied in another tab since this page was opened
+        messages.info(request, "Your cart is empty.")
+        return redirect("checkout:cart")
     extra.setdefault("voucher_form", VoucherForm())
     return render(request, "checkout/review.html", _step_context(checkout, "review", **extra),
                   status=status)

@@ -391,6 +391,21 @@ def test_a_stale_checkout_token_is_a_conflict(client, variant, method):
     assert row_counts() == before
 
 
+def test_placing_a_cart_emptied_in_another_tab_goes_back_to_the_cart(client, variant, method):
+    # The review page is open in one tab; the cart is emptied in another; "Place order".
+    add(client, variant)
+    fill_checkout(client, method)
+    token = str(cart().token)
+    client.post(reverse("checkout:remove"), {"variant": variant.pk})
+    before = row_counts()
+    for posted in (token, "0b3c3a54-5d3e-4a43-9d8e-1b1b7e0d6a11"):
+        response = client.post(reverse("checkout:review"), {"checkout_token": posted})
+        assert response.status_code == 302 and response["Location"] == reverse("checkout:cart")
+    assert row_counts() == before
+    page = client.get(reverse("checkout:cart"))
+    assert "Your cart is empty." in page.content.decode()
+
+
 def test_someone_elses_checkout_token_does_not_reveal_their_order(client, variant, method):
     add(client, variant)
     fill_checkout(client, method)

@@ -32,7 +32,25 @@ WRONG_SHAPES = [
     '{"email": "a\\u0000@example.com", "code": "\\u0000", "address": {"city": "\\u0000"}}',
     '{"quantity": 1e400, "variant_id": -1}',
     '{"quantity": NaN}',
+    # An address whose country is not text, alone and as the billing address.
+    '{"first_name": "A", "last_name": "L", "line1": "1 Main", "city": "X", "region": "IL",'
+    ' "postal_code": "62701", "country": true, "same_as_shipping": false,'
+    ' "address": {"first_name": "A", "last_name": "L", "line1": "1", "city": "X",'
+    ' "region": "IL", "postal_code": "62701", "country": [1]}}',
+    '{"first_name": "A", "last_name": "L", "line1": "1 Main", "city": "X", "region": "IL",'
+    ' "postal_code": "62701", "country": {"a": 1}, "same_as_shipping": false,'
+    ' "address": {"first_name": "A", "last_name": "L", "line1": "1", "city": "X",'
+    ' "region": "IL", "postal_code": "62701", "country": 1}}',
 ]
+# Lone surrogate escapes: JSON text, but a string that is not text (no UTF-8, no column).
+SURROGATES = (
+    '{"first_name": "\\udfff", "last_name": "L", "company": "\\ud800", "line1": "1 Main",'
+    ' "city": "X", "region": "IL", "postal_code": "62701", "country": "US",'
+    ' "code": "\\ud800", "email": "a\\ud800@example.com", "variant_id": 1, "quantity": 1,'
+    ' "same_as_shipping": false, "address": {"first_name": "A", "last_name": "L",'
+    ' "line1": "\\udfff", "city": "X", "region": "IL", "postal_code": "62701",'
+    ' "country": "US"}, "\\ud800": 1}'
+)
 
 
 @pytest.fixture
@@ -112,6 +130,41 @@ def test_a_body_in_an_unknown_charset_or_not_in_its_charset_is_no_500(world):
     response = client.put(f"/api/carts/{params['token']}/email/", b'{"email": "\xff"}',
                           content_type="application/json")
     assert response.status_code == 400
+
+
+def test_a_lone_surrogate_is_a_400_on_every_write_endpoint_that_reads_a_body(world):
+    client, params = world
+    refused = []
+    for method, url in write_endpoints(params):
+        response = send(client, method, url, SURROGATES)
+        assert response.status_code < 500, (method, url)
+        if response.status_code == 400 and "surrogate" in response.json()["detail"]:
+            assert response.json()["code"] == "parse_error"
+            refused.append((method, url))
+    for must in ("/lines/", "/email/", "/shipping-address/", "/billing-address/",
+                 "/voucher/", "/payments/", "/purchase-orders/"):
+        assert any(url.endswith(must) and method in ("post", "put") for method, url in refused), \
+            must
+    # A surrogate pair is one character (an emoji): still taken.
+    response = send(client, "put", f"/api/carts/{params['token']}/shipping-address/",
+                    '{"first_name": "\\ud83d\\ude00", "last_name": "L", "line1": "1 Main",'
+                    ' "city": "Springfield", "region": "IL", "postal_code": "62701",'
+                    ' "country": "US"}')
+    assert response.status_code == 200, response.json()
+
+
+def test_an_address_whose_country_is_not_text_is_a_400_naming_the_country(world):
+    client, params = world
+    for country in ("true", "1", "[1]", '{"a": 1}'):
+        address = ('{"first_name": "A", "last_name": "L", "line1": "1 Main", "city": "X",'
+                   f' "region": "IL", "postal_code": "62701", "country": {country}}}')
+        response = send(client, "put", f"/api/carts/{params['token']}/shipping-address/",
+                        address)
+        assert response.status_code == 400, country
+        assert "country" in str(response.json()), response.json()
+        response = send(client, "put", f"/api/carts/{params['token']}/billing-address/",
+                        f'{{"same_as_shipping": false, "address": {address}}}')
+        assert response.status_code == 400, country
 
 
 @pytest.mark.parametrize("body", WRONG_SHAPES)

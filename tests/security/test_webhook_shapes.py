@@ -40,7 +40,8 @@ FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
 
 texts = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["", "\x00", "evt_\x00", "x" * 101, "x" * 5000, "é" * 400]),
+    st.sampled_from(["", "\x00", "evt_\x00", "x" * 101, "x" * 5000, "é" * 400,
+                     "\ud800", "pi_\udfff"]),  # lone surrogates: JSON, but not text
 )
 integers = st.one_of(st.integers(-5, 5000), st.sampled_from(
     [-1, 2**31, 2**63, 10**30, 10**12, 10**11, -(2**63)]), st.integers())
@@ -134,6 +135,8 @@ def test_signed_stripe_events_of_any_shape_never_500_nor_half_write(stripe_payme
     b'{"id": "pi_1", "amount_received": 1e400}}}', b'{"id": Infinity}', b"[1, 2]", b'"text"',
     b"12", b"null", b"not json", b'{"id": "evt_1", "data": []}',
     b'{"id": "evt_\\u0000", "type": "payment_intent.succeeded", "data": {"object": {}}}',
+    b'{"id": "evt_ok", "type": "payment_intent.succeeded", "data": {"object": '
+    b'{"id": "pi_\\ud800", "amount": 100, "currency": "usd", "status": "succeeded"}}}',
     b'{"id": "evt_1", "type": "x", "n": 1' + b"0" * 5000 + b"}",
 ])
 def test_signed_stripe_bodies_that_are_not_events_are_acknowledged(client, stripe_fake,  # noqa: F811
@@ -254,6 +257,7 @@ def test_signed_carrier_events_of_any_shape_never_500_nor_half_write(shipped):
     b'{"description": "tracker.updated", "result": {"tracking_code": 1e400}}',
     b"[1, 2]", b'"text"', b"12", b"null", b"not json", b"\xff\xfe",
     b'{"description": "tracker.updated", "result": {"tracking_code": "\\u0000"}}',
+    b'{"description": "tracker.updated", "result": {"tracking_code": "\\ud800"}}',
     b'{"description": ["tracker.updated"]}',
     b'{"description": "tracker.updated", "result": []}',
 ])
