@@ -19,10 +19,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.utils.html import strip_tags
 
 from .listing_cache import catalog_changed
-from .models import OptionValue, Product, ProductOption, Variant, sanitise_description
+from .models import (
+    OptionValue,
+    Product,
+    ProductOption,
+    Variant,
+    description_plain_text,
+    sanitise_description,
+)
 from .services import refresh_search_vectors
 
 
@@ -85,7 +91,7 @@ def insert_rows(model, columns: list[str], rows: list[tuple], *, returning: bool
 def _prepare(product: Product) -> None:
     """What ``Product.save`` does to the fields before writing (bulk inserts skip it)."""
     product.description = sanitise_description(product.description)
-    product.description_text = " ".join(strip_tags(product.description).split())
+    product.description_text = description_plain_text(product.description)
     product.tags = ", ".join(product.tag_list)
 
 

@@ -1,5 +1,7 @@
 """Catalog data: a category tree, products with up to three options, variants and images."""
 
+import html
+import re
 from decimal import Decimal
 
 import nh3
@@ -29,6 +31,21 @@ def sanitise_description(html: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     ).strip()
+
+
+# Tags that end a block of text: replaced by a space, so "<p>One.</p><p>Two</p>" reads
+# "One. Two", while inline tags ("un<em>break</em>able") join as written.
+BLOCK_BOUNDARY = re.compile(
+    r"<\s*/?\s*(?:p|br|li|ul|ol|h[1-6]|blockquote|table|thead|tbody|tr|th|td|hr|div)\b[^>]*>",
+    re.IGNORECASE)
+
+
+def description_plain_text(description: str) -> str:
+    """A sanitised description as plain text (search, the API, the meta description):
+    blocks separated by a space, entities decoded ("Hearth &amp; Iron" -> "Hearth & Iron"),
+    whitespace collapsed."""
+    text = strip_tags(BLOCK_BOUNDARY.sub(" ", description or ""))
+    return " ".join(html.unescape(text).split())
 
 
 class Category(models.Model):
@@ -112,7 +129,7 @@ class Product(models.Model):
     def save(self, *args, **kwargs):
         # Sanitising is part of what the data is, not a workflow: no path may store raw HTML.
         self.description = sanitise_description(self.description)
-        self.description_text = " ".join(strip_tags(self.description).split())
+        self.description_text = description_plain_text(self.description)
         self.tags = ", ".join(self.tag_list)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "description" in update_fields:

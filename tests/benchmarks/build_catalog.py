@@ -160,7 +160,6 @@ def _price(rng: random.Random) -> Decimal:
 def build(*, products: int, seed: int = 1) -> dict:
     """Write the catalog; return counts and timings (the database must be empty)."""
     from django.db import connection, transaction
-    from django.utils.html import strip_tags
 
     from catalog import services as catalog_services
     from catalog.models import (
@@ -168,6 +167,7 @@ def build(*, products: int, seed: int = 1) -> dict:
         Product,
         ProductOption,
         Variant,
+        description_plain_text,
         sanitise_description,
     )
     from inventory.models import StockLevel, StockMovement, Warehouse
@@ -215,7 +215,7 @@ def build(*, products: int, seed: int = 1) -> dict:
                 category=categories[leaf],
                 description=description,
                 # bulk_create skips Product.save(): keep its plain-text copy here.
-                description_text=" ".join(strip_tags(description).split()),
+                description_text=description_plain_text(description),
                 vendor=rng.choice(VENDORS),
                 product_type=noun,
                 tags=", ".join([material.lower(), features[0], leaf.replace("-", " ")]),

@@ -302,3 +302,18 @@ def test_publishing_in_bulk_counts_only_the_products_that_changed():
     assert Product.objects.filter(is_published=True).count() == 3
     assert services.set_products_published(product_ids=ids[:1], published=False) == 1
     assert Product.objects.filter(is_published=False).count() == 1
+
+
+def test_the_plain_text_description_decodes_entities_and_separates_blocks(db):
+    from catalog.models import Product, description_plain_text
+    from tests.factories import ProductFactory
+
+    html = ("<p>Cast iron that bakes cornbread.</p><p>Made by Hearth &amp; Iron</p>"
+            "<ul><li>Two-year warranty</li><li>un<em>break</em>able &lt;really&gt;</li></ul>")
+    expected = ("Cast iron that bakes cornbread. Made by Hearth & Iron Two-year warranty "
+                "unbreakable <really>")
+    assert description_plain_text(html) == expected
+    product = ProductFactory(description=html)
+    stored = Product.objects.get(pk=product.pk)
+    assert stored.description_text == expected
+    assert stored.page_description == expected[:160]
