@@ -41,18 +41,31 @@ def send_payment_receipt(order_id: int) -> bool:
 @shared_task(acks_late=True, autoretry_for=(GatewayUnavailable,), retry_backoff=True,
              max_retries=8)
 def void_open_payments(order_id: int) -> int:
-    """A canceled order's payments that were never captured are voided (idempotent)."""
+    """A canceled order's payments that were never captured are voided (idempotent). Each
+    void re-checks, under the locks, that the order is still canceled and the payment
+    still uncaptured: an order a late payment reopened meanwhile keeps its money."""
     voided = 0
     for payment in Payment.objects.filter(order_id=order_id, state__in=[
             Payment.State.PENDING, Payment.State.REQUIRES_ACTION, Payment.State.AUTHORIZED]):
         try:
-            services.void_payment(payment=payment)
-            voided += 1
+            if services.void_canceled_order_payment(payment_id=payment.pk) is not None:
+                voided += 1
         except GatewayUnavailable:
             raise
         except ShopError as error:  # already moved on (captured meanwhile, or voided)
             logger.info("Payment %s not voided: %s", payment.pk, error.message)
     return voided
+
+
+@shared_task(acks_late=True)
+def make_recorded_refunds(call_ids: list[int]) -> int:
+    """Refunds recorded as intents (a capture the order did not owe) are made; one the
+    gateway does not answer stays in flight for the sweep. Idempotent: a call already
+    answered is skipped. Returns how many problems were left."""
+    problems = services.make_cancellation_refunds(call_ids=call_ids)
+    for problem in problems:
+        logger.warning("Refund of calls %s: %s", call_ids, problem)
+    return len(problems)
 
 
 @shared_task(acks_late=True, autoretry_for=(GatewayUnavailable,), retry_backoff=True,

@@ -17,7 +17,13 @@ Gateways are never called inside a transaction or while a row lock is held (see
 ``recording``). Callers import from ``payments.services``.
 """
 
-from .capture import capture_at_shipment, capture_order_payment, capture_payment, void_payment
+from .capture import (
+    capture_at_shipment,
+    capture_order_payment,
+    capture_payment,
+    void_canceled_order_payment,
+    void_payment,
+)
 from .gateway_reports import move_payment, record_gateway_risk, set_refunded_total
 from .partial_cancel import make_cancellation_refunds, record_cancellation_refunds
 from .reconciliation import (
@@ -49,4 +55,5 @@ __all__ = [
     "capture_at_shipment", "capture_order_payment", "capture_payment", "confirm_authentication",
     "keep_live_holds", "move_payment", "record_gateway_risk", "refund_payment",
     "set_refunded_total", "start_payment", "sync_payment", "void_payment",
+    "void_canceled_order_payment",
 ]

@@ -7,8 +7,9 @@ from dataclasses import replace
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F, Q, Sum
 
-from kernel.errors import InvalidTransition
+from kernel.errors import InvalidTransition, NotFound
 from orders import locks as order_locks
 from orders.models import Order
 
@@ -18,6 +19,7 @@ from ..models import GatewayCall, Payment
 from .recording import call_gateway, move_payment_to, record_result
 
 State = Payment.State
+VOIDABLE = {State.PENDING, State.REQUIRES_ACTION, State.AUTHORIZED}
 
 
 def capture_payment(*, payment: Payment, amount: Decimal | None = None, actor=None) -> Payment:
@@ -27,7 +29,8 @@ def capture_payment(*, payment: Payment, amount: Decimal | None = None, actor=No
     payment and then its order locked (the order every payment service takes), and only
     then is the gateway called, with no lock held. Refused while the order has a cancel
     requested or is canceled (the cancel voids the payment instead); a cancel, in turn,
-    is refused while a capture is in flight."""
+    is refused while a capture is in flight. Refused too while a void of the payment is in
+    flight (and a void while a capture is)."""
     with transaction.atomic():
         payment = locks.payment_for_update(payment.pk)
         order = order_locks.order_for_update(payment.order_id)
@@ -37,6 +40,10 @@ def capture_payment(*, payment: Payment, amount: Decimal | None = None, actor=No
         payment.ensure_can_become(State.CAPTURED)
         if payment.state != State.AUTHORIZED:
             raise PaymentError("Only an authorized payment can be captured.", code="not_authorized")
+        if payment.calls.filter(kind=GatewayCall.Kind.VOID,
+                                outcome=GatewayCall.Outcome.IN_FLIGHT).exists():
+            raise PaymentError("A void of this payment is under way; it is not captured.",
+                               code="void_in_progress")
         amount = payment.amount if amount is None else Decimal(amount)
         if not Decimal("0") < amount <= payment.amount:
             raise PaymentError(f"Capture between 0 and {payment.money('amount')}.")
@@ -54,10 +61,46 @@ def capture_payment(*, payment: Payment, amount: Decimal | None = None, actor=No
 
 
 def void_payment(*, payment: Payment, actor=None) -> Payment:
-    """Cancel a payment that has not been captured (releases the hold on the card)."""
+    """Cancel a payment that has not been captured (releases the hold on the card).
+
+    Checked with the order's payments and the order locked, before any gateway call:
+    no capture of the payment is in flight; and an authorization the order lives on is
+    not voided while the order is open with no cancel requested (its goods would ship
+    unpaid): staff cancel the order instead, and the cancel voids it. An authorization
+    another payment already covers, or of a canceled order or one being canceled, is
+    voided."""
+    return _void(payment.pk, actor=actor)
+
+
+def void_canceled_order_payment(*, payment_id: int, actor=None) -> Payment | None:
+    """The void a canceled order's receiver queued (``payments.tasks.void_open_payments``):
+    made only if, under the locks, the order is still canceled and the payment still
+    uncaptured; None, with nothing done, otherwise (a late payment reopened the order
+    meanwhile, or the payment moved on)."""
+    return _void(payment_id, actor=actor, only_if_order_canceled=True)
+
+
+def _void(payment_id: int, *, actor, only_if_order_canceled: bool = False) -> Payment | None:
     with transaction.atomic():
-        payment = locks.payment_for_update(payment.pk)
+        payment = Payment.objects.filter(pk=payment_id).only("order_id").first()
+        if payment is None:
+            raise NotFound("No such payment.")
+        order = locks.order_with_payments_for_update(payment.order_id)
+        payment = locks.payment_for_update(payment_id)
+        if only_if_order_canceled and (order.status != Order.Status.CANCELED
+                                       or payment.state not in VOIDABLE):
+            return None
         payment.ensure_can_become(State.CANCELED)
+        if payment.calls.filter(kind=GatewayCall.Kind.CAPTURE,
+                                outcome=GatewayCall.Outcome.IN_FLIGHT).exists():
+            raise PaymentError("A capture of this payment is under way; it can't be voided "
+                               "now. Refund it once captured, or try again in a minute.",
+                               code="capture_in_progress")
+        if payment.state == State.AUTHORIZED and not _order_may_lose(order, payment):
+            raise InvalidTransition(
+                f"Order {order.number} lives on this authorization: voiding it would leave "
+                "the order open with no money, and its goods would still ship. Cancel the "
+                "order instead; the cancel voids the payment.")
         if not payment.gateway_reference:
             return move_payment_to(payment, State.CANCELED, actor=actor,
                                    message="Payment canceled.")
@@ -73,6 +116,16 @@ def void_payment(*, payment: Payment, actor=None) -> Payment:
         raise PaymentError(f"The void failed: {result.error}")
     return payment
 
+
+def _order_may_lose(order: Order, payment: Payment) -> bool:
+    """Whether the locked order can do without ``payment``'s authorization: it is canceled
+    or being canceled, or its other payments hold its total."""
+    if order.status == Order.Status.CANCELED or order.cancel_requested:
+        return True
+    others = Payment.objects.filter(order_id=order.pk).exclude(pk=payment.pk).aggregate(
+        held=Sum(F("captured_amount") - F("refunded_amount"), default=Decimal("0")),
+        authorized=Sum("amount", filter=Q(state=State.AUTHORIZED), default=Decimal("0")))
+    return others["held"] + others["authorized"] >= order.total
 
 
 def capture_order_payment(*, order_id: int, actor=None) -> Payment:

@@ -30,6 +30,10 @@ from .starting import sync_payment
 State = Payment.State
 LIVE = {State.PENDING, State.REQUIRES_ACTION, State.AUTHORIZED}
 ZERO = Decimal("0")
+# The status a repair sets when more than one would agree with the payments.
+TARGET_PREFERENCE = [Order.PaymentStatus.PARTIALLY_REFUNDED, Order.PaymentStatus.AUTHORIZED,
+                     Order.PaymentStatus.REFUNDED, Order.PaymentStatus.UNPAID,
+                     Order.PaymentStatus.PAID, Order.PaymentStatus.VOIDED]
 
 
 def authorization_deadline(payment: Payment):
@@ -50,12 +54,19 @@ def live_payment_deadline(payment: Payment, order: Order):
 
 def expected_payment_status(*, total: Decimal, captured: Decimal, refunded: Decimal,
                             authorized: int) -> set[str]:
-    """The payment statuses an order may show for what its payments hold."""
+    """The payment statuses an order may show for what its payments hold. Money given
+    back that the order never counted as its payment (a capture it did not owe, refunded:
+    ``recording.move_payment_to``) leaves its status as it was: paid when what it still
+    holds is its total, unpaid, voided or authorized when it holds nothing captured."""
     if captured > 0:
         if refunded <= 0:
             return {Order.PaymentStatus.PAID}
         if refunded >= captured:
-            return {Order.PaymentStatus.REFUNDED}
+            return {Order.PaymentStatus.REFUNDED} | (
+                {Order.PaymentStatus.AUTHORIZED} if authorized
+                else {Order.PaymentStatus.UNPAID, Order.PaymentStatus.VOIDED})
+        if captured - refunded >= total:
+            return {Order.PaymentStatus.PARTIALLY_REFUNDED, Order.PaymentStatus.PAID}
         return {Order.PaymentStatus.PARTIALLY_REFUNDED}
     if authorized:
         return {Order.PaymentStatus.AUTHORIZED}
@@ -82,7 +93,7 @@ def reconcile_payment_status(*, order_id: int, actor=None) -> str:
         allowed = expected_payment_status(total=order.total, **money)
         if order.payment_status in allowed:
             return ""
-        target = sorted(allowed)[0] if len(allowed) == 1 else Order.PaymentStatus.UNPAID
+        target = next(status for status in TARGET_PREFERENCE if status in allowed)
         if Order.PaymentStatus.VOIDED in allowed and order.payment_status in {
                 Order.PaymentStatus.AUTHORIZED}:
             target = Order.PaymentStatus.VOIDED
@@ -154,7 +165,9 @@ def record_refund_reason(*, call_id: int, refund_reason: str, note: str, actor=N
 def settle_stuck_payment(*, payment_id: int, actor=None, now=None) -> Payment:
     """A payment live past its deadline: ask the gateway where it stands (it may have
     succeeded or failed meanwhile), and if it is still live, void it so no hold stays on
-    the shopper's card. A payment no longer live or not yet due is left alone."""
+    the shopper's card. A payment no longer live or not yet due is left alone. The void is
+    ``void_payment``'s: a lapsed authorization an open order still lives on is refused
+    (the order would ship unpaid): staff capture it or cancel the order."""
     now = now or timezone.now()
     payment = Payment.objects.select_related("order").filter(pk=payment_id).first()
     if payment is None:

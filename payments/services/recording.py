@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from kernel.money import Money
+from orders import locks as order_locks
 from orders import services as order_services
 from orders.models import Order, OrderEvent
 
@@ -27,7 +29,8 @@ from .. import locks, risk
 from ..exceptions import GatewayUnavailable
 from ..gateways import get_gateway
 from ..gateways.base import GatewayError, GatewayResult
-from ..models import GatewayCall, Payment
+from ..models import GatewayCall, Payment, RefundReason
+from ..signals import refunds_recorded
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +55,10 @@ EVENT_FOR = {
     State.FAILED: OrderEvent.Type.PAYMENT_FAILED,
     State.CANCELED: OrderEvent.Type.PAYMENT_VOIDED,
 }
+# Ended here without holding money; the gateway may still report it captured (a Stripe
+# intent canceled only on our side, an authorization answered after a local cancel).
+ENDED_WITHOUT_MONEY = {State.CANCELED, State.FAILED}
+NOT_OWED_REFUND_KEY = ":not-owed-refund"
 
 
 def call_gateway(call: GatewayCall, request) -> GatewayResult:
@@ -124,19 +131,37 @@ def move_payment_to(payment: Payment, state: str, *, actor=None,
                     also_save: list[str] | None = None) -> Payment:
     """Move a locked payment to ``state`` if that is forward; a repeated or late answer
     that would move it backwards is ignored. Updates the order and screens for fraud.
-    ``also_save``: other fields the caller changed, saved with the move (or alone)."""
-    if state == payment.state or not payment.can_become(state):
+    ``also_save``: other fields the caller changed, saved with the move (or alone).
+
+    Money the gateway reports as taken is never ignored: a capture reported for a payment
+    that ended here (canceled or failed) is recorded as captured all the same. A capture
+    the order does not owe (it is canceled or being canceled, or another payment already
+    pays it) moves nothing on the order but its timeline, and its refund is recorded in
+    the same transaction (in flight, with its key) and made after commit
+    (``refunds_recorded``; the sweep makes it again if that is lost); the money check
+    sees it until then."""
+    captured_after_end = state == State.CAPTURED and payment.state in ENDED_WITHOUT_MONEY
+    if not captured_after_end and (state == payment.state or not payment.can_become(state)):
         if also_save:
             payment.save(update_fields=also_save)
         return payment
-    first_secured = payment.state in Payment.LIVE_STATES and state in {State.AUTHORIZED,
-                                                                       State.CAPTURED}
+    was = payment.state
+    first_secured = (was in Payment.LIVE_STATES or captured_after_end) and state in {
+        State.AUTHORIZED, State.CAPTURED}
     payment.state = state
     if state == State.CAPTURED:
         payment.captured_amount = amount if amount is not None else payment.amount
     payment.save(update_fields=sorted({"state", "captured_amount", "updated_at",
                                        *(also_save or [])}))
     text = describe(payment, state, message)
+    if captured_after_end:
+        text = (f"{text[:-1]} at the gateway after the payment was {was} here "
+                "(money the gateway took is always recorded).")
+    if state == State.CAPTURED:
+        why = _not_owed(payment, was=was)
+        if why:
+            _refund_not_owed(payment, text=text, why=why, actor=actor)
+            return payment
     order_status = ORDER_STATUS_FOR.get(state)
     if state == State.CANCELED and payment.order.payment_status == Order.PaymentStatus.AUTHORIZED:
         order_status = Order.PaymentStatus.VOIDED
@@ -177,9 +202,71 @@ def add_refund(payment: Payment, amount: Decimal, *, actor=None, reason: str = "
     text = f"Refunded {Money(amount, payment.currency)}" + (f": {reason}" if reason else ".")
     order = Order.objects.get(pk=payment.order_id)
     order_status = _order_refund_status(order, payment)
+    data = {"payment": str(payment.token), "amount": str(amount)}
+    if order.payment_status != order_status and order_status not in \
+            Order.PAYMENT_TRANSITIONS[order.payment_status]:
+        # The order never counted this money as its payment (a capture it did not owe,
+        # given back): its payment status stays; the refund goes on its timeline.
+        order_services.record_order_event(order_id=payment.order_id,
+                                          event_type=EVENT_FOR[state], message=text,
+                                          actor=actor, data=data)
+        return
     order_services.record_order_payment(
         order_id=payment.order_id, payment_status=order_status, event_type=EVENT_FOR[state],
-        message=text, actor=actor, data={"payment": str(payment.token), "amount": str(amount)})
+        message=text, actor=actor, data=data)
+
+
+def _not_owed(payment: Payment, *, was: str) -> str:
+    """Why the order does not owe the money just captured on ``payment`` ("" when it does),
+    decided with the order locked (after the payment: the order every payment service
+    takes). A canceled order whose payment status is still unpaid takes a live payment's
+    late success as a late payment (``orders.services.record_order_payment`` reopens it);
+    a payment that had ended here never reopens an order."""
+    order = order_locks.order_for_update(payment.order_id)
+    if was in ENDED_WITHOUT_MONEY:
+        if order.status == Order.Status.CANCELED:
+            return "the order is canceled"
+        if order.cancel_requested:
+            return "the order is being canceled"
+    elif order.status == Order.Status.CANCELED and \
+            order.payment_status != Order.PaymentStatus.UNPAID:
+        return "the order is canceled"
+    if order.payment_status == Order.PaymentStatus.UNPAID:
+        return ""
+    if order.payment_status != Order.PaymentStatus.AUTHORIZED:
+        return f"it is {order.get_payment_status_display().lower()} already"
+    # Authorized: by this payment (its capture is owed) or by another one.
+    others = Payment.objects.filter(order_id=order.pk).exclude(pk=payment.pk).aggregate(
+        held=Sum(F("captured_amount") - F("refunded_amount"), default=Decimal("0")),
+        authorized=Sum("amount", filter=Q(state=State.AUTHORIZED), default=Decimal("0")))
+    if others["held"] + others["authorized"] >= order.total:
+        return "another payment already pays it"
+    return ""
+
+
+def _refund_not_owed(payment: Payment, *, text: str, why: str, actor) -> None:
+    """Record a capture the order does not owe on its timeline, and its refund as an
+    intent (a ``GatewayCall`` in flight, made after commit), in the caller's transaction."""
+    amount = payment.captured_amount - payment.refunded_amount - payment.refunds_in_flight
+    call = None
+    if amount > 0:
+        tried = payment.calls.filter(idempotency_key__contains=NOT_OWED_REFUND_KEY).count()
+        call = GatewayCall.objects.create(
+            payment=payment, kind=GatewayCall.Kind.REFUND, amount=amount,
+            currency=payment.currency,
+            idempotency_key=f"{payment.token}{NOT_OWED_REFUND_KEY}"
+                            + (f":{tried + 1}" if tried else ""),
+            refund_reason=RefundReason.CANCELLATION,
+            refund_note=f"Captured but not owed: {why}."[:300])
+    order_services.record_order_event(
+        order_id=payment.order_id, event_type=OrderEvent.Type.PAYMENT_CAPTURED,
+        message=(f"{text} The order does not owe it ({why}): "
+                 f"{Money(amount, payment.currency)} is refunded.")[:500],
+        actor=actor, data={"payment": str(payment.token),
+                           "amount": str(payment.captured_amount), "not_owed": why})
+    if call is not None:
+        transaction.on_commit(partial(refunds_recorded.send, sender=Payment,
+                                      call_ids=[call.pk]))
 
 
 def _order_refund_status(order: Order, payment: Payment) -> str:

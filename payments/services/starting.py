@@ -3,6 +3,7 @@ back from Stripe; and unpaid orders keep their stock while their payment is unde
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
 
@@ -11,13 +12,17 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from kernel.errors import ShopError
 from orders import services as order_services
 from orders.models import Order
 
 from .. import locks
 from ..exceptions import GatewayUnavailable, PaymentDeclined, PaymentError
 from ..models import GatewayCall, Payment
+from .capture import void_payment
 from .recording import call_gateway, record_result
+
+logger = logging.getLogger(__name__)
 
 State = Payment.State
 # A call still in flight after this long is taken as lost (the process died mid-call); a
@@ -55,9 +60,11 @@ def start_payment(*, order: Order, payment_data: dict | None = None,
         elif any(p.in_flight for p in earlier):
             raise PaymentError("A payment for this order is already being processed.",
                                code="payment_in_progress")
-        if any(p.gateway == gateway and p.state in Payment.LIVE_STATES for p in earlier):
-            order.payments.filter(gateway=gateway, state__in=Payment.LIVE_STATES).update(
-                state=State.CANCELED, updated_at=timezone.now())
+        # An earlier live attempt stays live until it is voided at the gateway, after
+        # commit (marking it canceled here would leave a Stripe intent open that the
+        # shopper may still complete).
+        superseded = [p for p in earlier if p.gateway == gateway
+                      and p.state in Payment.LIVE_STATES]
         payment = Payment.objects.create(
             order=order, gateway=gateway, amount=order.total, currency=order.currency,
             manual_capture=not _capture_automatically(gateway),
@@ -69,6 +76,7 @@ def start_payment(*, order: Order, payment_data: dict | None = None,
         order_services.extend_payment_deadline(
             order_id=order.pk, locked_order=order,
             until=timezone.now() + timedelta(minutes=settings.SHOP_UNPAID_ORDER_TIMEOUT_MINUTES))
+    _void_superseded(superseded)
     result = call_gateway(call, lambda gw: gw.authorize(
         amount=payment.amount, currency=payment.currency, idempotency_key=call.idempotency_key,
         capture=not payment.manual_capture, payment_data=payment_data or {},
@@ -78,6 +86,18 @@ def start_payment(*, order: Order, payment_data: dict | None = None,
     if payment.state == State.FAILED:
         raise PaymentDeclined(payment.error or "The payment was declined.")
     return payment
+
+
+def _void_superseded(payments: list[Payment]) -> None:
+    """Void the attempts a new one replaces (outside any transaction). One the gateway
+    won't void now stays live: the stuck-payment check settles it, and should the shopper
+    still complete it, its capture is recorded and refunded when the order does not owe
+    it (``recording.move_payment_to``)."""
+    for earlier in payments:
+        try:
+            void_payment(payment=earlier)
+        except ShopError as error:
+            logger.info("Earlier attempt %s not voided: %s", earlier.pk, error.message)
 
 
 def _earlier_attempts(order: Order) -> list[Payment]:

@@ -85,7 +85,7 @@ def test_a_refund_with_its_reason_after_shipping_is_no_violation(place):
     assert check_orders().is_clean
 
 
-def test_an_authorization_past_its_lapse_is_voided(place, authorize_only):
+def test_an_authorization_past_its_lapse_is_voided_by_canceling_the_order(place, authorize_only):
     order = place()
     payment = Payment.objects.get(order=order)
     assert check_orders().is_clean
@@ -93,7 +93,12 @@ def test_an_authorization_past_its_lapse_is_voided(place, authorize_only):
         created_at=timezone.now() - timedelta(days=8))
     violation = only(Problem.STUCK_PAYMENT)
     assert violation.key == payment.pk and "still authorized past its deadline" in violation.cause
-    assert services.repair(problem=violation.problem, key=violation.key).repaired
+    # The open order lives on it: voiding it alone would let its goods ship unpaid.
+    refused = services.repair(problem=violation.problem, key=violation.key)
+    assert not refused.repaired and "Cancel the order instead" in refused.message
+    payment.refresh_from_db()
+    assert payment.state == Payment.State.AUTHORIZED
+    payment_services.cancel_and_settle(order=order, reason="Authorization lapsed.")
     payment.refresh_from_db()
     assert payment.state == Payment.State.CANCELED
     assert check_orders().is_clean

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from orders.models import Order
 from payments import services
@@ -71,6 +72,12 @@ def test_capture_and_void_from_the_payment_admin(manager, lamp, authorize_only):
     assert b"Capture</button>" in page and b"Void</button>" in page
     response = act(manager, "capture_selected", to_capture, url=PAYMENTS)
     assert f"Payment of order {first.number} captured." in messages_of(response)
+    # The open order lives on its authorization: the void is refused (cancel the order).
+    refused_void = manager.post(reverse("admin:payments_payment_void", args=[to_void.pk]),
+                                follow=True)
+    assert any("Cancel the order instead" in m for m in messages_of(refused_void))
+    assert Payment.objects.get(pk=to_void.pk).state == Payment.State.AUTHORIZED
+    Order.objects.filter(pk=second.pk).update(cancel_requested_at=timezone.now())
     manager.post(reverse("admin:payments_payment_void", args=[to_void.pk]))
     assert Payment.objects.get(pk=to_capture.pk).state == Payment.State.CAPTURED
     assert Payment.objects.get(pk=to_void.pk).state == Payment.State.CANCELED

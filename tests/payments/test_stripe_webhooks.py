@@ -137,15 +137,19 @@ def test_a_canceled_intent_leaves_the_unpaid_order_open_for_another_try(client, 
     assert (order.status, order.payment_status) == (Order.Status.OPEN,
                                                     Order.PaymentStatus.UNPAID)
     assert order.events.filter(type=OrderEvent.Type.PAYMENT_VOIDED).count() == 1
-    # A late success for the canceled intent can't bring it back.
+    retry = services.start_payment(order=order)
+    assert retry.pk != payment.pk and retry.gateway_reference != payment.gateway_reference
+    assert retry.state == Payment.State.PENDING and len(stripe_fake.intents) == 2
+    # A success reported for the canceled intent is money taken: it is recorded, never
+    # dropped, and the open, unpaid order takes it as its payment.
     deliver(client, make_event("payment_intent.succeeded",
                                {**stripe_fake.intent(payment.gateway_reference),
                                 "status": "succeeded", "amount_received": 3500}))
     payment.refresh_from_db()
-    assert payment.state == Payment.State.CANCELED
-    retry = services.start_payment(order=order)
-    assert retry.pk != payment.pk and retry.gateway_reference != payment.gateway_reference
-    assert retry.state == Payment.State.PENDING and len(stripe_fake.intents) == 2
+    assert (payment.state, payment.captured_amount) == (Payment.State.CAPTURED,
+                                                        Decimal("35.00"))
+    order.refresh_from_db()
+    assert order.payment_status == Order.PaymentStatus.PAID
 
 
 def test_a_dispute_is_recorded_and_holds_the_order(client, stripe_fake, order, payment):
@@ -269,8 +273,8 @@ def test_manual_capture_authorizes_then_captures_once(client, stripe_fake, order
     assert order.events.filter(type=OrderEvent.Type.PAYMENT_CAPTURED).count() == 1
 
 
-def test_a_move_the_shop_refuses_is_kept_noted_and_acknowledged(client, stripe_fake, order,
-                                                                 payment):
+def test_a_stale_intents_success_on_a_paid_order_is_recorded_and_refunded(
+        client, stripe_fake, order, payment):
     deliver(client, make_event("payment_intent.succeeded",
                                stripe_fake.succeed(payment.gateway_reference)))
     deliver(client, make_event("charge.refunded",
@@ -284,14 +288,16 @@ def test_a_move_the_shop_refuses_is_kept_noted_and_acknowledged(client, stripe_f
         "id": "pi_stale", "object": "payment_intent", "amount": 3500,
         "amount_received": 3500, "status": "succeeded"}))
     assert response.status_code == 200
-    assert response.json()["result"].startswith("not applied")
+    # Money taken is recorded, and given back: the order is paid (less a refund) already.
     stale.refresh_from_db()
-    assert stale.state == Payment.State.PENDING
-    assert StripeEvent.objects.get(object_id="pi_stale").result.startswith("not applied")
+    assert (stale.state, stale.captured_amount) == (Payment.State.CAPTURED, Decimal("35.00"))
+    assert StripeEvent.objects.get(object_id="pi_stale").result.endswith("pending -> captured")
+    refund = stale.calls.get(kind=GatewayCall.Kind.REFUND)
+    assert (refund.amount, refund.refund_reason) == (Decimal("35.00"), "cancellation")
     order.refresh_from_db()
     assert order.payment_status == Order.PaymentStatus.PARTIALLY_REFUNDED
-    note = order.events.get(type=OrderEvent.Type.NOTE)
-    assert "could not apply" in note.message and str(stale.token) in note.message
+    event = order.events.filter(type=OrderEvent.Type.PAYMENT_CAPTURED).latest("pk")
+    assert "does not owe it" in event.message and event.data["payment"] == str(stale.token)
 
 
 def test_stripe_outage_on_pay_page_is_a_clear_503(client, stripe_fake, order):
