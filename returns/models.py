@@ -83,6 +83,13 @@ class ReturnRequest(StateMachine, models.Model):
     refund_attempts = models.PositiveSmallIntegerField(
         default=0, help_text="Each attempt has its own idempotency keys at the gateway.")
     refund_error = models.CharField(max_length=300, blank=True)
+    # Above what the return covers, a refund is a goodwill decision: who took it (the
+    # goodwill part is made in their name, with their permission) and why.
+    refund_note = models.CharField(
+        max_length=300, blank=True,
+        help_text="Why more than the return covers is refunded (the goodwill part).")
+    refund_decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                          on_delete=models.SET_NULL, related_name="+")
     replacement_order = models.OneToOneField(Order, null=True, blank=True,
                                              on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -118,6 +125,18 @@ class ReturnRequest(StateMachine, models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
+
+    @property
+    def covered_refund(self) -> Decimal:
+        """The most the return itself refunds: the accepted units as paid (price, discount
+        share, tax) and the shipping refunded with them, before fees. Staff may waive the
+        fees up to this; anything above is a goodwill refund, a separate decision."""
+        return self.items_amount + self.shipping_refund
+
+    @property
+    def goodwill_part(self) -> Decimal:
+        """The part of the decided refund above what the return covers."""
+        return max((self.refund_amount or Decimal("0")) - self.covered_refund, Decimal("0"))
 
     @property
     def proposed_refund(self) -> Decimal:

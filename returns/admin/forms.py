@@ -73,7 +73,14 @@ class InspectLineForm(forms.Form):
 
 class RefundForm(forms.Form):
     amount = forms.CharField(max_length=20)
+    note = forms.CharField(
+        label="Reason for a goodwill refund", max_length=300, required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed only to refund more than the return covers: the difference is a "
+                  "goodwill refund, and the reason goes on the order's timeline.")
 
-    def __init__(self, *args, currency: str, **kwargs):
+    def __init__(self, *args, currency: str, may_give_goodwill: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["amount"].label = f"Refund ({currency})"
+        if not may_give_goodwill:
+            del self.fields["note"]

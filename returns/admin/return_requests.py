@@ -20,6 +20,7 @@ from kernel.admin import SERVICE_FORM_TEMPLATE, ReadOnlyAdminMixin
 from kernel.documents import pdf_download
 from kernel.errors import ShopError
 from kernel.money import Money
+from payments.models import REFUND_ADJUSTMENT_PERMISSION
 
 from .. import services
 from ..models import ReturnRequest
@@ -68,8 +69,8 @@ class ReturnRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                                       "received_at", "inspected_at", "closed_at")}),
         ("Refund", {"fields": ("items_money", "shipping_refund_money",
                                "return_shipping_fee_money", "restocking_fee_money",
-                               "proposed_money", "decided_money", "refunded_money",
-                               "refund_status")}),
+                               "proposed_money", "decided_money", "refund_note",
+                               "refunded_money", "refund_status")}),
         ("Exchange", {"fields": ("replacement_link",)}),
     )
     change_form_template = "admin/returns/returnrequest/change_form.html"
@@ -394,19 +395,35 @@ class ReturnRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                               messages.ERROR)
             return self._return_page(pk)
         currency = obj.order.currency
+        may_give_goodwill = request.user.has_perm(REFUND_ADJUSTMENT_PERMISSION)
         form = RefundForm(request.POST if request.method == "POST" else None,
-                          currency=currency, initial={"amount": obj.proposed_refund})
-        limit = services.refundable_on_order(obj.order)
-        form.fields["amount"].help_text = (
-            f"Proposed {obj.money('proposed_refund')}. You may adjust it: above zero and at "
-            f"most {Money(limit, currency)}, what order {obj.order.number} has captured and "
-            "not yet refunded.")
+                          currency=currency, may_give_goodwill=may_give_goodwill,
+                          initial={"amount": obj.proposed_refund})
+        limit = services.refund_headroom(obj.order, exclude=obj)
+        covered = Money(min(obj.covered_refund, limit), currency)
+        covers = ("what this return covers (its items as paid, with any shipping refunded, "
+                  "before fees)")
+        on_order = (f"what order {obj.order.number} has captured and not yet refunded, less "
+                    "refunds other returns have decided")
+        proposed = f"Proposed {obj.money('proposed_refund')}."
+        if may_give_goodwill and limit > obj.covered_refund:
+            help_text = (f"{proposed} Up to {covered}, {covers}, it is the return's refund. "
+                         f"Above that, up to {Money(limit, currency)} ({on_order}), the "
+                         "difference is a goodwill refund: say why below.")
+        else:
+            help_text = (f"{proposed} You may adjust it: above zero and at most {covered}, "
+                         + (covers if limit >= obj.covered_refund else on_order) + ".")
+            if not may_give_goodwill:
+                help_text += (" Refunding more than the return covers is a goodwill refund, "
+                              "for a role allowed to make refund adjustments.")
+        form.fields["amount"].help_text = help_text
         status = 200
         if form.is_bound:
             status = 400
             if form.is_valid():
                 try:
                     services.refund_return(return_id=pk, amount=form.cleaned_data["amount"],
+                                           note=form.cleaned_data.get("note", ""),
                                            actor=request.user)
                 except ShopError as error:
                     self._refused(request, obj, error)
@@ -417,6 +434,7 @@ class ReturnRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/returns/returnrequest/refund.html",
                                 self._context(request, f"Refund return {obj.number}", obj,
                                               form=form, submit_label="Refund",
+                                              covered=covered,
                                               limit=Money(limit, currency),
                                               breakdown=self._breakdown(obj)), status=status)
 

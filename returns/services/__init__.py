@@ -20,13 +20,14 @@ from .inspection import (
     receive_return,
     restock_return,
 )
-from .refunds import execute_refund, refund_return, refundable_on_order
+from .refunds import execute_refund, refund_headroom, refund_return, refundable_on_order
 from .requesting import RequestedLine, request_return
 
 __all__ = [
     "CancelOutcome", "Inspection", "RequestedLine", "approve_return", "cancel_order_or_return",
     "default_return_warehouse",
     "exchange_return", "execute_refund", "inspect_return", "issue_return_label",
-    "receive_by_scan", "receive_return", "refund_return", "refundable_on_order",
+    "receive_by_scan", "receive_return", "refund_headroom", "refund_return",
+    "refundable_on_order",
     "reject_return", "request_return", "restock_return",
 ]

@@ -14,6 +14,7 @@ from fulfillment.carriers.local import RETURN_PREFIX, tracking_number_for
 from fulfillment.models import Shipment
 from fulfillment.pdf import label_pdf, warehouse_lines
 from inventory.models import Warehouse
+from kernel.errors import InvalidTransition
 from orders.models import OrderEvent
 
 from .. import signals
@@ -76,6 +77,10 @@ def reject_return(*, return_id: int, message: str, actor=None) -> ReturnRequest:
         raise ReturnInvalid("Tell the shopper why the return is rejected.")
     with transaction.atomic():
         return_request = return_for_update(return_id)
+        if return_request.refund_requested_at is not None:
+            # Its money is on the way back: the refund settles the return.
+            raise InvalidTransition(f"A refund for {return_request.number} is being made; it "
+                                    "can't be rejected.", code="refund_in_progress")
         return_request.ensure_can_become(State.REJECTED)
         return_request.staff_message = message.strip()[:500]
         return_request.closed_at = timezone.now()

@@ -10,6 +10,7 @@ from kernel.errors import InvalidTransition
 from orders import services as order_services
 from orders.exceptions import OutOfStock
 from orders.models import OrderEvent
+from payments.models import GatewayCall
 
 from ..locks import return_for_update
 from ..models import ReturnLine, ReturnRequest
@@ -22,9 +23,16 @@ Condition = ReturnLine.Condition
 def exchange_return(*, return_id: int, actor=None) -> ReturnRequest:
     """Send the chosen variants for the units that came back, as a new order at no charge
     that allocates stock and goes through fulfillment like any order. When a variant is
-    out of stock the clerk is told (nothing changes) and can refund instead."""
+    out of stock the clerk is told (nothing changes) and can refund instead.
+
+    Preconditions, checked with the return locked: it is inspected, and no refund of it is
+    decided or was made (a refund and an exchange exclude each other: ``refund_return``
+    decides under the same lock and refuses an exchanged return), so the goods are never
+    sent again for a return whose money goes back, nor the sweep left to pay a refund for
+    an exchanged one. Refused with InvalidTransition before anything is written."""
     with transaction.atomic():
         return_request = return_for_update(return_id)
+        ensure_no_refund(return_request)
         return_request.ensure_can_become(State.EXCHANGED)
         lines = [line for line in return_request.lines.select_related("exchange_variant",
                                                                       "order_line")
@@ -48,3 +56,23 @@ def exchange_return(*, return_id: int, actor=None) -> ReturnRequest:
                 + ", ".join(f"{line.quantity} × {line.exchange_variant}" for line in lines)
                 + ".", actor=actor, order_event=OrderEvent.Type.NOTE)
         return return_request
+
+
+def ensure_no_refund(return_request: ReturnRequest) -> None:
+    """A return with a refund decided (being made) or made, even in part, is settled with
+    money: it is not exchanged as well. Call with the return locked."""
+    number = return_request.number
+    if return_request.state == State.REFUNDED:
+        raise InvalidTransition(f"{number} was refunded; it can't be exchanged as well.",
+                                code="return_refunded")
+    if return_request.refund_requested_at is not None:
+        raise InvalidTransition(
+            f"A refund of {return_request.money('refund_amount')} for {number} has been "
+            "decided and is being made; it can't be exchanged as well.",
+            code="refund_in_progress")
+    if GatewayCall.objects.filter(kind=GatewayCall.Kind.REFUND, refund_reference=number,
+                                  outcome__in=[GatewayCall.Outcome.IN_FLIGHT,
+                                               GatewayCall.Outcome.SUCCEEDED]).exists():
+        raise InvalidTransition(f"Part of a refund for {number} was already made; it can't be "
+                                "exchanged as well. Refund it instead.",
+                                code="return_refunded")

@@ -313,6 +313,48 @@ def test_a_second_refund_while_one_is_being_made_is_refused(clerk, delivered_ord
     assert snapshot(rma) == before
 
 
+def test_a_clerk_is_told_the_refund_stops_at_what_the_return_covers(clerk, delivered_order):
+    order = delivered_order(shirts=2, mugs=1)
+    rma = inspected(order)
+    page = clerk.get(url("refund", rma)).content.decode()
+    assert f"at most ${rma.covered_refund}, what this return covers" in page
+    assert "Most this return refunds" in page and "goodwill refund" in page
+    assert "Reason for a goodwill refund" not in page  # not this role's decision
+    before = snapshot(rma)
+    whole_order = services.refundable_on_order(order)
+    response = clerk.post(url("refund", rma), {"amount": str(whole_order)})
+    assert response.status_code == 403
+    assert any(f"covers at most ${rma.covered_refund}" in m and "goodwill" in m
+               for m in messages_of(response))
+    assert snapshot(rma) == before
+
+
+def test_a_manager_refunds_more_than_the_return_as_goodwill_with_a_reason(
+        client, delivered_order):
+    from django.contrib.auth.models import Permission
+
+    manager = staff_in(client, "Returns clerk")
+    manager.user_permissions.add(Permission.objects.get(codename="refund_adjustment"))
+    order = delivered_order(shirts=2, mugs=1)
+    rma = inspected(order)
+    page = client.get(url("refund", rma)).content.decode()
+    assert "Reason for a goodwill refund" in page and "say why below" in page
+    amount = rma.covered_refund + Decimal("10.00")
+    before = snapshot(rma)
+    unexplained = client.post(url("refund", rma), {"amount": str(amount), "note": ""})
+    assert unexplained.status_code == 400
+    assert any("Say why you refund more" in m for m in messages_of(unexplained))
+    assert snapshot(rma) == before
+    done = client.post(url("refund", rma), {"amount": str(amount), "note": "Parcel was late"},
+                       follow=True)
+    rma.refresh_from_db()
+    assert rma.state == State.REFUNDED and rma.refunded_amount == amount
+    assert any(f"refunded ${amount}" in m for m in messages_of(done))
+    goodwill = GatewayCall.objects.get(refund_reason="goodwill")
+    assert goodwill.amount == Decimal("10.00") and goodwill.refund_note == "Parcel was late"
+    assert goodwill.requested_by == manager
+
+
 # --- Roles ----------------------------------------------------------------------------------
 
 
