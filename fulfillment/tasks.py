@@ -39,27 +39,31 @@ def purchase_label(shipment_id: int) -> str:
     if shipment is None:
         logger.info("No label bought: shipment %s no longer exists.", shipment_id)
         return ""
-    if _order_being_canceled(shipment.order):
-        return _no_label_for_canceled(shipment)
+    if _order_stopped(shipment.order):
+        return _no_label_for_stopped(shipment)
     try:
         return services.purchase_label(shipment_id=shipment_id).state
     except InvalidTransition:
-        # The cancel came between the read above and the service's lock (or during the
-        # carrier call: the label bought then is given back by void_label).
+        # The cancel or hold came between the read above and the service's lock (or, for
+        # a cancel, during the carrier call: the label bought then is given back by
+        # void_label).
         shipment = Shipment.objects.select_related("order").get(pk=shipment_id)
-        if _order_being_canceled(shipment.order):
-            return _no_label_for_canceled(shipment)
+        if _order_stopped(shipment.order):
+            return _no_label_for_stopped(shipment)
         raise
 
 
-def _order_being_canceled(order: Order) -> bool:
-    return order.status == Order.Status.CANCELED or order.cancel_requested
+def _order_stopped(order: Order) -> bool:
+    """Canceled, being canceled, or held for review: no label now (a held order's packed
+    parcel gets its label from the sweep once it is released)."""
+    return order.status == Order.Status.CANCELED or order.cancel_requested or order.is_held
 
 
-def _no_label_for_canceled(shipment: Shipment) -> str:
+def _no_label_for_stopped(shipment: Shipment) -> str:
+    order = shipment.order
     logger.info("No label bought for shipment %s: order %s is %s.", shipment.number,
-                shipment.order.number, "canceled" if shipment.order.status ==
-                Order.Status.CANCELED else "being canceled")
+                order.number, "canceled" if order.status == Order.Status.CANCELED else
+                "being canceled" if order.cancel_requested else "held for review")
     return shipment.state
 
 
@@ -141,9 +145,10 @@ def notify_delayed_shipments() -> int:
 
 @shared_task(acks_late=True)
 def sweep_fulfillment_work() -> dict[str, int]:
-    """Beat: shipments for paid orders with allocated units no live shipment covers (a lost
-    task, every shipment of the order canceled), labels for packed parcels that have none (a
-    lost task, a worker killed mid-purchase)."""
+    """Beat: shipments for paid orders (``Order.SHIPPABLE_PAYMENT``: partly refunded ones too) with
+    allocated units no live shipment covers (a lost task, every shipment of the order
+    canceled, a hold released), labels for packed parcels that have none (a lost task, a
+    worker killed mid-purchase, a hold released); nothing for an order held for review."""
     in_live_shipments = (ShipmentLine.objects.filter(
         order_line_id=OuterRef("order_line_id"), stock_level_id=OuterRef("stock_level_id"),
         shipment__state__in=Shipment.UNSHIPPED).order_by().values("order_line_id")
@@ -151,13 +156,12 @@ def sweep_fulfillment_work() -> dict[str, int]:
     uncovered = Allocation.objects.filter(order_line__order=OuterRef("pk")).annotate(
         covered=Coalesce(Subquery(in_live_shipments), 0)).filter(quantity__gt=F("covered"))
     needing = list(Order.objects.filter(
-        status=Order.Status.OPEN,
-        payment_status__in=[Order.PaymentStatus.PAID, Order.PaymentStatus.AUTHORIZED],
+        status=Order.Status.OPEN, payment_status__in=Order.SHIPPABLE_PAYMENT,
     ).exclude(risk=Order.Risk.HELD).filter(Exists(uncovered)).values_list("pk", flat=True)[:200])
     for order_id in needing:
         create_shipments.delay(order_id)
     unlabeled = list(Shipment.objects.filter(state=Shipment.State.PACKED).exclude(
-        carrier=Shipment.Carrier.PICKUP).filter(
+        carrier=Shipment.Carrier.PICKUP).exclude(order__risk=Order.Risk.HELD).filter(
         Q(label_purchase__isnull=True)
         | ~Q(label_purchase__outcome=LabelPurchase.Outcome.SUCCEEDED))
         .values_list("pk", flat=True)[:200])

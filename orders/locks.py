@@ -74,9 +74,24 @@ def voucher_for_update(voucher_id: int) -> Voucher:
 
 
 def shortfall_for_update(shortfall_id) -> StockShortfall:
-    """A stock shortfall and its order (the order is read, not locked)."""
+    """A stock shortfall locked, after its order (``shortfall.order`` is the order, locked
+    too): the order first, as ``cancel_order`` takes them when it closes an order's open
+    shortfalls, so a shortfall decision and a cancel of the same order are serialized
+    without a deadlock."""
     try:
-        return (StockShortfall.objects.select_for_update(of=("self",))
-                .select_related("order").get(pk=shortfall_id))
-    except (StockShortfall.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such stock shortfall.") from None
+        order_id = (StockShortfall.objects.filter(pk=shortfall_id)
+                    .values_list("order_id", flat=True).first())
+    except (ValueError, TypeError):
+        order_id = None
+    if order_id is None:
+        raise NotFound("No such stock shortfall.")
+    order = order_for_update(order_id)
+    shortfall = StockShortfall.objects.select_for_update(of=("self",)).get(pk=shortfall_id)
+    shortfall.order = order
+    return shortfall
+
+
+def open_shortfalls_for_update(order: Order) -> list[StockShortfall]:
+    """The order's open stock shortfalls, locked (call with the order locked)."""
+    return list(StockShortfall.objects.select_for_update(of=("self",))
+                .filter(order=order, state__in=StockShortfall.OPEN_STATES).order_by("pk"))

@@ -31,12 +31,14 @@ def create_pick_list(*, warehouse_id: int, shipment_ids: list[int] | None = None
             pending = pending.filter(pk__in=shipment_ids)
         chosen = list(pending[:count] if count else pending)
         # Their orders, locked after the shipments (the fixed order): one whose cancel is
-        # requested is not picked (refused when it was asked for by id, else left out).
+        # requested, or held for review, is not picked (refused when it was asked for by
+        # id, else left out).
         orders = {order.pk: order for order in Order.objects.select_for_update(of=("self",))
                   .filter(pk__in={s.order_id for s in chosen}).order_by("pk")}
-        stopped = [s for s in chosen if orders[s.order_id].cancel_requested]
+        stopped = [s for s in chosen
+                   if orders[s.order_id].cancel_requested or orders[s.order_id].is_held]
         if stopped and shipment_ids is not None:
-            orders[stopped[0].order_id].ensure_no_cancel_requested("picked")
+            orders[stopped[0].order_id].ensure_can_be_fulfilled("picked")
         chosen = [s for s in chosen if s not in stopped]
         if not chosen:
             raise FulfillmentError("No pending shipments of this warehouse to pick.")
@@ -75,8 +77,10 @@ def mark_picked(*, pick_list_id: int, actor=None) -> PickList:
         for order in (Order.objects.select_for_update(of=("self",))
                       .filter(pk__in={s.order_id for s in shipments}).order_by("pk")):
             # A shipment whose order is being canceled leaves the list when the cancel
-            # completes (its shipments are canceled); until then the list waits.
-            order.ensure_no_cancel_requested("picked")
+            # completes (its shipments are canceled); until then the list waits. So does
+            # one whose order is held for review, until it is released (or its shipment
+            # canceled, which takes it off the list).
+            order.ensure_can_be_fulfilled("picked")
         pick_list.picked_at = timezone.now()
         pick_list.save(update_fields=["picked_at"])
         for shipment in shipments:

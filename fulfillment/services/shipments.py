@@ -31,11 +31,12 @@ def send_after_commit(signal, shipment: Shipment, **extra) -> None:
 def order_for_fulfillment(shipment: Shipment, doing: str) -> Order:
     """Lock the shipment's order (always after the shipment: the fixed order every
     fulfillment service takes, then stock levels) and refuse, with InvalidTransition, to
-    go on with an order whose cancel is requested or done (``doing``: "picked", "packed",
-    "labelled", "shipped"). Cancel records its intent under the same order lock, so the
-    two are serialized: whichever commits first wins."""
+    go on with an order whose cancel is requested or done, or that is held for review (a
+    fraud hold, a dispute) (``doing``: "picked", "packed", "labelled", "shipped"). Cancel
+    and hold are recorded under the same order lock, so each is serialized with the step:
+    whichever commits first wins."""
     order = order_locks.order_for_update(shipment.order_id)
-    order.ensure_no_cancel_requested(doing)
+    order.ensure_can_be_fulfilled(doing)
     return order
 
 
@@ -49,15 +50,14 @@ def create_shipments(*, order_id: int) -> list[Shipment]:
     canceled shipment stay allocated to the order and are shipped again here; units that
     left are no longer allocated. New shipments are numbered after the highest existing
     suffix (numbers are unique, canceled shipments keep theirs). Nothing happens for an
-    order that is not paid (or authorized), is held for fraud review, is canceled or has a
-    cancel requested, or has
-    every allocated unit in a live shipment: safe to run twice.
+    order that is not paid (paid, authorized, or partly refunded: ``Order.SHIPPABLE_PAYMENT``),
+    is held for review, is canceled or has a cancel requested, or has every allocated unit
+    in a live shipment: safe to run twice.
     """
     with transaction.atomic():
         order = order_locks.order_for_update(order_id)
         if (order.status != Order.Status.OPEN or order.risk == Order.Risk.HELD
-                or order.cancel_requested or order.payment_status not in {Order.PaymentStatus.PAID,
-                                                Order.PaymentStatus.AUTHORIZED}):
+                or order.cancel_requested or order.payment_status not in Order.SHIPPABLE_PAYMENT):
             return []
         covered: dict[tuple[int, int], int] = defaultdict(int)
         for line in ShipmentLine.objects.filter(shipment__order=order,

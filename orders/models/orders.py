@@ -16,7 +16,7 @@ from django.db.models.functions import Upper
 from catalog.models import Variant
 from inventory.models import StockLevel, Warehouse
 from kernel.errors import InvalidTransition
-from kernel.money import MONEY, Money
+from kernel.money import MONEY, Money, quantize
 from kernel.transitions import ensure_transition
 
 from .addresses import Address
@@ -67,6 +67,14 @@ class Order(models.Model):
         PaymentStatus.REFUNDED: set(),
         PaymentStatus.VOIDED: set(),
     }
+    # Payment statuses of an order whose goods are owed (it ships, a stock shortfall of it
+    # may be allocated): paid or authorized, or partly refunded (a price adjustment or
+    # goodwill with "refund and still ship", a return of shipped units). Every path that
+    # refunds units that have not shipped also cancels them and releases their allocations
+    # (a cancel, a cancel after shipping, "refund and cancel the rest"), so a unit still
+    # allocated to a partly refunded order is owed.
+    SHIPPABLE_PAYMENT = frozenset({PaymentStatus.PAID, PaymentStatus.AUTHORIZED,
+                                   PaymentStatus.PARTIALLY_REFUNDED})
 
     number = models.CharField(max_length=20, unique=True, editable=False)
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False,
@@ -166,6 +174,17 @@ class Order(models.Model):
         if self.status == self.Status.CANCELED:
             raise InvalidTransition(f"Order {self.number} is canceled, so it can't be {doing}.")
 
+    def ensure_can_be_fulfilled(self, doing: str) -> None:
+        """Refuse fulfillment work (``doing``: "picked", "packed", "labelled", "shipped")
+        on an order being canceled or canceled, or held for review (fraud screening or a
+        dispute): a held order's parcels wait, wherever they are, until staff release it.
+        Checked by fulfillment with the order locked, so a hold and a step are serialized."""
+        self.ensure_no_cancel_requested(doing)
+        if self.risk == self.Risk.HELD:
+            why = "; ".join(str(reason) for reason in self.risk_reasons or []) or "risk review"
+            raise InvalidTransition(f"Order {self.number} is held for review ({why}), so it "
+                                    f"can't be {doing}: release the hold first, or cancel it.")
+
     @property
     def is_paid(self) -> bool:
         return self.payment_status in {self.PaymentStatus.PAID,
@@ -236,6 +255,18 @@ class OrderLine(models.Model):
     def quantity_to_ship(self) -> int:
         """Units sold that have neither left a warehouse nor been canceled."""
         return self.quantity - self.quantity_fulfilled - self.quantity_canceled
+
+    @property
+    def share_to_ship(self) -> Decimal:
+        """What the shopper paid (price, discount share, tax) for the units still to ship:
+        the other units are priced pro rata, these take what is left, so this share and a
+        later refund of every other unit add up to exactly the line's total. What canceling
+        the units that have not left refunds."""
+        to_ship = self.quantity_to_ship
+        if to_ship <= 0:
+            return Decimal("0")
+        kept = self.quantity - to_ship
+        return self.total - quantize(self.total * kept / self.quantity, self.order.currency)
 
     @property
     def description(self) -> str:

@@ -23,7 +23,7 @@ def record_shipped(*, order_id: int, lines: list[tuple[int, int, int]], message:
     """
     with transaction.atomic():
         order = locks.order_for_update(order_id)
-        order.ensure_no_cancel_requested("shipped")
+        order.ensure_can_be_fulfilled("shipped")
         for line_id, level_id, quantity in lines:
             OrderLine.objects.filter(pk=line_id, order=order).update(
                 quantity_fulfilled=F("quantity_fulfilled") + quantity)

@@ -15,7 +15,7 @@ from .. import locks
 from ..models import Allocation, Order, OrderEvent
 from ..signals import order_canceled, order_paid, order_refunded
 from .events import record_event
-from .stock_shortfalls import record_late_payment
+from .stock_shortfalls import close_shortfalls_of_canceled_order, record_late_payment
 
 SECURED = {Order.PaymentStatus.AUTHORIZED, Order.PaymentStatus.PAID}
 REFUND_STATUSES = {Order.PaymentStatus.PARTIALLY_REFUNDED, Order.PaymentStatus.REFUNDED}
@@ -84,6 +84,45 @@ def hold_for_review(*, order_id: int, score: int, reasons: list[str]) -> Order:
             record_event(order, OrderEvent.Type.HELD,
                          f"Held for review (risk score {score}): {'; '.join(reasons)}.",
                          data={"score": score, "reasons": reasons})
+        order.save(update_fields=["risk", "risk_score", "risk_reasons", "updated_at"])
+        return order
+
+
+def hold_for_dispute(*, order_id: int, dispute_id: str, reason: str, actor=None) -> Order:
+    """The customer's bank opened a dispute (a chargeback) on the order's payment: record
+    it and hold the order, whatever its fraud review said before.
+
+    Unlike ``hold_for_review`` (a screening, which never undoes a staff release), a dispute
+    holds an order that staff released after an earlier review too: the money is being
+    taken back, so nothing more of the order may leave until staff look again. Guarantees,
+    with the order locked: a "dispute opened" event; an open order not held yet becomes
+    held (score 100, the dispute first among its reasons), with a "held" event saying why
+    and what an earlier review had decided; an order held already keeps its hold and gets
+    the dispute among its reasons. From then on fulfillment refuses to pick, pack, label or
+    ship it (``Order.ensure_can_be_fulfilled``) until ``release_hold``. A canceled or
+    closed order only gets the event.
+    """
+    reason = (reason or "").strip() or "unspecified"
+    why = f"Payment disputed ({reason})"
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        record_event(order, OrderEvent.Type.DISPUTE_OPENED,
+                     f"The customer's bank opened a dispute ({reason}).", actor=actor,
+                     data={"dispute": dispute_id, "reason": reason})
+        if order.status != Order.Status.OPEN:
+            return order
+        earlier = [item for item in order.risk_reasons or [] if item != why]
+        order.risk_reasons = [why, *earlier]
+        if order.risk != Order.Risk.HELD:
+            before = order.risk
+            order.risk, order.risk_score = Order.Risk.HELD, 100
+            record_event(order, OrderEvent.Type.HELD,
+                         f"Held: the customer's bank disputes the payment ({reason})"
+                         + ("; this overrides the release after the earlier review"
+                            if before == Order.Risk.RELEASED else "")
+                         + ". Nothing more of the order is picked, packed or shipped until "
+                           "staff release it.", actor=actor,
+                         data={"dispute": dispute_id, "reason": reason, "risk_before": before})
         order.save(update_fields=["risk", "risk_score", "risk_reasons", "updated_at"])
         return order
 
@@ -177,7 +216,8 @@ def cancel_order(*, order_id: int, reason: str = "", actor=None) -> Order:
     already been voided or refunded (``payments.services.cancel_and_settle`` does that
     first; this refuses while money is held, so it is never silently kept).
     Guarantees: allocations deleted and stock levels' ``allocated`` lowered to match;
-    a cancel intent (``request_cancel``) cleared as carried out; a "canceled" event;
+    a cancel intent (``request_cancel``) cleared as carried out; a "canceled" event; its
+    open stock shortfalls closed (each with an event);
     ``order_canceled`` sent after commit.
     """
     with transaction.atomic():
@@ -198,6 +238,9 @@ def cancel_order(*, order_id: int, reason: str = "", actor=None) -> Order:
         released = release_order_stock(order)
         record_event(order, OrderEvent.Type.CANCELED, reason or "Order canceled.", actor=actor,
                      data={"released_units": released})
+        # A paid order waiting in the stock shortfalls queue, canceled from anywhere: its
+        # shortfall is closed with it, so no later retry allocates stock to it.
+        close_shortfalls_of_canceled_order(order, reason=reason or "canceled", actor=actor)
         transaction.on_commit(partial(order_canceled.send, sender=Order, order_id=order.pk))
         return order
 

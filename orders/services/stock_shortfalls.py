@@ -98,11 +98,40 @@ def _resolve(shortfall: StockShortfall, resolution: str, message: str, *, actor=
                  data={"shortfall": shortfall.pk, "resolution": resolution})
 
 
+def _not_owed(order: Order) -> str:
+    """Why the (locked) order's goods are no longer owed, so stock must not be allocated to
+    it: canceled or closed, or its payment refunded, voided or gone; "" while it is open
+    and paid for (``Order.SHIPPABLE_PAYMENT``)."""
+    if order.status != Order.Status.OPEN:
+        return f"the order is {order.get_status_display().lower()}"
+    if order.payment_status not in Order.SHIPPABLE_PAYMENT:
+        return f"the order's payment is {order.get_payment_status_display().lower()}"
+    return ""
+
+
+def _close_if_not_owed(shortfall: StockShortfall, *, actor=None) -> str:
+    """With the shortfall and its order locked: close the shortfall, allocating nothing,
+    when the order's goods are no longer owed (it was canceled and refunded elsewhere, e.g.
+    from the order page, or refunded at the gateway). Returns why it was closed ("" when
+    the order is still owed its goods)."""
+    why = _not_owed(shortfall.order)
+    if why:
+        _resolve(shortfall, StockShortfall.Resolution.CANCELED,
+                 f"Stock shortfall closed without allocating: {why}.", actor=actor)
+    return why
+
+
 def _allocate_and_resolve(shortfall: StockShortfall, resolution: str, message: str, *,
                           warehouse_id: int | None = None, actor=None) -> StockShortfall:
     """Allocate every line (from ``warehouse_id`` only, when given) and resolve; raises
-    OutOfStock and changes nothing when the stock isn't there."""
-    order = locks.order_for_update(shortfall.order_id)
+    OutOfStock and changes nothing when the stock isn't there. Call with the shortfall and
+    its order locked (``locks.shortfall_for_update``), after ``_close_if_not_owed``; an
+    order with a cancel requested is refused (InvalidTransition): its cancel closes the
+    shortfall, or, withdrawn, leaves it open."""
+    order = shortfall.order
+    if _not_owed(order):  # pragma: no cover - callers close it first
+        raise InvalidTransition(f"Order {order.number} is not owed its goods.")
+    order.ensure_no_cancel_requested("allocated")
     lines = list(order.lines.order_by("pk"))
     with transaction.atomic():
         allocate_lines(lines, pickup_warehouse_id=warehouse_id or order.pickup_warehouse_id)
@@ -113,10 +142,14 @@ def _allocate_and_resolve(shortfall: StockShortfall, resolution: str, message: s
 
 def retry_allocation(*, shortfall_id: int, actor=None) -> bool:
     """Try to allocate a waiting order again (a beat task for backorders, or staff).
-    Returns whether it was allocated; False, with nothing changed, while stock is short."""
+    Returns whether it was allocated; False, with nothing changed, while stock is short or
+    the order's cancel is under way. An order no longer owed its goods (canceled, refunded)
+    gets nothing: its shortfall is closed (and False returned)."""
     with transaction.atomic():
         shortfall = locks.shortfall_for_update(shortfall_id)
-        if not shortfall.is_open:
+        if not shortfall.is_open or _close_if_not_owed(shortfall, actor=actor):
+            return False
+        if shortfall.order.cancel_requested:
             return False
         try:
             _allocate_and_resolve(shortfall, StockShortfall.Resolution.REALLOCATED,
@@ -125,6 +158,18 @@ def retry_allocation(*, shortfall_id: int, actor=None) -> bool:
         except OutOfStock:
             return False
         return True
+
+
+def close_shortfalls_of_canceled_order(order: Order, *, reason: str, actor=None) -> int:
+    """The order was just canceled (call with it locked, in ``cancel_order``'s
+    transaction): close its open stock shortfalls, so no retry, backorder or substitute
+    allocates stock to it. Returns how many were closed."""
+    shortfalls = locks.open_shortfalls_for_update(order)
+    for shortfall in shortfalls:
+        shortfall.order = order
+        _resolve(shortfall, StockShortfall.Resolution.CANCELED,
+                 f"Stock shortfall closed: the order was canceled ({reason}).", actor=actor)
+    return len(shortfalls)
 
 
 def open_shortfall_ids() -> list[int]:
@@ -183,10 +228,14 @@ def fulfil_from_warehouse(*, shortfall_id: int, warehouse_id: int, actor=None) -
         warehouse = Warehouse.objects.filter(pk=warehouse_id, is_active=True).first()
         if warehouse is None:
             raise StockShortfallError("Choose an active warehouse.")
-        return _allocate_and_resolve(
-            shortfall, StockShortfall.Resolution.OTHER_WAREHOUSE,
-            f"Allocated from {warehouse.name}; the order ships from there.",
-            warehouse_id=warehouse.pk, actor=actor)
+        why = _close_if_not_owed(shortfall, actor=actor)
+        if not why:
+            return _allocate_and_resolve(
+                shortfall, StockShortfall.Resolution.OTHER_WAREHOUSE,
+                f"Allocated from {warehouse.name}; the order ships from there.",
+                warehouse_id=warehouse.pk, actor=actor)
+    # The close is committed; staff are told why nothing was allocated.
+    raise InvalidTransition(f"Nothing allocated: {why}, so its stock shortfall was closed.")
 
 
 def offer_substitute(*, shortfall_id: int, line_id: int, variant_id: int,
@@ -235,41 +284,57 @@ def answer_substitute(*, shortfall_id: int, accept: bool) -> StockShortfall:
         shortfall = locks.shortfall_for_update(shortfall_id)
         if shortfall.state != State.AWAITING_SHOPPER:
             raise InvalidTransition("This offer has already been answered or withdrawn.")
-        line, variant = shortfall.substitute_line, shortfall.substitute_variant
-        shortfall.state = State.OPEN
-        shortfall.save(update_fields=["state"])
-        if not accept or line is None or variant is None:
-            shortfall.note = "The shopper declined the substitute."
-            shortfall.save(update_fields=["note"])
-            record_event(shortfall.order, OrderEvent.Type.STOCK_SHORTFALL,
-                         "The shopper declined the substitute.",
-                         data={"shortfall": shortfall.pk})
-            return shortfall
-        try:
-            with transaction.atomic():
-                was = line.description
-                OrderLine.objects.filter(pk=line.pk).update(
-                    variant=variant, sku=variant.sku, product_name=variant.product.title,
-                    variant_name=variant.title, weight_grams=variant.weight_grams)
-                _allocate_and_resolve(shortfall, StockShortfall.Resolution.SUBSTITUTED,
-                                      f"The shopper accepted {variant} instead of {was}; "
-                                      "allocated.")
-        except OutOfStock:
-            shortfall.note = f"The shopper accepted {variant}, but it sold out meanwhile."
-            shortfall.save(update_fields=["note"])
-            record_event(shortfall.order, OrderEvent.Type.STOCK_SHORTFALL, shortfall.note,
-                         data={"shortfall": shortfall.pk})
+        why = _close_if_not_owed(shortfall)
+        if not why:
+            return _answer_substitute(shortfall, accept=accept)
+    # The close is committed; the shopper is told the offer no longer stands.
+    raise InvalidTransition(f"This offer no longer stands: {why}.")
+
+
+def _answer_substitute(shortfall: StockShortfall, *, accept: bool) -> StockShortfall:
+    """``answer_substitute``'s work, with the shortfall and its order locked."""
+    line, variant = shortfall.substitute_line, shortfall.substitute_variant
+    shortfall.state = State.OPEN
+    shortfall.save(update_fields=["state"])
+    if not accept or line is None or variant is None:
+        shortfall.note = "The shopper declined the substitute."
+        shortfall.save(update_fields=["note"])
+        record_event(shortfall.order, OrderEvent.Type.STOCK_SHORTFALL,
+                     "The shopper declined the substitute.",
+                     data={"shortfall": shortfall.pk})
         return shortfall
+    try:
+        with transaction.atomic():
+            was = line.description
+            OrderLine.objects.filter(pk=line.pk).update(
+                variant=variant, sku=variant.sku, product_name=variant.product.title,
+                variant_name=variant.title, weight_grams=variant.weight_grams)
+            _allocate_and_resolve(shortfall, StockShortfall.Resolution.SUBSTITUTED,
+                                  f"The shopper accepted {variant} instead of {was}; "
+                                  "allocated.")
+    except OutOfStock:
+        shortfall.note = f"The shopper accepted {variant}, but it sold out meanwhile."
+        shortfall.save(update_fields=["note"])
+        record_event(shortfall.order, OrderEvent.Type.STOCK_SHORTFALL, shortfall.note,
+                     data={"shortfall": shortfall.pk})
+    return shortfall
 
 
 def close_canceled_shortfall(*, shortfall_id: int, actor=None) -> StockShortfall:
-    """Mark an shortfall canceled once its order was canceled and refunded
-    (``payments.services.cancel_stock_shortfall`` does both, then calls this)."""
+    """Mark a shortfall canceled once its order was canceled and refunded
+    (``payments.services.cancel_stock_shortfall`` does both, then calls this), and send the
+    shopper the apology. The order's cancel closes its open shortfalls itself
+    (``close_shortfalls_of_canceled_order``): one closed that way, with its order canceled,
+    is left as it is (the apology still goes out); any other closed one is refused."""
     with transaction.atomic():
         shortfall = locks.shortfall_for_update(shortfall_id)
-        _ensure_open(shortfall)
-        _resolve(shortfall, StockShortfall.Resolution.CANCELED,
-                 "Canceled and refunded in full: the stock could not be found.", actor=actor)
+        closed_by_cancel = (shortfall.resolution == StockShortfall.Resolution.CANCELED
+                            and shortfall.order.status == Order.Status.CANCELED)
+        if not closed_by_cancel:
+            _ensure_open(shortfall)
+            _resolve(shortfall, StockShortfall.Resolution.CANCELED,
+                     "Canceled and refunded in full: the stock could not be found.",
+                     actor=actor)
         transaction.on_commit(partial(stock_shortfall_notice.send, sender=Order,
                                       order_id=shortfall.order_id, kind="stock_apology"))
         return shortfall

@@ -1,8 +1,8 @@
 """Money and goods under races (issue 14), on PostgreSQL with real threads, each its own
-connection: cancel against "mark shipped", a refund that cancels the rest against shipping,
-two refunds at once, and the capture at shipment against a cancel. Tasks run eagerly after
-each commit, as a worker would run them next. Nothing is mocked but the capture mode; the
-locks decide."""
+connection: cancel against "mark shipped", a refund that cancels the rest against shipping
+(nothing shipped yet, or part of it), two refunds at once, and the capture at shipment
+against a cancel. Tasks run eagerly after each commit, as a worker would run them next.
+Nothing is mocked but the capture mode; the locks decide."""
 
 from decimal import Decimal
 
@@ -20,6 +20,8 @@ from payments.models import GatewayCall, Payment, RefundReason
 from tests.concurrency import run_concurrently
 from tests.factories import UserFactory
 
+from .test_shipments import to_shipped
+
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 State = Shipment.State
 ROUNDS = 3
@@ -27,7 +29,11 @@ ROUNDS = 3
 
 def labelled(order) -> Shipment:
     """The order's one shipment, picked, packed and labelled (ready to hand over)."""
-    shipment = order.shipments.get()
+    return labelled_shipment(order.shipments.get())
+
+
+def labelled_shipment(shipment) -> Shipment:
+    """The shipment picked, packed and labelled (ready to hand over)."""
     services.create_pick_list(warehouse_id=shipment.warehouse_id, shipment_ids=[shipment.pk])
     for line in shipment.lines.select_related("order_line"):
         for _ in range(line.quantity):
@@ -112,6 +118,50 @@ def test_a_refund_that_cancels_the_rest_against_shipping(paid_order):
         else:
             assert isinstance(ship.error, InvalidTransition)
             assert payment.refunded_amount == payment.captured_amount
+
+
+def test_cancel_the_rest_of_a_partly_shipped_order_against_shipping_the_rest(paid_order):
+    """The mug left; the lamp's parcel is labelled when the merchant refunds and cancels
+    the rest: the lamp ships (only the goodwill goes back), or it is canceled, its stock
+    released and its price refunded, never both and never neither."""
+    merchant = UserFactory(username="merchant", is_staff=True, is_superuser=True)
+    for round_number in range(ROUNDS):
+        order = paid_order(email=f"partrest{round_number}@example.com")
+        mug_shipment, lamp_shipment = order.shipments.order_by("pk")  # made when paid
+        to_shipped(mug_shipment)
+        lamp_shipment = labelled_shipment(lamp_shipment)
+        lamp_line = lamp_shipment.lines.get().order_line
+        level_id = lamp_shipment.lines.get().stock_level_id
+        on_hand = StockLevel.objects.get(pk=level_id).on_hand
+        payment = Payment.objects.get(order=order)
+        refund, ship = run_concurrently(
+            lambda p=payment: refund_with_decision(
+                payment_id=p.pk, amount=Decimal("2.00"), refund_reason=RefundReason.GOODWILL,
+                note="Late", decision=FulfillmentDecision.CANCEL_REST, actor=merchant),
+            lambda s=lamp_shipment: services.ship_shipment(shipment_id=s.pk))
+        only_domain_refusals([refund, ship])
+        assert refund.ok
+        lamp_shipment.refresh_from_db()
+        lamp_line.refresh_from_db()
+        payment.refresh_from_db()
+        order.refresh_from_db()
+        level = StockLevel.objects.get(pk=level_id)
+        refunded = {call.refund_reason: call.amount for call in GatewayCall.objects.filter(
+            payment=payment, kind=GatewayCall.Kind.REFUND,
+            outcome=GatewayCall.Outcome.SUCCEEDED)}
+        assert order.status == Order.Status.OPEN
+        assert order.fulfillment_status == Order.FulfillmentStatus.FULFILLED
+        assert level.allocated == 0
+        if ship.ok:
+            assert lamp_shipment.state == State.SHIPPED and lamp_line.quantity_canceled == 0
+            assert refunded == {RefundReason.GOODWILL: Decimal("2.00")}
+            assert level.on_hand == on_hand - 1
+        else:
+            assert isinstance(ship.error, InvalidTransition)
+            assert lamp_shipment.state == State.CANCELED and lamp_line.quantity_canceled == 1
+            assert refunded == {RefundReason.GOODWILL: Decimal("2.00"),
+                                RefundReason.CANCELLATION: lamp_line.total}
+            assert level.on_hand == on_hand
 
 
 def test_two_refunds_at_once_never_refund_more_than_was_captured(paid_order):

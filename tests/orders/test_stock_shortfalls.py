@@ -258,3 +258,76 @@ def test_backorder_takes_its_date_from_an_open_purchase_order(shop):
     order_services.backorder(shortfall_id=shortfall.pk)
     shortfall.refresh_from_db()
     assert shortfall.state == Exc.BACKORDERED and shortfall.expected_on == arriving
+
+
+def test_an_order_canceled_from_its_page_closes_its_shortfall_and_gets_no_stock(shop):
+    from returns.services import cancel_order_or_return
+
+    order, shortfall = queued_order(shop)
+    cancel_order_or_return(order_id=order.pk, reason="No stock coming")
+    shortfall.refresh_from_db()
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELED and order.payment_status == "refunded"
+    assert (shortfall.state, shortfall.resolution) == (Exc.CANCELED, "canceled")
+    assert order.events.filter(type="stock_shortfall",
+                               message__contains="the order was canceled").exists()
+    # Stock arrives: the backorder beat and staff's retry leave the canceled order alone.
+    receive_stock(variant=shop["lamp"], warehouse=shop["east"], quantity=3, reference="PO-2")
+    assert order_tasks.allocate_backorders() == 0
+    assert order_services.retry_allocation(shortfall_id=shortfall.pk) is False
+    assert not order.lines.get().allocations.exists()
+    assert level(shop["lamp"], shop["east"]).allocated == 1  # the other shopper's unit only
+
+
+def test_a_shortfall_whose_order_was_refunded_elsewhere_is_closed_not_allocated(shop):
+    order, shortfall = queued_order(shop)
+    receive_stock(variant=shop["lamp"], warehouse=shop["west"], quantity=3, reference="T-2")
+    # Refunded in full at the gateway (its dashboard): the order stays open, owed nothing.
+    payment_services.set_refunded_total(payment=order.payments.get(),
+                                        refunded_total=order.total)
+    with pytest.raises(InvalidTransition, match="refunded"):
+        order_services.fulfil_from_warehouse(shortfall_id=shortfall.pk,
+                                             warehouse_id=shop["west"].pk)
+    shortfall.refresh_from_db()
+    assert (shortfall.state, shortfall.resolution) == (Exc.CANCELED, "canceled")  # committed
+    assert level(shop["lamp"], shop["west"]).allocated == 0
+    assert not Shipment.objects.filter(order=order).exists()
+
+
+def test_a_partly_refunded_order_in_the_queue_is_allocated_and_ships(shop):
+    order, shortfall = queued_order(shop)
+    payment_services.set_refunded_total(payment=order.payments.get(),
+                                        refunded_total=order.total / 10)
+    order.refresh_from_db()
+    assert order.payment_status == "partially_refunded"
+    receive_stock(variant=shop["lamp"], warehouse=shop["east"], quantity=1, reference="PO-3")
+    assert order_services.retry_allocation(shortfall_id=shortfall.pk) is True
+    assert Shipment.objects.filter(order=order).count() == 1
+
+
+@pytest.mark.postgres
+def test_a_retry_against_a_cancel_from_the_order_page_never_leaves_stock_on_it(shop):
+    """Stock arrived: the backorder retry and staff canceling the order from its page run
+    at once. Both lock the order before the shortfall, so neither deadlocks, and however
+    they meet the canceled order ends with no stock and its shortfall closed."""
+    from returns.services import cancel_order_or_return
+
+    for round_number in range(3):
+        order, payment = expired_order(shop["lamp"], email=f"r{round_number}@example.com")
+        order_services.place_order(cart=ready_cart(variants={shop["lamp"]: 1},
+                                                   email=f"q{round_number}@example.com"))
+        pay_late(payment)
+        shortfall = StockShortfall.objects.get(order=order)
+        receive_stock(variant=shop["lamp"], warehouse=shop["east"], quantity=1,
+                      reference=f"PO-R{round_number}")
+        retry, cancel = run_concurrently(
+            partial(order_services.retry_allocation, shortfall_id=shortfall.pk),
+            partial(cancel_order_or_return, order_id=order.pk, reason="Changed mind"))
+        assert cancel.ok and retry.finished and retry.error is None, (retry, cancel)
+        order.refresh_from_db()
+        shortfall.refresh_from_db()
+        assert order.status == Order.Status.CANCELED and order.payment_status == "refunded"
+        assert not order.lines.get().allocations.exists()
+        assert not shortfall.is_open
+        lamp = level(shop["lamp"], shop["east"])
+        assert lamp.allocated == lamp.on_hand - 1  # the one unit back on sale
