@@ -295,13 +295,9 @@ def _apply(event_type: str, report) -> str:
                                             amount=captured or payment.amount)
         payment = services.set_refunded_total(payment=payment, refunded_total=refunded)
     elif event_type == "charge.dispute.created":
-        reason = report.reason or "unspecified"
-        order_services.record_order_event(
-            order_id=payment.order_id, event_type=OrderEvent.Type.DISPUTE_OPENED,
-            message=f"The customer's bank opened a dispute ({reason}).",
-            data={"dispute": report.dispute_id})
-        order_services.hold_for_review(order_id=payment.order_id, score=100,
-                                       reasons=[f"Payment disputed ({reason})"])
+        # Held whatever an earlier fraud review decided: the money is being taken back.
+        order_services.hold_for_dispute(order_id=payment.order_id,
+                                        dispute_id=report.dispute_id, reason=report.reason)
         return f"dispute recorded on order {payment.order_id}"
     return f"payment {payment.token}: {before} -> {payment.state}"
 

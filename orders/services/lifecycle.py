@@ -6,6 +6,7 @@ from datetime import datetime
 from functools import partial
 
 from django.db import transaction
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from inventory import services as inventory_services
@@ -22,16 +23,21 @@ REFUND_STATUSES = {Order.PaymentStatus.PARTIALLY_REFUNDED, Order.PaymentStatus.R
 
 
 def record_order_payment(*, order_id: int, payment_status: str, event_type: str,
-                         message: str, data: dict | None = None, actor=None) -> Order:
+                         message: str, data: dict | None = None, actor=None,
+                         locked_order: Order | None = None) -> Order:
     """Move the order's payment status (called by ``payments.services``).
 
     Moving to the same status records the event only. The first time a payment is
     secured (authorized or paid) the unpaid-order deadline is cleared and ``order_paid``
-    is sent after commit.
+    is sent after commit. ``locked_order``: the order, already locked in the caller's
+    transaction (with its addresses when the status is a secured one), read no second time.
     """
     with transaction.atomic():
-        # With its addresses: the fraud screening that follows a first payment reads them.
-        order = locks.order_for_update(order_id, with_addresses=payment_status in SECURED)
+        if locked_order is not None and locked_order.pk == order_id:
+            order = locked_order
+        else:
+            # With its addresses: the fraud screening after a first payment reads them.
+            order = locks.order_for_update(order_id, with_addresses=payment_status in SECURED)
         if (order.status == Order.Status.CANCELED and payment_status in SECURED
                 and order.payment_status == Order.PaymentStatus.UNPAID):
             # Paid after its stock was released: reopen, re-allocate or queue it.
@@ -103,28 +109,61 @@ def hold_for_dispute(*, order_id: int, dispute_id: str, reason: str, actor=None)
     closed order only gets the event.
     """
     reason = (reason or "").strip() or "unspecified"
-    why = f"Payment disputed ({reason})"
     with transaction.atomic():
         order = locks.order_for_update(order_id)
         record_event(order, OrderEvent.Type.DISPUTE_OPENED,
                      f"The customer's bank opened a dispute ({reason}).", actor=actor,
                      data={"dispute": dispute_id, "reason": reason})
-        if order.status != Order.Status.OPEN:
-            return order
-        earlier = [item for item in order.risk_reasons or [] if item != why]
-        order.risk_reasons = [why, *earlier]
-        if order.risk != Order.Risk.HELD:
-            before = order.risk
-            order.risk, order.risk_score = Order.Risk.HELD, 100
-            record_event(order, OrderEvent.Type.HELD,
-                         f"Held: the customer's bank disputes the payment ({reason})"
-                         + ("; this overrides the release after the earlier review"
-                            if before == Order.Risk.RELEASED else "")
-                         + ". Nothing more of the order is picked, packed or shipped until "
-                           "staff release it.", actor=actor,
-                         data={"dispute": dispute_id, "reason": reason, "risk_before": before})
-        order.save(update_fields=["risk", "risk_score", "risk_reasons", "updated_at"])
+        _hold_whatever_was_decided(
+            order, why=f"Payment disputed ({reason})",
+            held=f"Held: the customer's bank disputes the payment ({reason})",
+            data={"dispute": dispute_id, "reason": reason}, actor=actor)
         return order
+
+
+def hold_for_gateway_refund(*, order_id: int, amount: str, actor=None) -> Order:
+    """Money was refunded at the payment gateway itself (the Stripe dashboard), not by a
+    decision taken in the shop: if units of the order are still to ship, hold it, whatever
+    an earlier review decided, so goods don't leave for money already given back. Staff
+    then decide: release the hold (ship anyway) or cancel the rest. An order with nothing
+    left to ship, or not open, is left as it is (the refund is on its timeline already).
+    """
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        to_ship = order.lines.aggregate(units=Sum(
+            F("quantity") - F("quantity_fulfilled") - F("quantity_canceled"),
+            default=0))["units"]
+        if to_ship > 0:
+            _hold_whatever_was_decided(
+                order, why=f"Refunded at the payment gateway ({amount}) with {to_ship} "
+                           f"unit(s) still to ship",
+                held=f"Held: {amount} was refunded at the payment gateway, outside the "
+                     f"shop, while {to_ship} unit(s) are still to ship",
+                data={"refunded": amount, "units_to_ship": to_ship}, actor=actor)
+        return order
+
+
+def _hold_whatever_was_decided(order: Order, *, why: str, held: str, data: dict,
+                               actor) -> None:
+    """Hold a locked open order (``why`` first among its risk reasons), overriding a
+    release after an earlier review; an order held already keeps its hold and gains the
+    reason. From then on fulfillment refuses to pick, pack, label or ship it
+    (``Order.ensure_can_be_fulfilled``) until ``release_hold``. A canceled or closed order
+    is left as it is."""
+    if order.status != Order.Status.OPEN:
+        return
+    earlier = [item for item in order.risk_reasons or [] if item != why]
+    order.risk_reasons = [why, *earlier]
+    if order.risk != Order.Risk.HELD:
+        before = order.risk
+        order.risk, order.risk_score = Order.Risk.HELD, 100
+        record_event(order, OrderEvent.Type.HELD,
+                     held + ("; this overrides the release after the earlier review"
+                             if before == Order.Risk.RELEASED else "")
+                     + ". Nothing more of the order is picked, packed or shipped until "
+                       "staff release it.", actor=actor,
+                     data={**data, "risk_before": before})
+    order.save(update_fields=["risk", "risk_score", "risk_reasons", "updated_at"])
 
 
 def record_risk(*, order_id: int, score: int, reasons: list[str]) -> None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Sum
 
+from kernel.money import Money
 from orders import services as order_services
 from orders.models import OrderEvent
 
@@ -34,6 +35,9 @@ def set_refunded_total(*, payment: Payment, refunded_total: Decimal, reason: str
                    - in_flight)
         if missing > 0 and payment.state in {State.CAPTURED, State.PARTIALLY_REFUNDED}:
             add_refund(payment, missing, reason=reason or "refunded at the gateway")
+            # Not a decision taken in the shop: goods still to ship wait for one.
+            order_services.hold_for_gateway_refund(
+                order_id=payment.order_id, amount=str(Money(missing, payment.currency)))
         return payment
 
 

@@ -157,8 +157,12 @@ def move_payment_to(payment: Payment, state: str, *, actor=None,
     if captured_after_end:
         text = (f"{text[:-1]} at the gateway after the payment was {was} here "
                 "(money the gateway took is always recorded).")
+    locked_order = None
     if state == State.CAPTURED:
-        why = _not_owed(payment, was=was)
+        # Locked with its addresses: record_order_payment and the fraud screening that
+        # follow take this order instead of reading it again.
+        locked_order = order_locks.order_for_update(payment.order_id, with_addresses=True)
+        why = _not_owed(payment, was=was, order=locked_order)
         if why:
             _refund_not_owed(payment, text=text, why=why, actor=actor)
             return payment
@@ -170,7 +174,8 @@ def move_payment_to(payment: Payment, state: str, *, actor=None,
         order = order_services.record_order_payment(
             order_id=payment.order_id, payment_status=order_status,
             event_type=EVENT_FOR[state], message=text, actor=actor,
-            data={"payment": str(payment.token), "amount": str(payment.captured_amount)})
+            data={"payment": str(payment.token), "amount": str(payment.captured_amount)},
+            locked_order=locked_order)
         payment.order.payment_status = order_status  # in step, for whoever answers with it
     elif state in EVENT_FOR:
         order_services.record_order_event(order_id=payment.order_id,
@@ -216,13 +221,13 @@ def add_refund(payment: Payment, amount: Decimal, *, actor=None, reason: str = "
         message=text, actor=actor, data=data)
 
 
-def _not_owed(payment: Payment, *, was: str) -> str:
+def _not_owed(payment: Payment, *, was: str, order: Order) -> str:
     """Why the order does not owe the money just captured on ``payment`` ("" when it does),
     decided with the order locked (after the payment: the order every payment service
     takes). A canceled order whose payment status is still unpaid takes a live payment's
     late success as a late payment (``orders.services.record_order_payment`` reopens it);
-    a payment that had ended here never reopens an order."""
-    order = order_locks.order_for_update(payment.order_id)
+    a payment that had ended here never reopens an order. ``order``: the payment's order,
+    locked by the caller."""
     if was in ENDED_WITHOUT_MONEY:
         if order.status == Order.Status.CANCELED:
             return "the order is canceled"

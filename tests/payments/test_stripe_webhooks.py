@@ -89,7 +89,14 @@ def test_refunds_reported_by_stripe_are_reconciled(client, stripe_fake, payment)
     payment.refresh_from_db()
     assert (payment.state, payment.refunded_amount) == (Payment.State.PARTIALLY_REFUNDED,
                                                         Decimal("10.00"))
-    assert Order.objects.get().payment_status == Order.PaymentStatus.PARTIALLY_REFUNDED
+    order = Order.objects.get()
+    assert order.payment_status == Order.PaymentStatus.PARTIALLY_REFUNDED
+    # Refunded outside the shop while its unit is still to ship: held for staff to decide.
+    assert order.risk == Order.Risk.HELD
+    assert order.risk_reasons[0] == ("Refunded at the payment gateway ($10.00) with 1 unit(s) "
+                                     "still to ship")
+    held = order.events.get(type=OrderEvent.Type.HELD)
+    assert "$10.00 was refunded at the payment gateway, outside the shop" in held.message
     full = make_event("charge.refunded", stripe_fake.refund_outside(payment.gateway_reference,
                                                                     2500))
     deliver(client, full)
@@ -166,9 +173,30 @@ def test_a_dispute_is_recorded_and_holds_the_order(client, stripe_fake, order, p
     order.refresh_from_db()
     assert order.risk == Order.Risk.HELD
     opened = order.events.get(type=OrderEvent.Type.DISPUTE_OPENED)
-    assert "fraudulent" in opened.message and opened.data == {"dispute": "dp_1"}
+    assert "fraudulent" in opened.message
+    assert opened.data == {"dispute": "dp_1", "reason": "fraudulent"}
     assert order.events.filter(type=OrderEvent.Type.HELD).count() == 1
     assert order.payment_status == Order.PaymentStatus.PAID
+
+
+def test_a_dispute_holds_an_order_staff_released_after_an_earlier_review(
+        client, stripe_fake, order, payment):
+    from orders import services as order_services
+
+    deliver(client, make_event("payment_intent.succeeded",
+                               stripe_fake.succeed(payment.gateway_reference)))
+    order_services.hold_for_review(order_id=order.pk, score=90, reasons=["Unusual address"])
+    order_services.release_hold(order_id=order.pk)
+    order.refresh_from_db()
+    assert order.risk == Order.Risk.RELEASED
+    dispute = {"id": "dp_2", "object": "dispute", "reason": "fraudulent",
+               "charge": stripe_fake.intent(payment.gateway_reference)["latest_charge"],
+               "payment_intent": payment.gateway_reference, "amount": 3500}
+    deliver(client, make_event("charge.dispute.created", dispute))
+    order.refresh_from_db()
+    assert order.risk == Order.Risk.HELD
+    assert order.risk_reasons[0] == "Payment disputed (fraudulent)"
+    assert order.events.filter(type=OrderEvent.Type.DISPUTE_OPENED).count() == 1
 
 
 def test_bad_signature_is_refused_and_changes_nothing(client, stripe_fake, payment):
@@ -217,6 +245,21 @@ def test_return_url_sync_and_refund_through_the_shop(client, stripe_fake, paymen
         payment.gateway_reference)))
     synced.refresh_from_db()
     assert synced.refunded_amount == Decimal("5.00")
+    # A refund decided in the shop holds nothing.
+    assert Order.objects.get().risk != Order.Risk.HELD
+
+
+def test_a_refund_at_the_gateway_after_everything_shipped_holds_nothing(client, stripe_fake,
+                                                                        order, payment):
+    deliver(client, make_event("payment_intent.succeeded",
+                               stripe_fake.succeed(payment.gateway_reference)))
+    line = order.lines.get()
+    type(line).objects.filter(pk=line.pk).update(quantity_fulfilled=line.quantity)
+    deliver(client, make_event("charge.refunded",
+                               stripe_fake.refund_outside(payment.gateway_reference, 500)))
+    order.refresh_from_db()
+    assert order.payment_status == Order.PaymentStatus.PARTIALLY_REFUNDED
+    assert order.risk != Order.Risk.HELD
 
 
 def test_two_syncs_in_the_same_second_do_not_collide(stripe_fake, payment):
