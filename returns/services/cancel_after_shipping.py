@@ -33,7 +33,7 @@ from fulfillment import locks as fulfillment_locks
 from fulfillment import services as fulfillment_services
 from fulfillment.models import Shipment
 from kernel.errors import InvalidTransition
-from kernel.money import Money, quantize
+from kernel.money import Money
 from orders import services as order_services
 from orders.models import Order, OrderEvent, OrderLine
 from payments import locks as payment_locks
@@ -154,7 +154,7 @@ def _cancel_after_shipping(order_id: int, *, reason: str, actor) -> _PartialCanc
             return None
         left = [shipment for shipment in shipments if shipment.state in LEFT]
         waiting = [shipment for shipment in shipments if shipment.state in Shipment.UNSHIPPED]
-        share = sum((_share_not_shipped(line) for line in lines), Decimal("0"))
+        share = sum((line.share_to_ship for line in lines), Decimal("0"))
         who = actor.get_username() if getattr(actor, "is_authenticated", False) else "staff"
         calls, refunded = payment_services.record_cancellation_refunds(
             order_id=order.pk, amount=share, note=f"Canceled after shipping: {reason}",
@@ -184,17 +184,6 @@ def _cancel_after_shipping(order_id: int, *, reason: str, actor) -> _PartialCanc
                   "canceled_units": outcome.canceled_units,
                   "refund": str(refunded), "return": getattr(return_request, "number", "")})
         return outcome
-
-
-def _share_not_shipped(line: OrderLine) -> Decimal:
-    """What the shopper paid (price, discount share, tax) for the line's units not shipped:
-    the shipped units are priced pro rata, the rest take what is left, so this share and
-    a later return of every shipped unit add up to exactly the line's total."""
-    to_cancel = line.quantity_to_ship
-    if to_cancel <= 0:
-        return Decimal("0")
-    kept = line.quantity - to_cancel
-    return line.total - quantize(line.total * kept / line.quantity, line.order.currency)
 
 
 def _open_return(order: Order, lines: list[OrderLine], left: list[Shipment], *, reason: str,

@@ -300,6 +300,9 @@ def test_a_partly_refunded_order_in_the_queue_is_allocated_and_ships(shop):
                                         refunded_total=order.total / 10)
     order.refresh_from_db()
     assert order.payment_status == "partially_refunded"
+    # Refunded at the gateway, outside the shop: held until staff decide; they ship it.
+    assert order.risk == "held"
+    order_services.release_hold(order_id=order.pk)
     receive_stock(variant=shop["lamp"], warehouse=shop["east"], quantity=1, reference="PO-3")
     assert order_services.retry_allocation(shortfall_id=shortfall.pk) is True
     assert Shipment.objects.filter(order=order).count() == 1
