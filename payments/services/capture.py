@@ -7,7 +7,6 @@ from dataclasses import replace
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Q, Sum
 
 from kernel.errors import InvalidTransition, NotFound
 from orders import locks as order_locks
@@ -16,7 +15,7 @@ from orders.models import Order
 from .. import locks
 from ..exceptions import PaymentError
 from ..models import GatewayCall, Payment
-from .recording import call_gateway, move_payment_to, record_result
+from .recording import call_gateway, move_payment_to, other_payments_cover, record_result
 
 State = Payment.State
 VOIDABLE = {State.PENDING, State.REQUIRES_ACTION, State.AUTHORIZED}
@@ -122,10 +121,7 @@ def _order_may_lose(order: Order, payment: Payment) -> bool:
     or being canceled, or its other payments hold its total."""
     if order.status == Order.Status.CANCELED or order.cancel_requested:
         return True
-    others = Payment.objects.filter(order_id=order.pk).exclude(pk=payment.pk).aggregate(
-        held=Sum(F("captured_amount") - F("refunded_amount"), default=Decimal("0")),
-        authorized=Sum("amount", filter=Q(state=State.AUTHORIZED), default=Decimal("0")))
-    return others["held"] + others["authorized"] >= order.total
+    return other_payments_cover(order, payment)
 
 
 def capture_order_payment(*, order_id: int, actor=None) -> Payment:

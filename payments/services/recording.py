@@ -221,6 +221,15 @@ def add_refund(payment: Payment, amount: Decimal, *, actor=None, reason: str = "
         message=text, actor=actor, data=data)
 
 
+def other_payments_cover(order: Order, payment: Payment) -> bool:
+    """Whether the order's other payments (money held, net of refunds, plus authorizations)
+    cover its total without ``payment``. Read with the order's payments locked."""
+    others = Payment.objects.filter(order_id=order.pk).exclude(pk=payment.pk).aggregate(
+        held=Sum(F("captured_amount") - F("refunded_amount"), default=Decimal("0")),
+        authorized=Sum("amount", filter=Q(state=State.AUTHORIZED), default=Decimal("0")))
+    return others["held"] + others["authorized"] >= order.total
+
+
 def _not_owed(payment: Payment, *, was: str, order: Order) -> str:
     """Why the order does not owe the money just captured on ``payment`` ("" when it does),
     decided with the order locked (after the payment: the order every payment service
@@ -241,10 +250,7 @@ def _not_owed(payment: Payment, *, was: str, order: Order) -> str:
     if order.payment_status != Order.PaymentStatus.AUTHORIZED:
         return f"it is {order.get_payment_status_display().lower()} already"
     # Authorized: by this payment (its capture is owed) or by another one.
-    others = Payment.objects.filter(order_id=order.pk).exclude(pk=payment.pk).aggregate(
-        held=Sum(F("captured_amount") - F("refunded_amount"), default=Decimal("0")),
-        authorized=Sum("amount", filter=Q(state=State.AUTHORIZED), default=Decimal("0")))
-    if others["held"] + others["authorized"] >= order.total:
+    if other_payments_cover(order, payment):
         return "another payment already pays it"
     return ""
 
