@@ -8,6 +8,14 @@ recorded in ``kernel.models.DeferredTask`` and a warning is logged; the beat swe
 request instead: a web request must not do a worker's job, and a task that waits for
 the sweep is safe because every task is idempotent.
 
+Inside a web request the publishing waits for the response: the after-commit callbacks
+collect the tasks and ``request_finished`` (sent once the response has been handed to the
+client) publishes them. A shopper does not wait for the broker's round trips (about half a
+millisecond of Celery's work per task, five tasks when an order is paid), and nothing is
+published for a transaction that rolled back. Outside a request (a Celery task, a command)
+a task is published at commit, as before. Work a process dies holding between response and
+publish is what the sweeps already catch up on: each task's need is visible in the database.
+
 This module imports neither Celery nor any app: ``task`` is anything with Celery's task
 interface (``name``, ``delay``, ``apply_async``).
 """
@@ -15,6 +23,7 @@ interface (``name``, ``delay``, ``apply_async``).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from functools import partial
 
@@ -26,6 +35,10 @@ logger = logging.getLogger(__name__)
 # What a publish raises when the broker is down or unreachable.
 BROKER_ERRORS = (OperationalError, ConnectionError, OSError)
 
+# The tasks a request's committed transactions queued, published when its response is done
+# (``publish_after_response``); ``pending`` is None outside a request.
+_request = threading.local()
+
 
 def enqueue(task, *args, countdown: float | None = None, **kwargs) -> None:
     """Queue ``task(*args, **kwargs)`` after the current transaction commits (at once
@@ -34,7 +47,35 @@ def enqueue(task, *args, countdown: float | None = None, **kwargs) -> None:
     Guarantees: a rolled-back transaction queues nothing; a broker error never reaches the
     caller: the task is recorded for the resend sweep instead, and never run inline.
     """
-    transaction.on_commit(partial(_send, task, args, kwargs, countdown))
+    transaction.on_commit(partial(_after_commit, task, args, kwargs, countdown))
+
+
+def _after_commit(task, args: tuple, kwargs: dict, countdown: float | None) -> None:
+    pending = getattr(_request, "pending", None)
+    if pending is None:
+        _send(task, args, kwargs, countdown)
+    else:
+        pending.append((task, args, kwargs, countdown))
+
+
+def collect_during_request(**_signal) -> None:
+    """``request_started``: from now on this thread's committed tasks wait for the response.
+    Anything a request left behind unpublished (it never finished) goes out first."""
+    publish_after_response()
+    _request.pending = []
+
+
+def publish_after_response(**_signal) -> None:
+    """``request_finished``: publish, in order, what the request's transactions queued."""
+    pending, _request.pending = getattr(_request, "pending", None), None
+    failure = None
+    for task, args, kwargs, countdown in pending or ():
+        try:
+            _send(task, args, kwargs, countdown)  # a broker error is recorded there
+        except Exception as error:  # a bug, or an eager task's own error: the rest still go
+            failure = failure or error
+    if failure is not None:
+        raise failure
 
 
 def _send(task, args: tuple, kwargs: dict, countdown: float | None) -> None:

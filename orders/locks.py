@@ -4,9 +4,11 @@ import uuid
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.db import router
 from django.db.models import Q
 
 from kernel.errors import NotFound
+from kernel.prepared import NO_UUID, SENTINEL, PreparedRead
 
 from .exceptions import CheckoutIncomplete
 from .models import Cart, Order, StockShortfall, Voucher
@@ -36,14 +38,32 @@ def lock_cart(cart: Cart | CartKey) -> Cart:
     whose owner check is part of the locking query (a guest's cart, or the asker's own)."""
     if not isinstance(cart, CartKey):
         return cart_for_update(cart.pk)
-    owner = Q(user__isnull=True) | Q(user_id=cart.user_id) if cart.user_id else Q(
-        user__isnull=True)
-    found = (Cart.objects.select_for_update(of=("self",))
-             .select_related("shipping_address", "billing_address", "voucher")
-             .filter(owner, token=cart.token).first())
+    try:
+        token = cart.token if isinstance(cart.token, uuid.UUID) else uuid.UUID(str(cart.token))
+    except ValueError:
+        raise NotFound("No such cart.") from None
+    using = router.db_for_write(Cart)
+    if cart.user_id:
+        found = _CUSTOMER_CART.first(token, cart.user_id, using=using)
+    else:
+        found = _GUEST_CART.first(token, using=using)
     if found is None:
         raise NotFound("No such cart.")
     return found
+
+
+def _carts_for_update(owner: Q, token: uuid.UUID):
+    return (Cart.objects.select_for_update(of=("self",))
+            .select_related("shipping_address", "billing_address", "voucher")
+            .filter(owner, token=token)[:1])
+
+
+# The checkout locks its cart on every step: the locking read is compiled once per process.
+_GUEST_CART = PreparedRead(lambda token: _carts_for_update(Q(user__isnull=True), token),
+                           sentinel=NO_UUID)
+_CUSTOMER_CART = PreparedRead(
+    lambda token, user_id: _carts_for_update(Q(user__isnull=True) | Q(user_id=user_id), token),
+    sentinels=(NO_UUID, SENTINEL))
 
 
 def active_account_for_order(user_id: int) -> None:
@@ -60,13 +80,24 @@ def active_account_for_order(user_id: int) -> None:
 def order_for_update(order_id: int, *, with_addresses: bool = False) -> Order:
     """The order locked; ``with_addresses`` reads its shipping and billing addresses in the
     same statement (joined, not locked)."""
+    read = _ORDER_WITH_ADDRESSES if with_addresses else _ORDER
+    order = read.first(order_id, using=router.db_for_write(Order))
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def _orders_for_update(order_id: int, *, with_addresses: bool):
     orders = Order.objects.select_for_update(of=("self",))
     if with_addresses:
         orders = orders.select_related("shipping_address", "billing_address")
-    try:
-        return orders.get(pk=order_id)
-    except Order.DoesNotExist:
-        raise NotFound("No such order.") from None
+    return orders.filter(pk=order_id)
+
+
+# Paying, capturing and fulfilling lock the order, often twice a request: compiled once.
+_ORDER = PreparedRead(lambda order_id: _orders_for_update(order_id, with_addresses=False))
+_ORDER_WITH_ADDRESSES = PreparedRead(
+    lambda order_id: _orders_for_update(order_id, with_addresses=True))
 
 
 def voucher_for_update(voucher_id: int) -> Voucher:

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import router
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from inventory.selectors import (
     sellable_level_from_row,
 )
 from kernel.money import Money
+from kernel.prepared import PreparedRead
 
 from .checkout_rates import checkout_rates
 from .countries import country_name
@@ -177,6 +179,20 @@ def cart_lines(cart: Cart, *, images: bool = True) -> list[CartLine]:
     return cart_lines_and_levels(cart, images=images, levels=False)[0]
 
 
+def _cart_lines(cart_id: int, *, levels: bool):
+    rows = (CartLine.objects.filter(cart_id=cart_id).select_related("variant__product")
+            .order_by("created_at", "pk"))
+    if levels:
+        rows = rows.annotate(**joined_level_columns("variant__stock_levels")).order_by(
+            "created_at", "pk", "joined_level_id")
+    return rows
+
+
+# Every checkout step reads its cart's lines: the read is compiled once per process.
+_CART_LINES = PreparedRead(lambda cart_id: _cart_lines(cart_id, levels=False))
+_CART_LINES_AND_LEVELS = PreparedRead(lambda cart_id: _cart_lines(cart_id, levels=True))
+
+
 def cart_lines_and_levels(cart: Cart, *, images: bool = True,
                           levels: bool = True) -> tuple[list[CartLine], list[StockLevel]]:
     """A cart's lines with variant and product, and (``levels``) their variants' stock
@@ -185,15 +201,12 @@ def cart_lines_and_levels(cart: Cart, *, images: bool = True,
     images take one more unless ``images`` is off (the API shows none)."""
     if cart.pk is None:
         return [], []
-    rows = (CartLine.objects.filter(cart=cart).select_related("variant__product")
-            .order_by("created_at", "pk"))
-    if levels:
-        rows = rows.annotate(**joined_level_columns("variant__stock_levels")).order_by(
-            "created_at", "pk", "joined_level_id")
+    read = _CART_LINES_AND_LEVELS if levels else _CART_LINES
     lines: dict[int, CartLine] = {}
     found: list[StockLevel] = []
     warehouses: dict = {}
-    for row in rows:
+    for row in read.objects(cart.pk, using=router.db_for_read(CartLine, instance=cart)):
+        row.cart = cart
         lines.setdefault(row.pk, row)
         if levels:
             level = sellable_level_from_row(row, warehouses)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 
 from catalog.models import Variant
 from inventory.models import StockLevel
@@ -16,6 +16,7 @@ from inventory.selectors import (
     joined_level_columns,
     sellable_level_from_row,
 )
+from kernel.prepared import PreparedRead
 
 from .. import locks
 from ..exceptions import CartError, OutOfStock
@@ -51,13 +52,18 @@ def sellable_variant(variant_id) -> Variant:
     return variant
 
 
+# Adding to a cart reads the variant with its stock: the read is compiled once per process.
+_VARIANT_AND_LEVELS = PreparedRead(
+    lambda variant_id: Variant.objects.select_related("product")
+    .annotate(**joined_level_columns("stock_levels"))
+    .filter(pk=variant_id).order_by("joined_level_id"))
+
+
 def sellable_variant_and_levels(variant_id) -> tuple[Variant, list[StockLevel]]:
     """``sellable_variant`` and its stock levels in active warehouses, with their
     warehouse, in one query (the levels joined to the variant, a row per level)."""
     try:
-        rows = list(Variant.objects.select_related("product")
-                    .annotate(**joined_level_columns("stock_levels"))
-                    .filter(pk=int(variant_id)).order_by("joined_level_id"))
+        rows = _VARIANT_AND_LEVELS.objects(int(variant_id), using=router.db_for_read(Variant))
     except (TypeError, ValueError, OverflowError):
         rows = []
     if not rows:

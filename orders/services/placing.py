@@ -9,13 +9,15 @@ from functools import partial
 from itertools import combinations
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from inventory import services as inventory_services
 from inventory.models import StockLevel
 from kernel.errors import InvalidTransition
+from kernel.prepared import SENTINEL, PreparedRead
 
 from .. import locks
 from ..exceptions import CheckoutIncomplete, OutOfStock, VoucherInvalid
@@ -181,6 +183,32 @@ def _write_lines(order: Order, view) -> list[OrderLine]:
     return OrderLine.objects.bulk_create(lines)
 
 
+def _levels_query(variant_ids, pickup_warehouse_id=None, *, as_array: bool = False):
+    """The stock levels of these variants in active warehouses (only the pickup one, when
+    given), with their warehouse, locked in primary-key order. ``as_array`` (PostgreSQL):
+    the ids as one array parameter, so the SQL is the same for any cart and is compiled
+    once (``_LEVELS``)."""
+    ids = RawSQL("SELECT unnest(%s::bigint[])", (variant_ids,)) if as_array else variant_ids
+    levels = StockLevel.objects.filter(variant_id__in=ids, warehouse__is_active=True)
+    if pickup_warehouse_id is not None:
+        levels = levels.filter(warehouse_id=pickup_warehouse_id)
+    return levels.select_related("warehouse").order_by("pk").select_for_update(of=("self",))
+
+
+_LEVELS = PreparedRead(lambda ids: _levels_query(ids, as_array=True), sentinel=[SENTINEL])
+_LEVELS_AT_PICKUP = PreparedRead(lambda ids, pickup: _levels_query(ids, pickup, as_array=True),
+                                 sentinels=([SENTINEL], SENTINEL))
+
+
+def _levels_for_update(variant_ids: list[int], pickup_warehouse_id: int | None) -> list:
+    db = router.db_for_write(StockLevel)
+    if connections[db].vendor != "postgresql":
+        return list(_levels_query(variant_ids, pickup_warehouse_id or None))
+    if pickup_warehouse_id:
+        return _LEVELS_AT_PICKUP.objects(variant_ids, pickup_warehouse_id, using=db)
+    return _LEVELS.objects(variant_ids, using=db)
+
+
 def allocate_lines(lines: list[OrderLine], *, pickup_warehouse_id: int | None = None) -> None:
     """Allocate stock for order lines (call inside a transaction).
 
@@ -192,10 +220,7 @@ def allocate_lines(lines: list[OrderLine], *, pickup_warehouse_id: int | None = 
     wanted: dict[int, int] = defaultdict(int)
     for line in lines:
         wanted[line.variant_id] += line.quantity
-    levels = StockLevel.objects.filter(variant_id__in=sorted(wanted), warehouse__is_active=True)
-    if pickup_warehouse_id:
-        levels = levels.filter(warehouse_id=pickup_warehouse_id)
-    levels = list(levels.select_related("warehouse").order_by("pk").select_for_update(of=("self",)))
+    levels = _levels_for_update(sorted(wanted), pickup_warehouse_id)
     # What each level may sell (on hand less allocated, unsellable and safety stock): the
     # same rule allocate_units applies in its conditional update.
     free = {level.pk: level.available for level in levels}

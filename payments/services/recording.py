@@ -80,7 +80,7 @@ def record_result(call: GatewayCall, result: GatewayResult, *, actor=None,
     """Store a gateway's answer and move the payment (and its order) accordingly."""
     with transaction.atomic():
         payment = locks.payment_for_update(call.payment_id)
-        call = GatewayCall.objects.select_for_update().get(pk=call.pk)
+        call = locks.gateway_call_for_update(call.pk)
         if call.outcome != GatewayCall.Outcome.IN_FLIGHT:
             return payment  # already recorded (a retry, or the webhook got here first)
         call.outcome = (GatewayCall.Outcome.SUCCEEDED if result.success
@@ -89,7 +89,8 @@ def record_result(call: GatewayCall, result: GatewayResult, *, actor=None,
         call.gateway_reference = result.reference[:100]
         call.error, call.error_code = result.error[:300], result.error_code[:60]
         call.completed_at = timezone.now()
-        call.save()
+        call.save(update_fields=["outcome", "success", "gateway_reference", "error",
+                                 "error_code", "completed_at"])
         # Stripe rates a payment when it is charged, which may be after our first screening
         # (a webhook secured it, or the shopper's return link synced it before the charge).
         risk_changed = bool(result.risk_level) and result.risk_level != payment.risk_level

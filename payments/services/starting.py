@@ -8,11 +8,12 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from kernel.errors import ShopError
+from kernel.prepared import NO_MOMENT, SENTINEL, PreparedRead
 from orders import services as order_services
 from orders.models import Order
 
@@ -103,10 +104,18 @@ def _void_superseded(payments: list[Payment]) -> None:
 def _earlier_attempts(order: Order) -> list[Payment]:
     """The order's payments, newest first, each with ``in_flight``: a gateway call made
     less than IN_FLIGHT_BLOCKS_FOR ago and not yet answered."""
+    return _ATTEMPTS.objects(order.pk, timezone.now() - IN_FLIGHT_BLOCKS_FOR,
+                             using=router.db_for_write(Payment))
+
+
+def _attempts(order_id: int, since):
     calls_in_flight = GatewayCall.objects.filter(
-        payment=OuterRef("pk"), outcome=GatewayCall.Outcome.IN_FLIGHT,
-        created_at__gte=timezone.now() - IN_FLIGHT_BLOCKS_FOR)
-    return list(order.payments.annotate(in_flight=Exists(calls_in_flight)))
+        payment=OuterRef("pk"), outcome=GatewayCall.Outcome.IN_FLIGHT, created_at__gte=since)
+    return Payment.objects.filter(order_id=order_id).annotate(in_flight=Exists(calls_in_flight))
+
+
+# Read on every attempt to pay, under the order's lock: compiled once per process.
+_ATTEMPTS = PreparedRead(_attempts, sentinels=(SENTINEL, NO_MOMENT))
 
 
 def _ensure_payable(order: Order) -> None:

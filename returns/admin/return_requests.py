@@ -274,7 +274,9 @@ class ReturnRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     status = _status(error)
                 else:
                     obj.refresh_from_db()
-                    label = " The prepaid label is issued." if obj.tracking_number else ""
+                    label = (" The prepaid label is issued." if obj.tracking_number else
+                             " The prepaid label is being issued; the shopper is emailed it."
+                             if obj.method == ReturnRequest.Method.LABEL else "")
                     self.message_user(request, f"{obj.number} approved: "
                                                f"{obj.get_method_display().lower()} to "
                                                f"{obj.warehouse}.{label}", messages.SUCCESS)

@@ -30,6 +30,7 @@ from shop.web.client_ip import client_ip
 from shop.web.rate_limits import rate_throttle
 
 from .orders import OrderSerializer, order_data, order_for_request
+from .output import represent
 
 TAGS = ["checkout"]
 
@@ -169,7 +170,7 @@ def cart_response(cart: Cart, status_code: int = 200, *, new: bool = False) -> R
     (``cart.checkout_view``) or the cart was just created (``new``: it has none)."""
     reuse = CheckoutView(cart=cart, items=[]) if new else getattr(cart, "checkout_view", None)
     view = build_checkout(cart, images=False, reuse=reuse)
-    return Response(CartOut(cart_data(view)).data, status=status_code)
+    return Response(represent(CartOut, cart_data(view)), status=status_code)
 
 
 # --- Cart -----------------------------------------------------------------------------------
@@ -451,7 +452,7 @@ class OrderPaymentApi(APIView):
         order = order_for_request(request, order_token, allow_guest_token=True, lines=False)
         if order.total == 0:
             order = order_services.settle_zero_total_order(order_id=order.pk)
-            return Response(PaymentOut(nothing_to_pay_out(order)).data)
+            return Response(represent(PaymentOut, nothing_to_pay_out(order)))
         data = _body(request)
         card = data.get("card") if settings.PAYMENT_GATEWAY == "offline" else None
         if settings.PAYMENT_GATEWAY == "offline":
@@ -464,7 +465,7 @@ class OrderPaymentApi(APIView):
             raise
         code = status.HTTP_202_ACCEPTED if payment.state in Payment.LIVE_STATES \
             else status.HTTP_201_CREATED
-        return Response(PaymentOut(payment_data_out(payment)).data, status=code)
+        return Response(represent(PaymentOut, payment_data_out(payment)), status=code)
 
 
 class PaymentAuthenticateApi(APIView):
@@ -480,4 +481,4 @@ class PaymentAuthenticateApi(APIView):
         serializer.is_valid(raise_exception=True)
         payment = payment_services.confirm_authentication(
             payment=payment, authenticated=serializer.validated_data["authenticated"])
-        return Response(PaymentOut(payment_data_out(payment)).data)
+        return Response(represent(PaymentOut, payment_data_out(payment)))

@@ -3,7 +3,8 @@ that doesn't exist."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.db import router
+from django.db.models import Prefetch, prefetch_related_objects
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -19,11 +20,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kernel.errors import NotFound
+from kernel.prepared import NO_UUID, PreparedRead
 from orders.links import order_token_from_signature
 from orders.models import Order, OrderLine
 from orders.shopper import shopper_status
 from payments.selectors import order_balance
 from shop.web.rate_limits import rate_throttle
+
+from .output import represent
 
 TAGS = ["orders"]
 
@@ -123,7 +127,12 @@ def order_data(order: Order, *, lines: list[OrderLine] | None = None) -> dict:
         order = orders_with_lines().get(pk=order.pk)
     else:
         order._prefetched_objects_cache = {"lines": lines}
-    return OrderSerializer(order).data
+    return represent(OrderSerializer, order)
+
+
+# Paying and following an order read it by its token: the read is compiled once per process.
+_ORDER_BY_TOKEN = PreparedRead(lambda token: Order.objects.filter(token=token)[:1],
+                               sentinel=NO_UUID)
 
 
 def order_for_request(request: Request, token, *, allow_guest_token: bool = False,
@@ -131,10 +140,15 @@ def order_for_request(request: Request, token, *, allow_guest_token: bool = Fals
     """The order if this request may see it: its customer; for a guest order, the signed
     link's signature, or (to pay it) the order token that only its buyer was given.
     ``lines``: read its lines too (one more query)."""
-    orders = orders_with_lines() if lines else Order.objects.all()
-    order = orders.filter(token=token).first()
+    try:
+        order = _ORDER_BY_TOKEN.first(token, using=router.db_for_read(Order))
+    except ValueError:  # not a token
+        order = None
     if order is None:
         raise NotFound("No such order.")
+    if lines:
+        prefetch_related_objects([order], Prefetch("lines",
+                                                   queryset=OrderLine.objects.order_by("pk")))
     user_id = getattr(request.user, "pk", None)
     if order.user_id:
         if order.user_id == user_id:

@@ -12,6 +12,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import models
+from django.utils import timezone
 
 from catalog.models import Product
 from fulfillment.models import Shipment
@@ -347,3 +348,18 @@ class RollupRun(models.Model):
 
     def __str__(self) -> str:
         return f"Rebuild {self.started_at:%Y-%m-%d %H:%M}: {self.rows_differing} differing"
+
+
+class KpiRefresh(models.Model):
+    """An order whose dashboard rows are due for a refresh: queued by its events (paid,
+    canceled, refunded, a shipment or return moved) and taken by the next flush, which
+    refreshes every queued order together (``rollups.flush_queue``)."""
+
+    order_id = models.BigIntegerField(primary_key=True)
+    queued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["queued_at", "order_id"], name="kpirefresh_queued")]
+
+    def __str__(self) -> str:
+        return f"Dashboard refresh of order {self.order_id}"

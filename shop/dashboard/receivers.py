@@ -1,4 +1,5 @@
-"""Order, shipment and return signals -> one refresh task for the order concerned; a cart
+"""Order, shipment and return signals -> one task queueing the order concerned for the next
+dashboard flush (``rollups.flush_queue``: every order queued meanwhile, refreshed together); a cart
 recovery written or deleted (a cart erased takes its recoveries with it) -> the same for the
 orders placed from its restored cart (their RecoveredOrderFact); a cart reminder sent, or
 its email deleted, its CartReminder written or deleted -> that day's DailyCartReminders.
@@ -24,21 +25,21 @@ from .periods import local_day
 
 
 def on_order_event(sender, order_id: int, **kwargs) -> None:
-    enqueue(tasks.refresh_order_kpis, order_id=order_id)
+    enqueue(tasks.queue_order_kpis, order_id=order_id)
 
 
 def on_shipment_status_changed(sender, shipment_id: int, **kwargs) -> None:
-    enqueue(tasks.refresh_order_kpis, shipment_id=shipment_id)
+    enqueue(tasks.queue_order_kpis, shipment_id=shipment_id)
 
 
 def on_return_state_changed(sender, return_id: int, **kwargs) -> None:
-    enqueue(tasks.refresh_order_kpis, return_id=return_id)
+    enqueue(tasks.queue_order_kpis, return_id=return_id)
 
 
 def on_cart_recovery_changed(sender, instance: CartRecovery, **kwargs) -> None:
     # Read now (before a delete takes the restored cart too); enqueue waits for the commit.
     for order_id in orders_with_restored_cart(instance.restored_cart_id):
-        enqueue(tasks.refresh_order_kpis, order_id=order_id)
+        enqueue(tasks.queue_order_kpis, order_id=order_id)
 
 
 def _refresh_reminder_day(day) -> None:

@@ -2,11 +2,14 @@
 
 Two ways in, sharing the same queries:
 
-- ``refresh_order(order_id=...)``: after any event on an order (paid, canceled, a
-  shipment moved, a return moved), re-derive that order's facts and recompute every day
-  roll-up it touches (its placement day, its refund days, its delivery days) and its
-  customer's history. Recomputing from the source, never adding deltas, makes it
-  idempotent: run it twice, or late, and the rows are the same.
+- ``refresh_orders(order_ids=...)``: after any event on an order (paid, canceled, a
+  shipment moved, a return moved), re-derive those orders' facts and recompute every day
+  roll-up they touch (placement days, refund days, delivery days) and their customers'
+  histories. Recomputing from the source, never adding deltas, makes it idempotent: run
+  it twice, or late, and the rows are the same. An event queues its order
+  (``queue_refresh``) and a flush a moment later refreshes every order queued meanwhile
+  together (``flush_queue``): recomputing a busy day costs the same for one order as for
+  a hundred, so the flush keeps the cost per order flat however many orders a day has.
 - ``rebuild_rollups()``: nightly, recompute everything from the source in a few
   set-based statements, compare with what the increments left, record how many rows
   differed (``RollupRun``; zero when the increments were right) and replace them.
@@ -60,6 +63,7 @@ from .models import (
     DailySales,
     DailyShipments,
     DailyShipmentTimes,
+    KpiRefresh,
     RecoveredOrderFact,
     RefundFact,
     ReturnFact,
@@ -192,22 +196,33 @@ FACTS = [
 ]
 
 
-def _rewrite_facts(orders: QuerySet, *, order_id: int | None = None) -> None:
+def _rewrite_facts(orders: QuerySet, *, order_ids: list[int] | None = None) -> None:
     for model, columns, source in FACTS:
-        stale = model.objects.all() if order_id is None else model.objects.filter(
-            order_id=order_id)
+        stale = model.objects.all() if order_ids is None else model.objects.filter(
+            order_id__in=order_ids)
         stale._raw_delete(stale.db)  # derived rows: no signals, no cascades
         _insert_select(model, columns, source(orders))
 
 
-def _rollup_days(order_id: int) -> set[dt.date]:
-    """Days whose roll-ups this order's facts feed (refund days, delivery days)."""
-    days = set(RefundFact.objects.filter(order_id=order_id).values_list("day", flat=True))
-    days |= set(ShipmentFact.objects.filter(order_id=order_id, delivery_day__isnull=False)
+def _rollup_days(order_ids: list[int]) -> set[dt.date]:
+    """Days whose roll-ups these orders' facts feed (refund days, delivery days)."""
+    days = set(RefundFact.objects.filter(order_id__in=order_ids).values_list("day", flat=True))
+    days |= set(ShipmentFact.objects.filter(order_id__in=order_ids, delivery_day__isnull=False)
                 .values_list("delivery_day", flat=True))
-    days |= set(ReturnFact.objects.filter(order_id=order_id, refund_day__isnull=False)
+    days |= set(ReturnFact.objects.filter(order_id__in=order_ids, refund_day__isnull=False)
                 .values_list("refund_day", flat=True))
     return days
+
+
+def _runs(days: set[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Sorted days as runs of consecutive days (first, last): one recompute per run."""
+    runs: list[tuple[dt.date, dt.date]] = []
+    for day in sorted(days):
+        if runs and runs[-1][1] + dt.timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
 
 
 # --- Day roll-ups ---------------------------------------------------------------------------
@@ -403,30 +418,65 @@ def refresh_order(*, order_id: int) -> set[dt.date]:
 
     Safe to run for an order that is not counted (canceled, unpaid, an exchange): its
     facts are removed and its days recomputed without it."""
+    return refresh_orders(order_ids=[order_id])
+
+
+def refresh_orders(*, order_ids) -> set[dt.date]:
+    """``refresh_order`` for many orders at once, at about the cost of one: the facts of
+    all of them, each day they touch recomputed once (a run of days in one go), and each
+    of their customers' histories. Returns the days recomputed."""
+    ids = sorted({int(order_id) for order_id in order_ids})
     with transaction.atomic():
         _lock()
-        order = Order.objects.filter(pk=order_id).values("placed_at", "user_id", "email").first()
-        if order is None:
+        orders = list(Order.objects.filter(pk__in=ids).values("pk", "placed_at", "user_id",
+                                                              "email"))
+        if not orders:
             return set()
-        days = {local_day(order["placed_at"])} | _rollup_days(order_id)
-        shipment_days = shipment_days_of(order_id)
-        _rewrite_facts(counted_orders().filter(pk=order_id), order_id=order_id)
-        days |= _rollup_days(order_id)
-        write_shipment_days(shipment_days | shipment_days_of(order_id))
-        for day in sorted(days):
-            _write_days(day, day, compute_daily_sales(day, day), compute_product_sales(day, day))
-        if order["user_id"]:
-            history = counted_orders().filter(user_id=order["user_id"])
-            key = f"u:{order['user_id']}"
-        else:
-            history = counted_orders().filter(user__isnull=True, email=order["email"])
-            key = f"e:{order['email']}"
-        CustomerFact.objects.filter(key=key).delete()
+        ids = [order["pk"] for order in orders]
+        days = {local_day(order["placed_at"]) for order in orders} | _rollup_days(ids)
+        shipment_days = shipment_days_of(ids)
+        _rewrite_facts(counted_orders().filter(pk__in=ids), order_ids=ids)
+        days |= _rollup_days(ids)
+        write_shipment_days(shipment_days | shipment_days_of(ids))
+        for first, last in _runs(days):
+            _write_days(first, last, compute_daily_sales(first, last),
+                        compute_product_sales(first, last))
+        users = sorted({order["user_id"] for order in orders if order["user_id"]})
+        emails = sorted({order["email"] for order in orders if not order["user_id"]})
+        history = counted_orders().filter(Q(user_id__in=users)
+                                          | Q(user__isnull=True, email__in=emails))
+        keys = [f"u:{user_id}" for user_id in users] + [f"e:{email}" for email in emails]
+        CustomerFact.objects.filter(key__in=keys).delete()
         CustomerFact.objects.bulk_create(_customer_rows(history))
-        stale = CustomerOrder.objects.filter(key=key)
+        stale = CustomerOrder.objects.filter(key__in=keys)
         stale._raw_delete(stale.db)
         _insert_select(CustomerOrder, CUSTOMER_ORDER_COLUMNS, _customer_orders(history))
         return days
+
+
+# --- The refresh queue: orders whose rows are due, refreshed together -----------------------
+
+def queue_refresh(*, order_id: int) -> None:
+    """Note that an order's dashboard rows are due (once: a second event before the flush
+    adds nothing). ``flush_queue`` refreshes every order noted, in one go."""
+    KpiRefresh.objects.bulk_create([KpiRefresh(order_id=order_id)], ignore_conflicts=True)
+
+
+def flush_queue(*, limit: int = 500) -> tuple[int, bool]:
+    """Refresh up to ``limit`` queued orders together (``refresh_orders``), oldest first,
+    and take them off the queue in the same transaction (a failure leaves them queued).
+    Returns how many were refreshed and whether more are waiting."""
+    with transaction.atomic():
+        _lock()  # one flush at a time: what it takes is not taken twice
+        ids = list(KpiRefresh.objects.order_by("queued_at", "order_id")
+                   .values_list("order_id", flat=True)[:limit])
+        if not ids:
+            return 0, False
+        # Off the queue before the orders are read: an event committed after this read is
+        # queued again (its row is new) and refreshed by the next flush.
+        KpiRefresh.objects.filter(order_id__in=ids).delete()
+        refresh_orders(order_ids=ids)
+        return len(ids), KpiRefresh.objects.exists()
 
 
 def order_of(*, shipment_id: int | None = None, return_id: int | None = None) -> int | None:

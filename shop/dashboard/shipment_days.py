@@ -87,11 +87,11 @@ def write_shipment_days(days: set[dt.date] | None) -> None:
          for (day, measure, hour), n in sorted(times.items())], batch_size=5000)
 
 
-def shipment_days_of(order_id: int) -> set[dt.date]:
-    """The ship and delivery days of an order's shipment facts."""
+def shipment_days_of(order_ids: list[int]) -> set[dt.date]:
+    """The ship and delivery days of these orders' shipment facts."""
     days: set[dt.date] = set()
-    for ship_day, delivery_day in ShipmentFact.objects.filter(order_id=order_id).values_list(
-            "ship_day", "delivery_day"):
+    for ship_day, delivery_day in ShipmentFact.objects.filter(
+            order_id__in=order_ids).values_list("ship_day", "delivery_day"):
         days |= {day for day in (ship_day, delivery_day) if day is not None}
     return days
 

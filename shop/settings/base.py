@@ -184,6 +184,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sweep-return-work": {"task": "returns.tasks.sweep_return_work", "schedule": 300.0},
     "flush-funnel-counts": {"task": "shop.dashboard.tasks.flush_funnel_counts",
                             "schedule": 300.0},
+    "sweep-kpi-refreshes": {"task": "shop.dashboard.tasks.flush_kpi_refreshes",
+                            "schedule": 60.0},
     "rebuild-kpi-rollups": {"task": "shop.dashboard.tasks.rebuild_kpi_rollups",
                             "schedule": crontab(hour=3, minute=15)},
     "check-stock-levels": {"task": "inventory.tasks.check_stock_levels", "schedule": 3600.0},
@@ -325,6 +327,10 @@ SHOP_PAYMENT_REMINDER_MINUTES = env.int("SHOP_PAYMENT_REMINDER_MINUTES", default
 SHOP_MAX_LINE_QUANTITY = env.int("SHOP_MAX_LINE_QUANTITY", default=99)
 # Fraud screening: orders scoring at or above this are held for review before fulfilment.
 SHOP_RISK_HOLD_SCORE = env.int("SHOP_RISK_HOLD_SCORE", default=60)
+# Seconds between an order's event and the dashboard flush that refreshes it with every
+# order queued meanwhile: how far the dashboards may lag, against how much work each order
+# costs (a busy day is recomputed once per flush, not once per order).
+SHOP_KPI_REFRESH_DELAY = env.float("SHOP_KPI_REFRESH_DELAY", default=2.0)
 # Proxies (load balancers) in front of the app that append to X-Forwarded-For; the
 # shopper's IP for fraud screening is the entry this many from the right. 0: REMOTE_ADDR.
 SHOP_TRUSTED_PROXY_COUNT = env.int("SHOP_TRUSTED_PROXY_COUNT", default=0)

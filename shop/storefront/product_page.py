@@ -12,8 +12,7 @@ with their option), so views, templates and the cache take either.
 from __future__ import annotations
 
 from catalog.models import Category, OptionValue, Product, ProductImage, ProductOption, Variant
-
-from .prepared import PreparedRead
+from kernel.prepared import PreparedRead
 
 # Listings never read these and neither does the page: the search vector stays deferred.
 _PRODUCT_FIELDS = [field.attname for field in Product._meta.concrete_fields

@@ -14,10 +14,10 @@ from catalog import listing_cache
 from catalog import selectors as catalog_selectors
 from catalog.models import Category, Product, Variant
 from inventory import selectors as inventory_selectors
+from kernel.prepared import SENTINEL, PreparedRead
 from orders.delivery_promise import first_sellable_warehouse
 from orders.models import Order, OrderLine
 
-from .prepared import SENTINEL, PreparedRead
 from .product_page import product_catalog_part
 
 
