@@ -353,7 +353,7 @@ class RollupRun(models.Model):
 class KpiRefresh(models.Model):
     """An order whose dashboard rows are due for a refresh: queued by its events (paid,
     canceled, refunded, a shipment or return moved) and taken by the next flush, which
-    refreshes every queued order together (``rollups.flush_queue``)."""
+    refreshes every queued order together (``refresh_queue.flush_queue``)."""
 
     order_id = models.BigIntegerField(primary_key=True)
     queued_at = models.DateTimeField(default=timezone.now)

@@ -108,3 +108,14 @@ def parse_period(params, today: dt.date | None = None) -> Period:
     if (end - start).days + 1 > MAX_DAYS:
         raise InvalidRange(f"Choose at most {MAX_DAYS} days.")
     return Period(start, end, "custom")
+
+
+def consecutive_runs(days) -> list[tuple[dt.date, dt.date]]:
+    """Days as sorted runs of consecutive days, each (first, last)."""
+    runs: list[tuple[dt.date, dt.date]] = []
+    for day in sorted(days):
+        if runs and runs[-1][1] + dt.timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs

@@ -1,5 +1,5 @@
 """Order, shipment and return signals -> one task queueing the order concerned for the next
-dashboard flush (``rollups.flush_queue``: every order queued meanwhile, refreshed together); a cart
+dashboard flush (``refresh_queue``: every order queued meanwhile, refreshed together); a cart
 recovery written or deleted (a cart erased takes its recoveries with it) -> the same for the
 orders placed from its restored cart (their RecoveredOrderFact); a cart reminder sent, or
 its email deleted, its CartReminder written or deleted -> that day's DailyCartReminders.

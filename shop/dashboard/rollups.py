@@ -6,10 +6,8 @@ Two ways in, sharing the same queries:
   shipment moved, a return moved), re-derive those orders' facts and recompute every day
   roll-up they touch (placement days, refund days, delivery days) and their customers'
   histories. Recomputing from the source, never adding deltas, makes it idempotent: run
-  it twice, or late, and the rows are the same. An event queues its order
-  (``queue_refresh``) and a flush a moment later refreshes every order queued meanwhile
-  together (``flush_queue``): recomputing a busy day costs the same for one order as for
-  a hundred, so the flush keeps the cost per order flat however many orders a day has.
+  it twice, or late, and the rows are the same. Events queue their orders and a flush
+  refreshes them together (``refresh_queue``).
 - ``rebuild_rollups()``: nightly, recompute everything from the source in a few
   set-based statements, compare with what the increments left, record how many rows
   differed (``RollupRun``; zero when the increments were right) and replace them.
@@ -63,7 +61,6 @@ from .models import (
     DailySales,
     DailyShipments,
     DailyShipmentTimes,
-    KpiRefresh,
     RecoveredOrderFact,
     RefundFact,
     ReturnFact,
@@ -71,7 +68,7 @@ from .models import (
     RollupRun,
     ShipmentFact,
 )
-from .periods import day_bounds, local_day, local_today, shop_zone
+from .periods import consecutive_runs, day_bounds, local_day, local_today, shop_zone
 from .refund_split import refunds_between, split_refunds
 from .rollup_differences import differences as _differences
 from .rollup_lock import lock as _lock
@@ -212,17 +209,6 @@ def _rollup_days(order_ids: list[int]) -> set[dt.date]:
     days |= set(ReturnFact.objects.filter(order_id__in=order_ids, refund_day__isnull=False)
                 .values_list("refund_day", flat=True))
     return days
-
-
-def _runs(days: set[dt.date]) -> list[tuple[dt.date, dt.date]]:
-    """Sorted days as runs of consecutive days (first, last): one recompute per run."""
-    runs: list[tuple[dt.date, dt.date]] = []
-    for day in sorted(days):
-        if runs and runs[-1][1] + dt.timedelta(days=1) == day:
-            runs[-1] = (runs[-1][0], day)
-        else:
-            runs.append((day, day))
-    return runs
 
 
 # --- Day roll-ups ---------------------------------------------------------------------------
@@ -413,18 +399,14 @@ def _customer_values(fact: CustomerFact) -> dict:
 # --- The two entry points -------------------------------------------------------------------
 
 def refresh_order(*, order_id: int) -> set[dt.date]:
-    """Bring the dashboards up to date with one order: its facts, the roll-ups of every day
-    it touches, and its customer's history. Idempotent; returns the days recomputed.
-
-    Safe to run for an order that is not counted (canceled, unpaid, an exchange): its
-    facts are removed and its days recomputed without it."""
     return refresh_orders(order_ids=[order_id])
 
 
 def refresh_orders(*, order_ids) -> set[dt.date]:
-    """``refresh_order`` for many orders at once, at about the cost of one: the facts of
-    all of them, each day they touch recomputed once (a run of days in one go), and each
-    of their customers' histories. Returns the days recomputed."""
+    """Bring the dashboards up to date with these orders, at about the cost of one: their
+    facts, the roll-ups of every day they touch (each run of days once) and their
+    customers' histories. Idempotent; returns the days recomputed. Safe for orders not
+    counted (canceled, unpaid, exchanges): their facts go, their days are recomputed."""
     ids = sorted({int(order_id) for order_id in order_ids})
     with transaction.atomic():
         _lock()
@@ -438,7 +420,7 @@ def refresh_orders(*, order_ids) -> set[dt.date]:
         _rewrite_facts(counted_orders().filter(pk__in=ids), order_ids=ids)
         days |= _rollup_days(ids)
         write_shipment_days(shipment_days | shipment_days_of(ids))
-        for first, last in _runs(days):
+        for first, last in consecutive_runs(days):
             _write_days(first, last, compute_daily_sales(first, last),
                         compute_product_sales(first, last))
         users = sorted({order["user_id"] for order in orders if order["user_id"]})
@@ -452,36 +434,6 @@ def refresh_orders(*, order_ids) -> set[dt.date]:
         stale._raw_delete(stale.db)
         _insert_select(CustomerOrder, CUSTOMER_ORDER_COLUMNS, _customer_orders(history))
         return days
-
-
-# --- The refresh queue: orders whose rows are due, refreshed together -----------------------
-
-def queue_refresh(*, order_id: int) -> None:
-    """Note that an order's dashboard rows are due (once: a second event before the flush
-    adds nothing). ``flush_queue`` refreshes every order noted, in one go."""
-    KpiRefresh.objects.bulk_create([KpiRefresh(order_id=order_id)], ignore_conflicts=True)
-
-
-def flush_queue(*, limit: int = 500) -> tuple[int, bool]:
-    """Refresh up to ``limit`` queued orders together (``refresh_orders``), oldest first,
-    and take them off the queue in the same transaction (a failure leaves them queued).
-    Returns how many were refreshed and whether more are waiting."""
-    with transaction.atomic():
-        _lock()  # one flush at a time: what it takes is not taken twice
-        ids = list(KpiRefresh.objects.order_by("queued_at", "order_id")
-                   .values_list("order_id", flat=True)[:limit])
-        if not ids:
-            return 0, False
-        # Off the queue before the orders are read: an event committed after this read is
-        # queued again (its row is new) and refreshed by the next flush.
-        KpiRefresh.objects.filter(order_id__in=ids).delete()
-        refresh_orders(order_ids=ids)
-        return len(ids), KpiRefresh.objects.exists()
-
-
-def order_of(*, shipment_id: int | None = None, return_id: int | None = None) -> int | None:
-    model, pk = (Shipment, shipment_id) if shipment_id else (ReturnRequest, return_id)
-    return model.objects.filter(pk=pk).values_list("order_id", flat=True).first()
 
 
 def rebuild_rollups(*, first: dt.date | None = None) -> RollupRun:

@@ -10,7 +10,7 @@ from django.db import OperationalError
 
 from kernel.enqueue import enqueue
 
-from . import marketing_rollups, rollups, tracking
+from . import marketing_rollups, refresh_queue, rollups, tracking
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True,
@@ -19,7 +19,7 @@ def refresh_order_kpis(order_id: int | None = None, *, shipment_id: int | None =
                        return_id: int | None = None) -> int:
     """Recompute the dashboards' rows for one order now (or the order of a shipment or a
     return). Returns the days recomputed."""
-    order_id = order_id or rollups.order_of(shipment_id=shipment_id, return_id=return_id)
+    order_id = order_id or refresh_queue.order_of(shipment_id=shipment_id, return_id=return_id)
     return len(rollups.refresh_order(order_id=order_id)) if order_id else 0
 
 
@@ -30,10 +30,10 @@ def queue_order_kpis(order_id: int | None = None, *, shipment_id: int | None = N
     """After an event on an order (or on one of its shipments or returns): queue the order
     for the dashboards and ask for a flush in SHOP_KPI_REFRESH_DELAY seconds, which
     refreshes every order queued by then together. Returns 1 when an order was queued."""
-    order_id = order_id or rollups.order_of(shipment_id=shipment_id, return_id=return_id)
+    order_id = order_id or refresh_queue.order_of(shipment_id=shipment_id, return_id=return_id)
     if not order_id:
         return 0
-    rollups.queue_refresh(order_id=order_id)
+    refresh_queue.queue_refresh(order_id=order_id)
     enqueue(flush_kpi_refreshes, countdown=settings.SHOP_KPI_REFRESH_DELAY)
     return 1
 
@@ -43,7 +43,7 @@ def queue_order_kpis(order_id: int | None = None, *, shipment_id: int | None = N
 def flush_kpi_refreshes() -> int:
     """Refresh every queued order together (in batches; the next batch is queued at once).
     Also on beat, so a lost flush costs a minute at most. Returns how many were refreshed."""
-    refreshed, more = rollups.flush_queue()
+    refreshed, more = refresh_queue.flush_queue()
     if more:
         enqueue(flush_kpi_refreshes)
     return refreshed

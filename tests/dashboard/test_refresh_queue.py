@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from orders import services as order_services
 from payments import services as payment_services
-from shop.dashboard import rollups, tasks
+from shop.dashboard import refresh_queue, rollups, tasks
 from shop.dashboard.models import DailySales, KpiRefresh
 from shop.dashboard.periods import local_today
 from tests.factories import ProductFactory, make_variant, ready_cart
@@ -78,7 +78,7 @@ def test_the_queries_of_a_flush_do_not_grow_with_its_orders(queued_only):
 
 def test_an_order_queued_twice_is_refreshed_once_and_again_after_a_later_event(queued_only):
     order = paid_orders(1)[0]
-    rollups.queue_refresh(order_id=order.pk)  # a second event before the flush
+    refresh_queue.queue_refresh(order_id=order.pk)  # a second event before the flush
     assert KpiRefresh.objects.count() == 1
     assert tasks.flush_kpi_refreshes() == 1
     payment_services.cancel_and_settle(order=order, reason="Test")  # a later event
@@ -102,7 +102,7 @@ def test_a_failed_flush_leaves_its_orders_queued(queued_only, monkeypatch):
 def test_a_big_queue_is_flushed_in_batches_each_asking_for_the_next(queued_only, monkeypatch):
     paid_orders(3)
     queued_only.clear()
-    monkeypatch.setattr(rollups.flush_queue, "__kwdefaults__", {"limit": 2})
+    monkeypatch.setattr(refresh_queue.flush_queue, "__kwdefaults__", {"limit": 2})
     assert tasks.flush_kpi_refreshes() == 2
     assert queued_only == [("shop.dashboard.tasks.flush_kpi_refreshes", {})]
     assert tasks.flush_kpi_refreshes() == 1
