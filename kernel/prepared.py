@@ -24,6 +24,7 @@ from itertools import chain
 
 from django.db import connections
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.query import get_related_populators
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
@@ -147,6 +148,13 @@ class _Compiled:
         return found
 
 
+def ids_in(ids: list[int], *, as_array: bool):
+    """Ids for an ``__in`` lookup. ``as_array`` (PostgreSQL): one array parameter, so the
+    SQL is the same for any number of ids and a read using it can be compiled once (its
+    sentinel: ``[SENTINEL]``); otherwise the plain list."""
+    return RawSQL("SELECT unnest(%s::bigint[])", (ids,)) if as_array else ids
+
+
 def _like(sentinel, value):
     """``value`` as the type of its sentinel, as the ORM's field would take it: an id given
     as text is a number, a token given as text a UUID (ValueError when it is neither)."""
@@ -166,7 +174,4 @@ def _hex(value):
 
 
 def _equal(param, value) -> bool:
-    try:
-        return type(param) is type(value) and param == value
-    except Exception:  # noqa: BLE001 - incomparable parameters are not the sentinel
-        return False
+    return type(param) is type(value) and param == value

@@ -38,15 +38,14 @@ def lock_cart(cart: Cart | CartKey) -> Cart:
     whose owner check is part of the locking query (a guest's cart, or the asker's own)."""
     if not isinstance(cart, CartKey):
         return cart_for_update(cart.pk)
-    try:
-        token = cart.token if isinstance(cart.token, uuid.UUID) else uuid.UUID(str(cart.token))
-    except ValueError:
-        raise NotFound("No such cart.") from None
     using = router.db_for_write(Cart)
-    if cart.user_id:
-        found = _CUSTOMER_CART.first(token, cart.user_id, using=using)
-    else:
-        found = _GUEST_CART.first(token, using=using)
+    try:  # a token given as text is taken as the ORM takes it; a malformed one finds nothing
+        if cart.user_id:
+            found = _CUSTOMER_CART.first(cart.token, cart.user_id, using=using)
+        else:
+            found = _GUEST_CART.first(cart.token, using=using)
+    except ValueError:
+        found = None
     if found is None:
         raise NotFound("No such cart.")
     return found

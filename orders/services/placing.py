@@ -11,13 +11,12 @@ from itertools import combinations
 from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import F, Q
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from inventory import services as inventory_services
 from inventory.models import StockLevel
 from kernel.errors import InvalidTransition
-from kernel.prepared import SENTINEL, PreparedRead
+from kernel.prepared import SENTINEL, PreparedRead, ids_in
 
 from .. import locks
 from ..exceptions import CheckoutIncomplete, OutOfStock, VoucherInvalid
@@ -186,10 +185,9 @@ def _write_lines(order: Order, view) -> list[OrderLine]:
 def _levels_query(variant_ids, pickup_warehouse_id=None, *, as_array: bool = False):
     """The stock levels of these variants in active warehouses (only the pickup one, when
     given), with their warehouse, locked in primary-key order. ``as_array`` (PostgreSQL):
-    the ids as one array parameter, so the SQL is the same for any cart and is compiled
-    once (``_LEVELS``)."""
-    ids = RawSQL("SELECT unnest(%s::bigint[])", (variant_ids,)) if as_array else variant_ids
-    levels = StockLevel.objects.filter(variant_id__in=ids, warehouse__is_active=True)
+    the SQL is the same for any cart and is compiled once (``_LEVELS``)."""
+    levels = StockLevel.objects.filter(variant_id__in=ids_in(variant_ids, as_array=as_array),
+                                       warehouse__is_active=True)
     if pickup_warehouse_id is not None:
         levels = levels.filter(warehouse_id=pickup_warehouse_id)
     return levels.select_related("warehouse").order_by("pk").select_for_update(of=("self",))

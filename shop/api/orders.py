@@ -115,9 +115,12 @@ class OrderDetailSerializer(OrderSerializer):
         return BalanceSerializer(order_balance(order)).data
 
 
+def _lines_in_order() -> Prefetch:
+    return Prefetch("lines", queryset=OrderLine.objects.order_by("pk"))
+
+
 def orders_with_lines():
-    return Order.objects.prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
+    return Order.objects.prefetch_related(_lines_in_order())
 
 
 def order_data(order: Order, *, lines: list[OrderLine] | None = None) -> dict:
@@ -147,8 +150,7 @@ def order_for_request(request: Request, token, *, allow_guest_token: bool = Fals
     if order is None:
         raise NotFound("No such order.")
     if lines:
-        prefetch_related_objects([order], Prefetch("lines",
-                                                   queryset=OrderLine.objects.order_by("pk")))
+        prefetch_related_objects([order], _lines_in_order())
     user_id = getattr(request.user, "pk", None)
     if order.user_id:
         if order.user_id == user_id:

@@ -6,7 +6,6 @@ import hashlib
 
 from django.db import connections
 from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
@@ -14,7 +13,7 @@ from catalog import listing_cache
 from catalog import selectors as catalog_selectors
 from catalog.models import Category, Product, Variant
 from inventory import selectors as inventory_selectors
-from kernel.prepared import SENTINEL, PreparedRead
+from kernel.prepared import SENTINEL, PreparedRead, ids_in
 from orders.delivery_promise import first_sellable_warehouse
 from orders.models import Order, OrderLine
 
@@ -91,10 +90,7 @@ class CachedListing:
 
 
 def _cards_stock_and_rating(product_ids: list[int], *, as_array: bool = True) -> QuerySet:
-    # ``as_array`` (PostgreSQL): the ids as one array parameter, so the SQL is the same for
-    # any page size and can be compiled once; elsewhere (SQLite) a plain IN list.
-    ids = RawSQL("SELECT unnest(%s::bigint[])", (product_ids,)) if as_array else product_ids
-    return (Product.objects.filter(pk__in=ids)
+    return (Product.objects.filter(pk__in=ids_in(product_ids, as_array=as_array))
             .annotate(in_stock=inventory_selectors.product_in_stock_expression())
             .values_list("pk", "in_stock", "rating_average", "rating_count"))
 
